@@ -1,0 +1,122 @@
+package backfill
+
+import (
+	"context"
+	"time"
+
+	"github.com/pricefill/pricefill"
+	"github.com/pricefill/pricefill/queue"
+)
+
+// A Fetcher gets one symbol's daily bars over an inclusive range of dates
+// from a provider. It classifies its errors by the kinds of package
+// pricefill (rate limited, not found, permanent, else transient) and never
+// puts a secret, such as an API key, into them.
+type Fetcher interface {
+	Fetch(ctx context.Context, symbol string, r pricefill.Range) (*pricefill.Series, error)
+}
+
+// FetcherFunc adapts a function to a [Fetcher].
+type FetcherFunc func(ctx context.Context, symbol string, r pricefill.Range) (*pricefill.Series, error)
+
+// Fetch calls f.
+func (f FetcherFunc) Fetch(ctx context.Context, symbol string, r pricefill.Range) (*pricefill.Series, error) {
+	return f(ctx, symbol, r)
+}
+
+// A Store keeps bars. Save must be idempotent: saving a bar that is stored
+// already never stores it twice.
+type Store interface {
+	Save(ctx context.Context, req SaveRequest) (SaveResult, error)
+}
+
+// A SaveRequest is one symbol's valid bars, to be stored at once.
+type SaveRequest struct {
+	// Series holds the asset, as the provider described it, and the bars
+	// that passed validation, in date order.
+	Series *pricefill.Series
+	// Range is the range that was fetched.
+	Range pricefill.Range
+	// Force asks the store to replace stored bars whose values changed
+	// (providers restate history after splits and dividends). Without it,
+	// stored days are left alone.
+	Force bool
+	// Task is the queue task the bars complete. A store that keeps the
+	// queue in its own database may complete it in the same transaction
+	// as the bars (with Completeness and its own counts) and say so in
+	// SaveResult.TaskCompleted; other stores ignore it.
+	Task *queue.Task
+	// Completeness is the share of the range's expected trading days that
+	// are stored once these bars are, in percent.
+	Completeness float64
+}
+
+// A SaveResult counts what a Save did.
+type SaveResult struct {
+	// Inserted counts bars stored for days that had none.
+	Inserted int64
+	// Updated counts stored bars replaced because their values changed
+	// (with Force only).
+	Updated int64
+	// Skipped counts bars for days stored already and left as they were.
+	Skipped int64
+	// TaskCompleted says the store completed the request's Task in the
+	// same transaction, so the runner need not.
+	TaskCompleted bool
+}
+
+// A Limiter paces requests to a provider. Wait blocks until one request may
+// be made, or until ctx is done, and then returns ctx.Err(). One limiter is
+// shared by all the workers of a runner.
+type Limiter interface {
+	Wait(ctx context.Context) error
+}
+
+// LimiterFunc adapts a function to a [Limiter].
+type LimiterFunc func(ctx context.Context) error
+
+// Wait calls f.
+func (f LimiterFunc) Wait(ctx context.Context) error { return f(ctx) }
+
+// A CoolDowner is a [Limiter] that wants to hear how requests went: after a
+// rate-limit response it holds every waiter back for a while.
+type CoolDowner interface {
+	// CoolDown says the provider refused a request for rate; retryAfter is
+	// the provider's Retry-After, or 0 when it gave none.
+	CoolDown(retryAfter time.Duration)
+	// Recovered says the provider answered a request without refusing it,
+	// which ends a run of rate-limit responses.
+	Recovered()
+}
+
+// A Validator decides whether a bar may be stored: it returns nil, or a
+// *[pricefill.InvalidBarError] listing every rule the bar breaks. It checks
+// the bar of asset a against the requested range r at the time now.
+type Validator interface {
+	Validate(now time.Time, r pricefill.Range, a pricefill.Asset, b pricefill.Bar) error
+}
+
+// ValidatorFunc adapts a function to a [Validator].
+type ValidatorFunc func(now time.Time, r pricefill.Range, a pricefill.Asset, b pricefill.Bar) error
+
+// Validate calls f.
+func (f ValidatorFunc) Validate(now time.Time, r pricefill.Range, a pricefill.Asset, b pricefill.Bar) error {
+	return f(now, r, a, b)
+}
+
+// A Queue holds the runner's tasks, one per symbol and range, durably or
+// not. Package queue has the implementations and documents the state
+// machine that they share; its conformance suite, queuetest, checks them.
+type Queue interface {
+	// Enqueue adds a task for each spec, idempotently, and returns their IDs.
+	Enqueue(ctx context.Context, specs []queue.Spec, opts queue.EnqueueOptions) ([]int64, error)
+	// Claim takes one claimable task among ids for worker, with a lease of
+	// the given length; it returns nil, nil when none is claimable now.
+	Claim(ctx context.Context, ids []int64, worker string, lease time.Duration) (*queue.Task, error)
+	// Extend renews the caller's lease on t.
+	Extend(ctx context.Context, t *queue.Task, lease time.Duration) error
+	// Finish ends the caller's claim on t with an outcome.
+	Finish(ctx context.Context, t *queue.Task, o queue.Outcome) error
+	// Summarize counts the tasks among ids by status.
+	Summarize(ctx context.Context, ids []int64) (queue.Summary, error)
+}

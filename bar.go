@@ -1,0 +1,51 @@
+package pricefill
+
+import "time"
+
+// A Bar is one trading day of one symbol: open, high, low and close prices,
+// the close adjusted for splits and dividends, and the volume traded.
+type Bar struct {
+	// Symbol is the canonical symbol (see [NormalizeSymbol]), whatever
+	// form the provider was asked for (BRK.B, not BRK-B).
+	Symbol string
+	// Date is the trading day in the exchange's own time zone, held as
+	// midnight UTC of that calendar date (see [DateOf]).
+	Date time.Time
+
+	Open  float64
+	High  float64
+	Low   float64
+	Close float64
+	// AdjClose is the close adjusted for later splits and dividends, or 0
+	// when the provider gives none.
+	AdjClose float64
+	// Volume is the number of shares traded; providers that report
+	// fractional volumes are rounded to the nearest share.
+	Volume int64
+
+	// Source names where the bar came from, such as "yahoo" or "synthetic".
+	Source string
+}
+
+// An Asset describes a symbol as its provider reports it. Fields the
+// provider does not give are empty.
+type Asset struct {
+	// Symbol is the canonical symbol.
+	Symbol string
+	// Name is the company or fund name.
+	Name string
+	// Currency is the quote currency as the provider spells it; mind minor
+	// units such as "GBp" (pence) on the London Stock Exchange.
+	Currency string
+	// Exchange is the provider's code for the listing exchange, such as "NMS".
+	Exchange string
+	// Timezone is the exchange's IANA time zone, such as "America/New_York".
+	Timezone string
+}
+
+// A Series is what a fetcher returns for one symbol and range: the asset and
+// its bars in date order.
+type Series struct {
+	Asset Asset
+	Bars  []Bar
+}

@@ -1,0 +1,5 @@
+module github.com/pricefill/pricefill
+
+go 1.25
+
+require pgregory.net/rapid v1.3.0

@@ -1,0 +1,42 @@
+// Package queue holds the runner's work: one task per symbol and date
+// range, with its status, attempts, retry time and lease. [Memory] keeps
+// the queue in memory; the SQL queue of package store keeps it in
+// PostgreSQL or SQLite, and both pass the conformance suite in queuetest.
+//
+// # States
+//
+// A task is created pending by Enqueue. Claim takes a task that is waiting
+// and due, giving the worker a lease: a token (LockedBy) and an expiry
+// (LockedUntil) that the worker renews with Extend while it works. Finish
+// moves the task on with an [Outcome]:
+//
+//	from                       to                   by
+//	(none)                     pending              Enqueue
+//	pending, failed,           in_progress          Claim, once retry_after has passed
+//	  rate_limited
+//	in_progress                in_progress          Claim by another worker, once the lease expired
+//	in_progress                completed            Finish(Succeed(result))
+//	in_progress                failed               Finish(Retry(at, err)): attempts+1
+//	in_progress                rate_limited         Finish(RetryRateLimited(at, err)): attempts unchanged
+//	in_progress                permanently_failed   Finish(Fail(err)): not found or permanent, attempts unchanged
+//	in_progress                permanently_failed   Finish(FailLastAttempt(err)): the last transient failure, attempts+1
+//	in_progress                pending              Finish(Release()): given back on shutdown, attempts unchanged
+//	completed                  pending              Enqueue with Force
+//	permanently_failed         pending              Enqueue: a new run, attempts reset to 0
+//
+// completed and permanently_failed are terminal: a run is over when every
+// one of its tasks is in one of them. [CanTransition] holds this table.
+//
+// # Leases and fencing
+//
+// A lease token is unique to a claim. Extend and Finish name the token they
+// hold, and once another worker has claimed the task after the lease
+// expired, they fail with [ErrLeaseLost] and change nothing, so a worker
+// that stalled cannot overwrite the work of the one that took over. A lease
+// that expired while nobody claimed the task is still honoured.
+//
+// # Identity
+//
+// A task is identified by its symbol and range: enqueueing the same [Spec]
+// twice returns the same task, so re-running a job does not duplicate it.
+package queue
