@@ -3,3 +3,5 @@ module github.com/pricefill/pricefill
 go 1.25
 
 require pgregory.net/rapid v1.3.0
+
+require go.uber.org/goleak v1.3.0
