@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -163,7 +164,7 @@ func (q *Memory) Finish(ctx context.Context, t *Task, o Outcome) error {
 		cur.Attempts++
 	}
 	cur.RetryAfter = o.RetryAfter
-	if o.Status != Pending {
+	if o.Error != "" {
 		cur.LastError = o.Error
 	}
 	cur.Result = o.Result
@@ -217,6 +218,16 @@ func (q *Memory) Get(ctx context.Context, id int64) (*Task, error) {
 	}
 	c := *t
 	return &c, nil
+}
+
+// Tasks returns a copy of every task, in ID order.
+func (q *Memory) Tasks(ctx context.Context) ([]Task, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return slices.Clone(q.tasks), nil
 }
 
 func (q *Memory) task(id int64) *Task {

@@ -88,7 +88,8 @@ type Task struct {
 	// RetryAfter is the earliest time a failed or rate_limited task may be
 	// claimed again; zero when it may be claimed at once.
 	RetryAfter time.Time
-	// LastError is the text of the last failure, or empty.
+	// LastError is the text of the last failure, or empty; a later success
+	// or release keeps it, as history.
 	LastError string
 	// LockedBy is the lease token of the worker holding an in_progress task:
 	// the worker's name and a number unique to the claim.

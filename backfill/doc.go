@@ -1,0 +1,47 @@
+// Package backfill is the core of pricefill: the [Runner] and the small
+// interfaces it is built from.
+//
+// # The parts
+//
+//	Fetcher    Fetch(ctx, symbol, range) (*Series, error)    a provider: backfill/yahoo, stooq, …
+//	Store      Save(ctx, SaveRequest) (SaveResult, error)    where bars go: package store, or yours
+//	Limiter    Wait(ctx) error                               pacing: package ratelimit
+//	Validator  Validate(now, range, asset, bar) error        which bars may be stored: package validate
+//	Queue      Enqueue, Claim, Extend, Finish, Summarize     the tasks: package queue, package store
+//
+// [New] takes a Fetcher and a Store; everything else has a default (see the
+// With… options). Each interface that users implement has an adapter
+// function type ([FetcherFunc], [LimiterFunc], [ValidatorFunc]); optional
+// behaviour is a separate interface checked at run time ([CoolDowner]).
+//
+// # A run
+//
+// [Runner.Run] queues one task per symbol (idempotently: a re-run finds the
+// same tasks and skips the completed ones), then workers claim tasks and,
+// for each, wait on the limiter, fetch, validate every bar, store the valid
+// ones and record the task's end:
+//
+//	outcome of the fetch             task becomes          attempts
+//	bars (some maybe invalid)        completed             unchanged
+//	rate limited (429, quota)        rate_limited, retried after Retry-After; the limiter cools down
+//	transient (network, 5xx, …)      failed, retried after 5, 10, 20, 40, 80 s    +1
+//	transient, last attempt          permanently_failed                           +1
+//	not found, permanent             permanently_failed                           unchanged
+//
+// One symbol's failure never stops the others: Run returns an error only
+// when the run itself cannot go on. Retries happen within the run, which
+// ends when every task is completed or permanently failed, or when its
+// context ends. Then no new task is claimed; tasks in flight have a grace
+// period to finish and are otherwise given back to the queue, so a later
+// run resumes where this one stopped. A worker renews its task's lease
+// while it works; a task whose worker died is claimed again once its lease
+// expires.
+//
+// # Reports
+//
+// Run returns a [Report]: totals, failures with their reasons, bars
+// inserted, updated, skipped and rejected (by rule), requests, time spent
+// waiting on the limiter. While it runs, [WithProgress] receives a
+// [Progress] each time another tenth of the tasks (or ten tasks) is done,
+// and at least every 30 seconds.
+package backfill

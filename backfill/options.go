@@ -1,0 +1,178 @@
+package backfill
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/pricefill/pricefill"
+	"github.com/pricefill/pricefill/queue"
+	"github.com/pricefill/pricefill/validate"
+)
+
+// Defaults of the Runner's options.
+const (
+	// ConcurrencyDefault is the number of workers.
+	ConcurrencyDefault = 4
+	// MaxAttemptsDefault is the number of transient failures after which a
+	// task is given up.
+	MaxAttemptsDefault = 5
+	// LeaseDefault is how long a worker holds a task without renewing its
+	// lease; workers renew it every third of that while they work, so only
+	// a dead worker's task outlives it.
+	LeaseDefault = time.Minute
+	// ProgressIntervalDefault is the longest time between two progress reports.
+	ProgressIntervalDefault = 30 * time.Second
+	// GracePeriodDefault is how long in-flight tasks may take to finish
+	// once the run's context is cancelled, before they are given back to
+	// the queue.
+	GracePeriodDefault = 10 * time.Second
+)
+
+// An Option configures a [Runner].
+type Option func(*config)
+
+type config struct {
+	queue       Queue
+	limiter     Limiter
+	validator   Validator
+	concurrency int
+	maxAttempts int
+	backoff     BackoffFunc
+	logger      *slog.Logger
+	clock       pricefill.Clock
+	force       bool
+	lease       time.Duration
+	progress    func(Progress)
+	progressInt time.Duration
+	grace       time.Duration
+	worker      string
+}
+
+// WithQueue sets the queue of tasks; nil means the default. By default the runner uses the store
+// when it is a [Queue] too (the SQL store is: its tasks then survive the
+// process and complete in the same transaction as their bars), and a new
+// in-memory queue otherwise.
+func WithQueue(q Queue) Option { return func(c *config) { c.queue = q } }
+
+// WithLimiter sets the limiter every request waits on; nil means the
+// default, ratelimit.New() with its defaults: one request a second, 2,000
+// in any hour, and a cool-down after a rate-limit response.
+func WithLimiter(l Limiter) Option { return func(c *config) { c.limiter = l } }
+
+// WithValidator sets the validator bars must pass to be stored; nil means
+// the default, validate.New().
+func WithValidator(v Validator) Option { return func(c *config) { c.validator = v } }
+
+// WithConcurrency sets the number of workers, at least 1. The default is
+// [ConcurrencyDefault].
+func WithConcurrency(n int) Option { return func(c *config) { c.concurrency = n } }
+
+// WithMaxAttempts sets how many transient failures a task may have before
+// it is permanently failed, at least 1. The default is [MaxAttemptsDefault].
+func WithMaxAttempts(n int) Option { return func(c *config) { c.maxAttempts = n } }
+
+// WithRetryBackoff sets the wait before retrying a task after its n-th
+// transient failure; nil means the default. The default is ExponentialBackoff(RetryInitialDefault,
+// RetryMaxDefault, 0): 5, 10, 20, 40, 80 s.
+func WithRetryBackoff(f BackoffFunc) Option { return func(c *config) { c.backoff = f } }
+
+// WithLogger sets the logger; nil means the default, [slog.Default].
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithClock sets the clock for retry times, leases, progress and the
+// validator's "now"; nil means the default, [pricefill.SystemClock].
+func WithClock(clk pricefill.Clock) Option { return func(c *config) { c.clock = clk } }
+
+// WithForce makes the run fetch symbols whose tasks completed already and
+// replace stored bars whose values changed. It is off by default.
+func WithForce(force bool) Option { return func(c *config) { c.force = force } }
+
+// WithLease sets the lease length of a claimed task, at least a second.
+// The default is [LeaseDefault].
+func WithLease(d time.Duration) Option { return func(c *config) { c.lease = d } }
+
+// WithProgress sets a function called with the run's progress: each time
+// another tenth of the tasks (or ten tasks, whichever is fewer) is done, at
+// least every progress interval, and at the end. Calls are never
+// concurrent. The runner also logs each report at level Info.
+func WithProgress(f func(Progress)) Option { return func(c *config) { c.progress = f } }
+
+// WithProgressInterval sets the longest time between two progress reports,
+// at least a second. The default is [ProgressIntervalDefault].
+func WithProgressInterval(d time.Duration) Option { return func(c *config) { c.progressInt = d } }
+
+// WithGracePeriod sets how long in-flight tasks may run on after the run's
+// context is cancelled; zero gives them back at once. The default is
+// [GracePeriodDefault].
+func WithGracePeriod(d time.Duration) Option { return func(c *config) { c.grace = d } }
+
+// WithWorkerName sets the name under which the workers claim tasks (each
+// worker adds its number). The default is host name, process ID and a
+// random suffix, unique across machines and restarts.
+func WithWorkerName(name string) Option { return func(c *config) { c.worker = name } }
+
+// defaults returns the configuration before any option is applied.
+func defaults() config {
+	return config{
+		concurrency: ConcurrencyDefault,
+		maxAttempts: MaxAttemptsDefault,
+		backoff:     ExponentialBackoff(RetryInitialDefault, RetryMaxDefault, 0),
+		lease:       LeaseDefault,
+		progressInt: ProgressIntervalDefault,
+		grace:       GracePeriodDefault,
+	}
+}
+
+// fillNils gives the options whose nil means "the default" their default.
+func (c *config) fillNils(store Store) {
+	if c.logger == nil {
+		c.logger = slog.Default()
+	}
+	if c.clock == nil {
+		c.clock = pricefill.SystemClock()
+	}
+	if c.backoff == nil {
+		c.backoff = ExponentialBackoff(RetryInitialDefault, RetryMaxDefault, 0)
+	}
+	if c.queue == nil {
+		if q, ok := store.(Queue); ok {
+			c.queue = q
+		} else {
+			c.queue = queue.NewMemory(queue.WithClock(c.clock))
+		}
+	}
+	if c.limiter == nil {
+		c.limiter = defaultLimiter(c.clock)
+	}
+	if c.validator == nil {
+		c.validator = validate.New()
+	}
+	if c.worker == "" {
+		c.worker = defaultWorkerName()
+	}
+}
+
+func (c *config) validate() error {
+	var errs []error
+	if c.concurrency < 1 {
+		errs = append(errs, fmt.Errorf("concurrency %d: want at least 1", c.concurrency))
+	}
+	if c.maxAttempts < 1 {
+		errs = append(errs, fmt.Errorf("max attempts %d: want at least 1", c.maxAttempts))
+	}
+	if c.lease < time.Second {
+		errs = append(errs, fmt.Errorf("lease %s: want at least 1s", c.lease))
+	}
+	if c.grace < 0 {
+		errs = append(errs, fmt.Errorf("grace period %s: want 0 or more", c.grace))
+	}
+	if c.progressInt < time.Second {
+		errs = append(errs, fmt.Errorf("progress interval %s: want at least 1s", c.progressInt))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("backfill: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,697 @@
+package backfill
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pricefill/pricefill"
+	"github.com/pricefill/pricefill/queue"
+)
+
+// A Runner backfills symbols: it queues a task per symbol and has a pool
+// of workers claim, fetch, validate and store them under a shared limiter.
+// Build one with [New]; one Runner may serve many runs, one after another
+// or at once.
+type Runner struct {
+	fetcher Fetcher
+	store   Store
+	cfg     config
+}
+
+// New returns a Runner that fetches with f and stores into s, configured by
+// opts. It returns an error naming the option when an option is invalid.
+func New(f Fetcher, s Store, opts ...Option) (*Runner, error) {
+	if f == nil {
+		return nil, errors.New("backfill: nil Fetcher")
+	}
+	if s == nil {
+		return nil, errors.New("backfill: nil Store")
+	}
+	cfg := defaults()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	cfg.fillNils(s)
+	return &Runner{fetcher: f, store: s, cfg: cfg}, nil
+}
+
+// A Request is the work of one run: symbols over an inclusive date range.
+type Request struct {
+	// Symbols are normalised by [pricefill.NormalizeSymbol]; duplicates are
+	// dropped.
+	Symbols []string
+	// Range is the dates to fill, both ends included, as midnight UTC.
+	Range pricefill.Range
+}
+
+// Timeouts of the writes that record a task's end; they run even when the
+// run's context is cancelled, so that finished work is not lost.
+const (
+	saveTimeout   = 30 * time.Second
+	finishTimeout = 10 * time.Second
+	// pollInterval bounds how long an idle worker waits before it looks at
+	// the queue again, for tasks that other processes hold or finish.
+	pollInterval = time.Second
+	// queueRetries is how many times in a row a worker tolerates a failing
+	// queue (a database restarting, say) before the run gives up.
+	queueRetries = 6
+)
+
+// Run backfills req and returns its report. Each symbol fails or succeeds
+// on its own: Run returns an error only when the run itself cannot go on
+// (a bad request, a queue that keeps failing) or when ctx ends first, in
+// which case the report covers what was done, Interrupted is set, and the
+// error is ctx's. Once ctx ends no task is claimed; tasks in flight have
+// the grace period to finish, then are given back to the queue. Run returns
+// when every worker has stopped.
+func (r *Runner) Run(ctx context.Context, req Request) (*Report, error) {
+	symbols, err := normalizeSymbols(req.Symbols)
+	if err != nil {
+		return nil, err
+	}
+	if err := req.Range.Validate(); err != nil {
+		return nil, fmt.Errorf("backfill: %w", err)
+	}
+	specs := make([]queue.Spec, len(symbols))
+	for i, s := range symbols {
+		specs[i] = queue.Spec{Symbol: s, Range: req.Range}
+	}
+	ids, err := r.cfg.queue.Enqueue(ctx, specs, queue.EnqueueOptions{Force: r.cfg.force})
+	if err != nil {
+		return nil, fmt.Errorf("backfill: enqueue %d tasks: %w", len(specs), err)
+	}
+	sum, err := r.cfg.queue.Summarize(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("backfill: read the queue: %w", err)
+	}
+	ru := newRun(r, ids, req.Range, sum)
+	r.cfg.logger.Info("backfill started", "symbols", len(ids), "range", req.Range.String(),
+		"already_done", sum.Counts[queue.Completed], "workers", r.cfg.concurrency)
+	return ru.execute(ctx)
+}
+
+func normalizeSymbols(in []string) ([]string, error) {
+	if len(in) == 0 {
+		return nil, errors.New("backfill: no symbols")
+	}
+	out := make([]string, 0, len(in))
+	seen := make(map[string]bool, len(in))
+	var errs []error
+	for _, s := range in {
+		sym, err := pricefill.NormalizeSymbol(s)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if !seen[sym] {
+			seen[sym] = true
+			out = append(out, sym)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("backfill: %d malformed symbols: %w", len(errs), errors.Join(errs...))
+	}
+	return out, nil
+}
+
+func defaultWorkerName() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "host"
+	}
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+// run is the state of one Run.
+type run struct {
+	*Runner
+	ids   []int64
+	rng   pricefill.Range
+	start time.Time
+	step  int // progress is reported every step tasks done
+
+	mu       sync.Mutex
+	rep      Report
+	done     int // tasks terminal, AlreadyDone included
+	reported int // done/step at the last progress report on a step
+	fatal    error
+	changed  chan struct{} // closed and replaced when a task's state changes
+	requests map[int64]int // fetches per task
+
+	emitMu sync.Mutex // serializes progress reports
+}
+
+func newRun(r *Runner, ids []int64, rng pricefill.Range, sum queue.Summary) *run {
+	already := sum.Counts[queue.Completed]
+	ru := &run{
+		Runner:   r,
+		ids:      ids,
+		rng:      rng,
+		start:    r.cfg.clock.Now(),
+		step:     max(1, min(len(ids)/10, 10)),
+		done:     already,
+		changed:  make(chan struct{}),
+		requests: make(map[int64]int),
+	}
+	ru.reported = already / ru.step
+	ru.rep = Report{
+		Range:          rng,
+		Started:        ru.start,
+		Total:          len(ids),
+		AlreadyDone:    already,
+		RejectedByRule: make(map[pricefill.Rule]int),
+	}
+	return ru
+}
+
+func (ru *run) execute(parent context.Context) (*Report, error) {
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	// Work in flight outlives ctx by the grace period.
+	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	stop := make(chan struct{})
+	var bg sync.WaitGroup
+	bg.Add(2)
+	go func() {
+		defer bg.Done()
+		ru.graceAfterCancel(ctx, stop, cancelWork)
+	}()
+	go func() {
+		defer bg.Done()
+		ru.tickProgress(stop)
+	}()
+
+	var workers sync.WaitGroup
+	for n := range ru.cfg.concurrency {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			ru.work(ctx, workCtx, fmt.Sprintf("%s/w%d", ru.cfg.worker, n+1), cancel)
+		}()
+	}
+	workers.Wait()
+	close(stop)
+	bg.Wait()
+
+	rep := ru.finalReport()
+	ru.emitProgress()
+	ru.cfg.logger.Info("backfill finished", "symbols", rep.Total, "succeeded", rep.Succeeded,
+		"failed", rep.Failed, "already_done", rep.AlreadyDone, "unfinished", rep.Unfinished,
+		"inserted", rep.Inserted, "skipped", rep.Skipped, "rejected", rep.Rejected,
+		"requests", rep.Requests, "duration", rep.Duration.Round(time.Millisecond).String())
+	ru.mu.Lock()
+	fatal := ru.fatal
+	ru.mu.Unlock()
+	switch {
+	case fatal != nil:
+		return rep, fatal
+	case parent.Err() != nil:
+		return rep, parent.Err()
+	}
+	return rep, nil
+}
+
+// graceAfterCancel cancels the work in flight once the grace period has
+// passed after ctx ended.
+func (ru *run) graceAfterCancel(ctx context.Context, stop <-chan struct{}, cancelWork context.CancelFunc) {
+	select {
+	case <-stop:
+		return
+	case <-ctx.Done():
+	}
+	t := ru.cfg.clock.NewTimer(ru.cfg.grace)
+	defer t.Stop()
+	select {
+	case <-stop:
+	case <-t.C():
+		cancelWork()
+	}
+}
+
+func (ru *run) tickProgress(stop <-chan struct{}) {
+	for {
+		t := ru.cfg.clock.NewTimer(ru.cfg.progressInt)
+		select {
+		case <-stop:
+			t.Stop()
+			return
+		case <-t.C():
+			ru.emitProgress()
+		}
+	}
+}
+
+// work is one worker: claim a task, do it, until no task is left or ctx ends.
+func (ru *run) work(ctx, workCtx context.Context, name string, cancelRun context.CancelFunc) {
+	failures := 0
+	for ctx.Err() == nil {
+		wake := ru.changedChan()
+		t, err := ru.cfg.queue.Claim(ctx, ru.ids, name, ru.cfg.lease)
+		if err == nil && t == nil {
+			var more bool
+			more, err = ru.idle(ctx, wake)
+			if err == nil && !more {
+				return
+			}
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			failures++
+			if failures >= queueRetries {
+				ru.setFatal(fmt.Errorf("backfill: queue failed %d times in a row: %w", failures, err))
+				cancelRun()
+				return
+			}
+			delay := time.Duration(1<<(failures-1)) * time.Second
+			ru.cfg.logger.Warn("queue unavailable; waiting", "worker", name, "err", err.Error(), "retry_in", delay.String())
+			_ = pricefill.Sleep(ctx, ru.cfg.clock, delay)
+			continue
+		}
+		failures = 0
+		if t != nil {
+			ru.process(ctx, workCtx, t)
+		}
+	}
+}
+
+// idle waits for a task to become claimable. It returns false when every
+// task of the run is over.
+func (ru *run) idle(ctx context.Context, wake <-chan struct{}) (bool, error) {
+	s, err := ru.cfg.queue.Summarize(ctx, ru.ids)
+	if err != nil {
+		return false, err
+	}
+	if s.Done() {
+		ru.notify() // wake the other idle workers so they stop too
+		return false, nil
+	}
+	wait := pollInterval
+	if !s.Wake.IsZero() {
+		wait = min(wait, s.Wake.Sub(ru.cfg.clock.Now()))
+	}
+	if wait <= 0 {
+		return true, nil
+	}
+	t := ru.cfg.clock.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C():
+	case <-wake:
+	case <-ctx.Done():
+	}
+	return true, nil
+}
+
+func (ru *run) changedChan() <-chan struct{} {
+	ru.mu.Lock()
+	defer ru.mu.Unlock()
+	return ru.changed
+}
+
+func (ru *run) notify() {
+	ru.mu.Lock()
+	defer ru.mu.Unlock()
+	close(ru.changed)
+	ru.changed = make(chan struct{})
+}
+
+func (ru *run) setFatal(err error) {
+	ru.mu.Lock()
+	defer ru.mu.Unlock()
+	if ru.fatal == nil {
+		ru.fatal = err
+	}
+}
+
+// process does one claimed task, from the limiter to the queue.
+func (ru *run) process(ctx, workCtx context.Context, t *queue.Task) {
+	taskCtx, cancelTask := context.WithCancel(workCtx)
+	defer cancelTask()
+	var (
+		lost sync.WaitGroup
+		lk   = &leaseKeeper{}
+	)
+	lost.Add(1)
+	go func() {
+		defer lost.Done()
+		ru.keepLease(taskCtx, t, lk, cancelTask)
+	}()
+	res := ru.attempt(ctx, taskCtx, t)
+	cancelTask()
+	lost.Wait()
+
+	log := ru.cfg.logger.With("symbol", t.Symbol, "task_id", t.ID)
+	if lk.isLost() {
+		log.Warn("lease lost: another worker took the task over")
+		ru.notify()
+		return
+	}
+	if !res.storeCompleted {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+		err := ru.cfg.queue.Finish(fctx, t, res.outcome)
+		cancel()
+		switch {
+		case errors.Is(err, queue.ErrLeaseLost):
+			log.Warn("lease lost: another worker took the task over")
+			ru.notify()
+			return
+		case err != nil:
+			log.Error("recording the task's end failed; it will be redone after its lease", "status", string(res.outcome.Status), "err", err.Error())
+			ru.notify()
+			return
+		}
+	}
+	ru.record(t, res)
+	ru.notify()
+}
+
+// leaseKeeper records that a task's lease was lost.
+type leaseKeeper struct {
+	mu   sync.Mutex
+	lost bool
+}
+
+func (l *leaseKeeper) setLost() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lost = true
+}
+
+func (l *leaseKeeper) isLost() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lost
+}
+
+// keepLease renews t's lease every third of its length until ctx ends. If
+// another worker took the task over, it cancels the task's work.
+func (ru *run) keepLease(ctx context.Context, t *queue.Task, lk *leaseKeeper, cancelTask context.CancelFunc) {
+	for {
+		if err := pricefill.Sleep(ctx, ru.cfg.clock, ru.cfg.lease/3); err != nil {
+			return
+		}
+		err := ru.cfg.queue.Extend(ctx, t, ru.cfg.lease)
+		switch {
+		case errors.Is(err, queue.ErrLeaseLost):
+			lk.setLost()
+			cancelTask()
+			return
+		case err != nil && ctx.Err() == nil:
+			ru.cfg.logger.Warn("renewing the lease failed", "symbol", t.Symbol, "task_id", t.ID, "err", err.Error())
+		}
+	}
+}
+
+// result is how one attempt at a task went.
+type result struct {
+	outcome        queue.Outcome
+	storeCompleted bool // the store completed the task with the bars
+	kind           pricefill.Kind
+	saved          SaveResult
+	rejected       int
+	byRule         map[pricefill.Rule]int
+	completeness   float64
+}
+
+// attempt waits on the limiter, fetches, validates and stores one task.
+func (ru *run) attempt(ctx, taskCtx context.Context, t *queue.Task) result {
+	// Wait for the limiter only while the run goes on: a task still
+	// waiting when it is cancelled is given back at once.
+	waitCtx, cancelWait := context.WithCancel(taskCtx)
+	stop := context.AfterFunc(ctx, cancelWait)
+	began := ru.cfg.clock.Now()
+	err := ru.cfg.limiter.Wait(waitCtx)
+	stop()
+	cancelWait()
+	ru.addLimiterWait(ru.cfg.clock.Now().Sub(began))
+	if err != nil {
+		return result{outcome: queue.Release()}
+	}
+
+	ru.countRequest(t)
+	series, err := ru.fetch(taskCtx, t)
+	if err != nil {
+		if taskCtx.Err() != nil {
+			// The grace period ran out, or the lease was lost.
+			return result{outcome: queue.Release()}
+		}
+		return ru.failure(t, err)
+	}
+	if cd, ok := ru.cfg.limiter.(CoolDowner); ok {
+		cd.Recovered()
+	}
+
+	valid, rejected, byRule := ru.validate(t, series)
+	// The bars are fetched: store them even if the run is being cancelled.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(taskCtx), saveTimeout)
+	defer cancel()
+	req := SaveRequest{
+		Series: &pricefill.Series{Asset: series.Asset, Bars: valid},
+		Range:  t.Range,
+		Force:  ru.cfg.force,
+		Task:   t,
+	}
+	saved, err := ru.store.Save(sctx, req)
+	if err != nil {
+		return ru.failure(t, fmt.Errorf("store: %w", err))
+	}
+	return result{
+		outcome: queue.Succeed(queue.Result{
+			Inserted: saved.Inserted, Updated: saved.Updated, Skipped: saved.Skipped,
+			Completeness: req.Completeness,
+		}),
+		storeCompleted: saved.TaskCompleted,
+		saved:          saved,
+		rejected:       rejected,
+		byRule:         byRule,
+		completeness:   req.Completeness,
+	}
+}
+
+// fetch calls the fetcher, turning a panic into a permanent failure of the
+// one symbol.
+func (ru *run) fetch(ctx context.Context, t *queue.Task) (s *pricefill.Series, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = pricefill.Permanent(fmt.Errorf("fetcher panicked: %v", p))
+		}
+	}()
+	s, err = ru.fetcher.Fetch(ctx, t.Symbol, t.Range)
+	if err == nil && s == nil {
+		err = errors.New("fetcher returned no series and no error")
+	}
+	return s, err
+}
+
+// failure decides what becomes of a task whose fetch or save failed.
+func (ru *run) failure(t *queue.Task, err error) result {
+	now := ru.cfg.clock.Now()
+	kind := pricefill.KindOf(err)
+	log := ru.cfg.logger.With("symbol", t.Symbol, "task_id", t.ID)
+	res := result{kind: kind}
+	switch kind {
+	case pricefill.KindRateLimited:
+		wait := pricefill.RetryAfterOf(err)
+		if cd, ok := ru.cfg.limiter.(CoolDowner); ok {
+			cd.CoolDown(wait)
+		}
+		if wait <= 0 {
+			wait = ru.cfg.backoff(1)
+		}
+		ru.countRateLimited()
+		log.Warn("rate limited; will retry", "retry_in", wait.String(), "err", err.Error())
+		res.outcome = queue.RetryRateLimited(now.Add(wait), err)
+	case pricefill.KindNotFound, pricefill.KindPermanent:
+		if cd, ok := ru.cfg.limiter.(CoolDowner); ok {
+			cd.Recovered()
+		}
+		log.Error("giving up", "kind", kind.String(), "err", err.Error())
+		res.outcome = queue.Fail(err)
+	default:
+		attempts := t.Attempts + 1
+		if attempts >= ru.cfg.maxAttempts {
+			log.Error("giving up after the last attempt", "attempts", attempts, "err", err.Error())
+			res.outcome = queue.FailLastAttempt(err)
+			break
+		}
+		wait := ru.cfg.backoff(attempts)
+		ru.countRetry()
+		log.Warn("failed; will retry", "attempt", attempts, "retry_in", wait.String(), "err", err.Error())
+		res.outcome = queue.Retry(now.Add(wait), err)
+	}
+	return res
+}
+
+// validate keeps the bars that pass the validator and logs the others.
+func (ru *run) validate(t *queue.Task, s *pricefill.Series) (valid []pricefill.Bar, rejected int, byRule map[pricefill.Rule]int) {
+	if s.Asset.Symbol == "" {
+		s.Asset.Symbol = t.Symbol
+	}
+	now := ru.cfg.clock.Now()
+	valid = make([]pricefill.Bar, 0, len(s.Bars))
+	for _, b := range s.Bars {
+		err := ru.cfg.validator.Validate(now, t.Range, s.Asset, b)
+		if err == nil {
+			valid = append(valid, b)
+			continue
+		}
+		rejected++
+		if byRule == nil {
+			byRule = make(map[pricefill.Rule]int)
+		}
+		var reasons []string
+		var ib *pricefill.InvalidBarError
+		if errors.As(err, &ib) && len(ib.Violations) > 0 {
+			for _, v := range ib.Violations {
+				byRule[v.Rule]++
+				reasons = append(reasons, v.String())
+			}
+		} else {
+			byRule["invalid"]++
+			reasons = append(reasons, err.Error())
+		}
+		ru.cfg.logger.Warn("bar rejected", "symbol", t.Symbol, "task_id", t.ID,
+			"date", b.Date.Format(pricefill.DateLayout), "reasons", strings.Join(reasons, "; "))
+	}
+	return valid, rejected, byRule
+}
+
+func (ru *run) countRequest(t *queue.Task) {
+	ru.mu.Lock()
+	defer ru.mu.Unlock()
+	ru.rep.Requests++
+	ru.requests[t.ID]++
+}
+
+func (ru *run) countRateLimited() {
+	ru.mu.Lock()
+	defer ru.mu.Unlock()
+	ru.rep.RateLimited++
+}
+
+func (ru *run) countRetry() {
+	ru.mu.Lock()
+	defer ru.mu.Unlock()
+	ru.rep.Retried++
+}
+
+func (ru *run) addLimiterWait(d time.Duration) {
+	ru.mu.Lock()
+	defer ru.mu.Unlock()
+	ru.rep.LimiterWait += d
+}
+
+// record adds a task's recorded end to the report.
+func (ru *run) record(t *queue.Task, res result) {
+	ru.mu.Lock()
+	rep := &ru.rep
+	status := res.outcome.Status
+	switch status {
+	case queue.Completed:
+		rep.Succeeded++
+		rep.Rejected += res.rejected
+		for rule, n := range res.byRule {
+			rep.RejectedByRule[rule] += n
+		}
+		rep.Inserted += res.saved.Inserted
+		rep.Updated += res.saved.Updated
+		rep.Skipped += res.saved.Skipped
+	case queue.PermanentlyFailed:
+		rep.Failed++
+		attempts := t.Attempts
+		if res.outcome.Attempt {
+			attempts++
+		}
+		rep.Failures = append(rep.Failures, Failure{Symbol: t.Symbol, Kind: res.kind, Attempts: attempts, Err: res.outcome.Error})
+	}
+	terminal := status.Terminal()
+	if terminal {
+		ru.done++
+		rep.Symbols = append(rep.Symbols, SymbolReport{
+			Symbol: t.Symbol, Status: status, Requests: ru.requests[t.ID],
+			Inserted: res.saved.Inserted, Updated: res.saved.Updated, Skipped: res.saved.Skipped,
+			Rejected: res.rejected, Completeness: res.completeness,
+		})
+	}
+	due := terminal && ru.done/ru.step > ru.reported
+	if due {
+		ru.reported = ru.done / ru.step
+	}
+	ru.mu.Unlock()
+	if due {
+		ru.emitProgress()
+	}
+}
+
+// snapshot returns the progress so far.
+func (ru *run) snapshot() Progress {
+	ru.mu.Lock()
+	defer ru.mu.Unlock()
+	p := Progress{
+		Total:       ru.rep.Total,
+		Done:        ru.done,
+		Succeeded:   ru.rep.Succeeded,
+		Failed:      ru.rep.Failed,
+		AlreadyDone: ru.rep.AlreadyDone,
+		Requests:    ru.rep.Requests,
+		Elapsed:     ru.cfg.clock.Now().Sub(ru.start),
+	}
+	if byRun := p.Done - p.AlreadyDone; byRun > 0 && p.Elapsed > 0 {
+		p.Rate = float64(byRun) / p.Elapsed.Seconds()
+		p.ETA = time.Duration(float64(p.Total-p.Done) / p.Rate * float64(time.Second))
+	}
+	return p
+}
+
+// emitProgress logs the progress and hands it to the progress function.
+func (ru *run) emitProgress() {
+	ru.emitMu.Lock()
+	defer ru.emitMu.Unlock()
+	p := ru.snapshot()
+	ru.cfg.logger.Info("progress", "done", p.Done, "total", p.Total, "succeeded", p.Succeeded,
+		"failed", p.Failed, "requests", p.Requests, "rate_per_s", fmt.Sprintf("%.2f", p.Rate),
+		"eta", p.ETA.Round(time.Second).String())
+	if ru.cfg.progress != nil {
+		ru.cfg.progress(p)
+	}
+}
+
+// finalReport completes the report once the workers have stopped.
+func (ru *run) finalReport() *Report {
+	ctx, cancel := context.WithTimeout(context.Background(), finishTimeout)
+	defer cancel()
+	sum, err := ru.cfg.queue.Summarize(ctx, ru.ids)
+	ru.mu.Lock()
+	defer ru.mu.Unlock()
+	rep := ru.rep
+	rep.Duration = ru.cfg.clock.Now().Sub(ru.start)
+	if err == nil {
+		rep.Unfinished = sum.Total() - sum.Counts[queue.Completed] - sum.Counts[queue.PermanentlyFailed]
+	} else {
+		rep.Unfinished = rep.Total - rep.AlreadyDone - rep.Succeeded - rep.Failed
+	}
+	rep.Interrupted = rep.Unfinished > 0
+	rep.Failures = append([]Failure(nil), rep.Failures...)
+	rep.Symbols = append([]SymbolReport(nil), rep.Symbols...)
+	rep.RejectedByRule = make(map[pricefill.Rule]int, len(ru.rep.RejectedByRule))
+	for k, v := range ru.rep.RejectedByRule {
+		rep.RejectedByRule[k] = v
+	}
+	rep.sort()
+	return &rep
+}

@@ -1,0 +1,242 @@
+// Package fake has in-memory stand-ins for the runner's parts, for unit
+// tests: a [Fetcher] whose answers are scripted per symbol, and a [Store]
+// that keeps bars in maps. Both are safe for concurrent use and record what
+// was asked of them.
+package fake
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/pricefill/pricefill"
+	"github.com/pricefill/pricefill/backfill"
+)
+
+var (
+	_ backfill.Fetcher = (*Fetcher)(nil)
+	_ backfill.Store   = (*Store)(nil)
+)
+
+// A Step is one scripted answer of the fetcher.
+type Step struct {
+	// Err, when set, is returned instead of bars.
+	Err error
+	// Bars, when set, are returned instead of the generated ones.
+	Bars []pricefill.Bar
+	// Asset, when set, is returned as the series' asset.
+	Asset pricefill.Asset
+	// Block, when set, holds the fetch until it is closed or the fetch's
+	// context ends (then the fetch fails with the context's error).
+	Block <-chan struct{}
+	// Panic, when set, makes the fetch panic with it.
+	Panic any
+}
+
+// A Call is one fetch the fetcher served.
+type Call struct {
+	Symbol string
+	Range  pricefill.Range
+	At     time.Time // on the fetcher's clock
+}
+
+// A Fetcher answers each symbol from its script, one step per fetch; the
+// last step repeats. A symbol without a script gets generated bars: one per
+// weekday of the range (see [Bars]).
+type Fetcher struct {
+	clock pricefill.Clock
+
+	mu      sync.Mutex
+	scripts map[string][]Step
+	calls   []Call
+}
+
+// NewFetcher returns a fetcher that stamps calls with clock's time.
+func NewFetcher(clock pricefill.Clock) *Fetcher {
+	return &Fetcher{clock: clock, scripts: make(map[string][]Step)}
+}
+
+// Script sets the answers for symbol, in order; the last one repeats.
+func (f *Fetcher) Script(symbol string, steps ...Step) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.scripts[symbol] = steps
+}
+
+// Fetch serves the next step of symbol's script.
+func (f *Fetcher) Fetch(ctx context.Context, symbol string, r pricefill.Range) (*pricefill.Series, error) {
+	f.mu.Lock()
+	f.calls = append(f.calls, Call{Symbol: symbol, Range: r, At: f.clock.Now()})
+	step := Step{}
+	if s := f.scripts[symbol]; len(s) > 0 {
+		step = s[0]
+		if len(s) > 1 {
+			f.scripts[symbol] = s[1:]
+		}
+	}
+	f.mu.Unlock()
+
+	if step.Block != nil {
+		select {
+		case <-step.Block:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if step.Panic != nil {
+		panic(step.Panic)
+	}
+	if step.Err != nil {
+		return nil, step.Err
+	}
+	bars := step.Bars
+	if bars == nil {
+		bars = Bars(symbol, r)
+	}
+	asset := step.Asset
+	if asset.Symbol == "" {
+		asset.Symbol = symbol
+	}
+	return &pricefill.Series{Asset: asset, Bars: slices.Clone(bars)}, nil
+}
+
+// Calls returns the fetches served so far, in order.
+func (f *Fetcher) Calls() []Call {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.calls)
+}
+
+// CallsFor returns the fetches served for symbol, in order.
+func (f *Fetcher) CallsFor(symbol string) []Call {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Call
+	for _, c := range f.calls {
+		if c.Symbol == symbol {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Bars returns one valid bar per weekday of r for symbol, the same for the
+// same day whatever the range.
+func Bars(symbol string, r pricefill.Range) []pricefill.Bar {
+	var out []pricefill.Bar
+	for d := r.From; !d.After(r.To); d = d.AddDate(0, 0, 1) {
+		if wd := d.Weekday(); wd == time.Saturday || wd == time.Sunday {
+			continue
+		}
+		out = append(out, Bar(symbol, d))
+	}
+	return out
+}
+
+// Bar returns the generated bar of symbol on date d.
+func Bar(symbol string, d time.Time) pricefill.Bar {
+	base := 50 + float64(d.YearDay()%40) + float64(len(symbol))
+	return pricefill.Bar{
+		Symbol: symbol, Date: d,
+		Open: base, High: base + 2, Low: base - 1, Close: base + 1, AdjClose: base + 1,
+		Volume: int64(1000 + d.Day()), Source: "fake",
+	}
+}
+
+// A Store keeps bars in memory, keyed by symbol and date.
+type Store struct {
+	mu     sync.Mutex
+	bars   map[string]map[time.Time]pricefill.Bar
+	assets map[string]pricefill.Asset
+	errs   map[string][]error
+	saves  []backfill.SaveRequest
+}
+
+// NewStore returns an empty store.
+func NewStore() *Store {
+	return &Store{
+		bars:   make(map[string]map[time.Time]pricefill.Bar),
+		assets: make(map[string]pricefill.Asset),
+		errs:   make(map[string][]error),
+	}
+}
+
+// FailSaves makes the next saves of symbol fail with errs, one each.
+func (s *Store) FailSaves(symbol string, errs ...error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.errs[symbol] = append(s.errs[symbol], errs...)
+}
+
+// Save stores the bars of req: new days are inserted; a stored day is
+// replaced when req.Force is set and its values changed, else skipped. It
+// never completes the task.
+func (s *Store) Save(ctx context.Context, req backfill.SaveRequest) (backfill.SaveResult, error) {
+	if err := ctx.Err(); err != nil {
+		return backfill.SaveResult{}, err
+	}
+	sym := req.Series.Asset.Symbol
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if errs := s.errs[sym]; len(errs) > 0 {
+		s.errs[sym] = errs[1:]
+		return backfill.SaveResult{}, errs[0]
+	}
+	s.saves = append(s.saves, req)
+	s.assets[sym] = req.Series.Asset
+	var res backfill.SaveResult
+	for _, b := range req.Series.Bars {
+		if b.Symbol != sym {
+			return backfill.SaveResult{}, fmt.Errorf("fake store: bar of %s in a series of %s", b.Symbol, sym)
+		}
+		days := s.bars[b.Symbol]
+		if days == nil {
+			days = make(map[time.Time]pricefill.Bar)
+			s.bars[b.Symbol] = days
+		}
+		old, ok := days[b.Date]
+		switch {
+		case !ok:
+			days[b.Date] = b
+			res.Inserted++
+		case req.Force && old != b:
+			days[b.Date] = b
+			res.Updated++
+		default:
+			res.Skipped++
+		}
+	}
+	return res, nil
+}
+
+// Bars returns the stored bars of symbol in date order.
+func (s *Store) Bars(symbol string) []pricefill.Bar {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]pricefill.Bar, 0, len(s.bars[symbol]))
+	for _, b := range s.bars[symbol] {
+		out = append(out, b)
+	}
+	slices.SortFunc(out, func(a, b pricefill.Bar) int { return a.Date.Compare(b.Date) })
+	return out
+}
+
+// Count returns the number of bars stored, over all symbols.
+func (s *Store) Count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, days := range s.bars {
+		n += len(days)
+	}
+	return n
+}
+
+// Saves returns the requests saved so far, in order.
+func (s *Store) Saves() []backfill.SaveRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.saves)
+}
