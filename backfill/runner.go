@@ -207,6 +207,7 @@ func (ru *run) execute(parent context.Context) (*Report, error) {
 	bg.Wait()
 
 	rep := ru.finalReport()
+	rep.Interrupted = parent.Err() != nil && rep.Unfinished > 0
 	ru.emitProgress()
 	ru.cfg.logger.Info("backfill finished", "symbols", rep.Total, "succeeded", rep.Succeeded,
 		"failed", rep.Failed, "already_done", rep.AlreadyDone, "unfinished", rep.Unfinished,
@@ -467,7 +468,12 @@ func (ru *run) attempt(ctx, taskCtx context.Context, t *queue.Task) result {
 		Task:   t,
 	}
 	saved, err := ru.store.Save(sctx, req)
-	if err != nil {
+	switch {
+	case errors.Is(err, queue.ErrLeaseLost):
+		// The store keeps the queue and found the task taken over: it
+		// stored nothing, and the task is the other worker's now.
+		return result{outcome: queue.Release()}
+	case err != nil:
 		return ru.failure(t, fmt.Errorf("store: %w", err))
 	}
 	return result{
@@ -685,7 +691,6 @@ func (ru *run) finalReport() *Report {
 	} else {
 		rep.Unfinished = rep.Total - rep.AlreadyDone - rep.Succeeded - rep.Failed
 	}
-	rep.Interrupted = rep.Unfinished > 0
 	rep.Failures = append([]Failure(nil), rep.Failures...)
 	rep.Symbols = append([]SymbolReport(nil), rep.Symbols...)
 	rep.RejectedByRule = make(map[pricefill.Rule]int, len(ru.rep.RejectedByRule))
