@@ -31,8 +31,10 @@ import (
 // 1990. Early-close days (the day after Thanksgiving, Christmas Eve, the
 // day before Independence Day) are trading days.
 //
-// The calendar is exact from 1990 through 2100, special closures announced
-// after this was written excepted; before 1990 it applies the same rules,
+// The calendar covers 1990 through 2100: it agrees with the exchange's
+// record from 1990 to the end of 2026 and with its published schedule for
+// 2027 and 2028, and follows the rules beyond; a special closure announced
+// later must be added to it. Before 1990 it applies the same rules,
 // without that era's special closures.
 type NYSECalendar struct{}
 

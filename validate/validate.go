@@ -14,7 +14,9 @@ import (
 
 // The rules a bar must keep, one identifier each, so that callers can count
 // rejects by rule. A rejected bar's *[pricefill.InvalidBarError] lists
-// every rule it breaks, in this order, each with the field and its value.
+// every rule it breaks, each with the field and its value: first the
+// symbol and date rules, then each price's, the volume's, and last those on
+// the order of low, open, close and high.
 const (
 	// RuleSymbolMissing: the bar has no symbol.
 	RuleSymbolMissing pricefill.Rule = "symbol_missing"
@@ -52,7 +54,7 @@ const (
 	RuleOutsideLowHigh pricefill.Rule = "outside_low_high"
 )
 
-// Rules returns every rule, in the order in which violations are listed.
+// Rules returns every rule, for callers that count rejects by rule.
 func Rules() []pricefill.Rule {
 	return []pricefill.Rule{
 		RuleSymbolMissing, RuleDateMissing, RuleDateNotMidnight, RuleOutsideRange,

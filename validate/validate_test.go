@@ -489,3 +489,28 @@ func sameEvening(t *rapid.T, s subject, d time.Time) time.Time {
 		return time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, s.loc).Add(after)
 	}
 }
+
+// TestValidateAllocatesNothing keeps a valid bar free of allocations, on
+// the fast path (a past day) and on the zone path (today after the close).
+func TestValidateAllocatesNothing(t *testing.T) {
+	v := newValidator(t)
+	tokyo := pricefill.Asset{Symbol: "7203.T", Timezone: "Asia/Tokyo"}
+	for _, tc := range []struct {
+		name  string
+		asset pricefill.Asset
+		now   time.Time
+	}{
+		{"past day", aapl, later},
+		{"NYSE today after the close", aapl, time.Date(2024, 3, 5, 21, 30, 0, 0, time.UTC)},
+		{"Tokyo today after the close", tokyo, time.Date(2024, 3, 5, 15, 30, 0, 0, time.UTC)},
+	} {
+		bar := validBar(day)
+		bar.Symbol = tc.asset.Symbol
+		if err := v.Validate(tc.now, every, tc.asset, bar); err != nil { // loads the zone
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if n := testing.AllocsPerRun(100, func() { _ = v.Validate(tc.now, every, tc.asset, bar) }); n != 0 {
+			t.Errorf("%s: %v allocations per valid bar, want 0", tc.name, n)
+		}
+	}
+}
