@@ -70,8 +70,9 @@ func tradingDays(a, b day, open func(day) bool) []time.Time {
 	return out
 }
 
-// A CalendarForFunc chooses the calendar of an asset. [CalendarFor] is the
-// default; [WithCalendarFor] sets another one on a [Validator].
+// A CalendarForFunc chooses the calendar of an asset; it must not return
+// nil. [CalendarFor] is the default; [WithCalendarFor] sets another one on
+// a [Validator].
 type CalendarForFunc func(a pricefill.Asset) Calendar
 
 // CalendarFor returns the calendar of a listing, by SPEC §7: [NYSE] for US

@@ -492,6 +492,8 @@ func sameEvening(t *rapid.T, s subject, d time.Time) time.Time {
 
 // TestValidateAllocatesNothing keeps a valid bar free of allocations, on
 // the fast path (a past day) and on the zone path (today after the close).
+// It is not parallel: AllocsPerRun counts the allocations of the whole
+// process, and the parallel tests wait while it runs.
 func TestValidateAllocatesNothing(t *testing.T) {
 	v := newValidator(t)
 	tokyo := pricefill.Asset{Symbol: "7203.T", Timezone: "Asia/Tokyo"}
