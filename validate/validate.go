@@ -1,87 +1,296 @@
-// Package validate decides which bars may be stored.
 package validate
 
 import (
+	"fmt"
+	"maps"
 	"math"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pricefill/pricefill"
 )
 
-// The rules a bar must keep. A rejected bar's error lists every rule it
-// breaks, so callers can count rejects by rule.
+// The rules a bar must keep, one identifier each, so that callers can count
+// rejects by rule. A rejected bar's *[pricefill.InvalidBarError] lists
+// every rule it breaks, each with the field and its value: first the
+// symbol and date rules, then each price's, the volume's, and last those on
+// the order of low, open, close and high.
 const (
-	RuleSymbolMissing    pricefill.Rule = "symbol_missing"
-	RuleDateMissing      pricefill.Rule = "date_missing"
-	RuleDateNotMidnight  pricefill.Rule = "date_not_midnight_utc"
-	RulePriceNotFinite   pricefill.Rule = "price_not_finite"
+	// RuleSymbolMissing: the bar has no symbol.
+	RuleSymbolMissing pricefill.Rule = "symbol_missing"
+	// RuleDateMissing: the bar has no date (the zero time). The other date
+	// rules are then not checked.
+	RuleDateMissing pricefill.Rule = "date_missing"
+	// RuleDateNotMidnight: the date is not a calendar date, midnight UTC,
+	// as [pricefill.DateOf] makes it. The other date rules still judge
+	// its calendar date.
+	RuleDateNotMidnight pricefill.Rule = "date_not_midnight_utc"
+	// RuleOutsideRange: the date is not in the requested range.
+	RuleOutsideRange pricefill.Rule = "outside_range"
+	// RuleNotTradingDay: the exchange held no session on the date (a
+	// weekend, a holiday, a special closure), by the asset's [Calendar].
+	RuleNotTradingDay pricefill.Rule = "not_trading_day"
+	// RuleDateInFuture: the date is after the exchange's local date now.
+	RuleDateInFuture pricefill.Rule = "date_in_future"
+	// RuleSessionNotOver: the date is the exchange's today and its session
+	// is not over, so the bar may still move.
+	RuleSessionNotOver pricefill.Rule = "session_not_over"
+	// RulePriceNotFinite: open, high, low or close is NaN or infinite.
+	RulePriceNotFinite pricefill.Rule = "price_not_finite"
+	// RulePriceNotPositive: open, high, low or close is zero or negative.
 	RulePriceNotPositive pricefill.Rule = "price_not_positive"
-	RuleVolumeNegative   pricefill.Rule = "volume_negative"
-	RuleHighBelowLow     pricefill.Rule = "high_below_low"
-	RuleOutsideLowHigh   pricefill.Rule = "outside_low_high"
-	RuleOutsideRange     pricefill.Rule = "outside_range"
+	// RuleVolumeNegative: the volume is negative.
+	RuleVolumeNegative pricefill.Rule = "volume_negative"
+	// RuleHighBelowLow: high is below low. Checked only when the four
+	// prices are finite and positive; when it is broken, open and close
+	// cannot lie between low and high, and RuleOutsideLowHigh is not
+	// reported on top.
+	RuleHighBelowLow pricefill.Rule = "high_below_low"
+	// RuleOutsideLowHigh: open or close (one violation each) is below low
+	// or above high. Checked only when the four prices are finite and
+	// positive and high is not below low.
+	RuleOutsideLowHigh pricefill.Rule = "outside_low_high"
 )
 
-// A Validator checks bars against the rules. The zero value is ready to use.
-type Validator struct{}
+// Rules returns every rule, for callers that count rejects by rule.
+func Rules() []pricefill.Rule {
+	return []pricefill.Rule{
+		RuleSymbolMissing, RuleDateMissing, RuleDateNotMidnight, RuleOutsideRange,
+		RuleNotTradingDay, RuleDateInFuture, RuleSessionNotOver, RulePriceNotFinite,
+		RulePriceNotPositive, RuleVolumeNegative, RuleHighBelowLow, RuleOutsideLowHigh,
+	}
+}
 
-// New returns a Validator.
-func New() *Validator { return &Validator{} }
+// SettleDelayMax is the longest delay [WithSettleDelay] accepts.
+const SettleDelayMax = 12 * time.Hour
 
-// Validate returns nil when b keeps every rule, else a
-// *pricefill.InvalidBarError listing every rule it breaks.
+// A Validator checks bars against the rules of SPEC §7 and reports every
+// rule a bar breaks. It is safe for simultaneous use by many goroutines.
+// The zero value is ready to use, with the defaults of [New]; a Validator
+// must not be copied after first use.
+//
+// A valid bar costs no allocation: the calendars are precomputed and time
+// zones are loaded once per name.
+type Validator struct {
+	calendarFor CalendarForFunc
+	settle      time.Duration
+	zones       zoneCache
+}
+
+// An Option configures a [Validator].
+type Option func(*config)
+
+type config struct {
+	calendarFor CalendarForFunc
+	settle      time.Duration
+}
+
+// WithCalendarFor sets the function that chooses an asset's calendar.
+// The default, and what nil means, is [CalendarFor].
+func WithCalendarFor(f CalendarForFunc) Option {
+	return func(c *config) { c.calendarFor = f }
+}
+
+// WithSettleDelay makes the validator wait d past the end of a session
+// before it takes the session's bar as final: providers revise the day's
+// volume for some minutes after the close as late trade reports come in,
+// and a store that inserts new days only would keep the early figure. The
+// default, and what zero means, is no delay: a bar is final at the close,
+// as SPEC §7 says. It must be from 0 to [SettleDelayMax].
+func WithSettleDelay(d time.Duration) Option {
+	return func(c *config) { c.settle = d }
+}
+
+func (c *config) withDefaults() {
+	if c.calendarFor == nil {
+		c.calendarFor = CalendarFor
+	}
+}
+
+func (c *config) validate() error {
+	if c.settle < 0 || c.settle > SettleDelayMax {
+		return fmt.Errorf("validate: WithSettleDelay(%s): want from 0 to %s", c.settle, SettleDelayMax)
+	}
+	return nil
+}
+
+// New returns a Validator configured by opts, or an error naming the option
+// that is wrong.
+func New(opts ...Option) (*Validator, error) {
+	var c config
+	for _, o := range opts {
+		o(&c)
+	}
+	c.withDefaults()
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return &Validator{calendarFor: c.calendarFor, settle: c.settle}, nil
+}
+
+// Validate returns nil when bar b of asset a keeps every rule for a fetch
+// of range r at time now, else a *[pricefill.InvalidBarError] that lists
+// every rule b breaks. The asset chooses the calendar (see [CalendarFor]);
+// when a.Symbol is empty, b.Symbol stands for it. A zero r contains no date.
 func (v *Validator) Validate(now time.Time, r pricefill.Range, a pricefill.Asset, b pricefill.Bar) error {
 	var vs []pricefill.Violation
-	add := func(rule pricefill.Rule, field, value string) {
-		vs = append(vs, pricefill.Violation{Rule: rule, Field: field, Value: value})
-	}
 	if b.Symbol == "" {
-		add(RuleSymbolMissing, "symbol", "")
+		vs = append(vs, pricefill.Violation{Rule: RuleSymbolMissing, Field: "symbol"})
 	}
-	switch {
-	case b.Date.IsZero():
-		add(RuleDateMissing, "date", "")
-	case !b.Date.Equal(pricefill.DateOf(b.Date)):
-		add(RuleDateNotMidnight, "date", b.Date.String())
-	case !r.Contains(b.Date):
-		add(RuleOutsideRange, "date", b.Date.Format(pricefill.DateLayout))
+	if b.Date.IsZero() {
+		vs = append(vs, pricefill.Violation{Rule: RuleDateMissing, Field: "date"})
+	} else {
+		vs = v.checkDate(vs, now, r, a, b)
 	}
-	prices := [...]struct {
-		name string
-		v    float64
-	}{{"open", b.Open}, {"high", b.High}, {"low", b.Low}, {"close", b.Close}}
-	ok := true
-	for _, p := range prices {
-		switch {
-		case math.IsNaN(p.v) || math.IsInf(p.v, 0):
-			add(RulePriceNotFinite, p.name, fmtFloat(p.v))
-			ok = false
-		case p.v <= 0:
-			add(RulePriceNotPositive, p.name, fmtFloat(p.v))
-			ok = false
-		}
-	}
-	if ok {
-		if b.High < b.Low {
-			add(RuleHighBelowLow, "high", fmtFloat(b.High))
-		}
-		for _, p := range [...]struct {
-			name string
-			v    float64
-		}{{"open", b.Open}, {"close", b.Close}} {
-			if p.v < b.Low || p.v > b.High {
-				add(RuleOutsideLowHigh, p.name, fmtFloat(p.v))
-			}
-		}
-	}
-	if b.Volume < 0 {
-		add(RuleVolumeNegative, "volume", strconv.FormatInt(b.Volume, 10))
-	}
-	if vs == nil {
+	vs = checkPrices(vs, &b)
+	if len(vs) == 0 {
 		return nil
 	}
 	return &pricefill.InvalidBarError{Bar: b, Violations: vs}
 }
 
-func fmtFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+// sessionSlack bounds the end of any session after the start of its date
+// in UTC: the latest local date on earth (UTC-12) ends 36 hours after it
+// begins in UTC. Older bars, the common case, skip the time zone work.
+const sessionSlack = 48 * time.Hour
+
+func (v *Validator) checkDate(vs []pricefill.Violation, now time.Time, r pricefill.Range, a pricefill.Asset, b pricefill.Bar) []pricefill.Violation {
+	d := dayOf(b.Date)
+	if !isMidnightUTC(b.Date) {
+		vs = append(vs, pricefill.Violation{Rule: RuleDateNotMidnight, Field: "date", Value: b.Date.Format(time.RFC3339Nano)})
+	}
+	if d < dayOf(r.From) || d > dayOf(r.To) {
+		vs = append(vs, dateViolation(RuleOutsideRange, d))
+	}
+	if a.Symbol == "" {
+		a.Symbol = b.Symbol
+	}
+	choose := v.calendarFor
+	if choose == nil {
+		choose = CalendarFor
+	}
+	cal := choose(a)
+	if !cal.IsTradingDay(d.time()) {
+		vs = append(vs, dateViolation(RuleNotTradingDay, d))
+	}
+	if now.Unix()-int64(d)*secondsPerDay >= int64((sessionSlack+v.settle)/time.Second) {
+		return vs // over everywhere on earth
+	}
+	loc, end := v.session(cal, a.Timezone, d)
+	switch {
+	case d > dayOf(now.In(loc)):
+		vs = append(vs, dateViolation(RuleDateInFuture, d))
+	case now.Before(end.Add(v.settle)):
+		vs = append(vs, dateViolation(RuleSessionNotOver, d))
+	}
+	return vs
+}
+
+// Bounds for an exchange in an unknown time zone: a date has begun on it
+// once it has begun anywhere (UTC+14) and is over only once it is over
+// everywhere (UTC-12).
+var (
+	earliestZone = time.FixedZone("UTC+14", 14*60*60)
+	latestZone   = time.FixedZone("UTC-12", -12*60*60)
+)
+
+// session returns the time zone in which the exchange of calendar cal
+// tells today, and the end of its session of date d. Without a
+// [SessionCalendar], the zone is the asset's and the session ends when the
+// date does, as the closing time is not known.
+func (v *Validator) session(cal Calendar, tz string, d day) (*time.Location, time.Time) {
+	if sc, ok := cal.(SessionCalendar); ok {
+		return sc.Location(), sc.SessionEnd(d.time())
+	}
+	y, m, dd := (d + 1).civil()
+	if loc := v.zones.load(tz); loc != nil {
+		return loc, time.Date(y, m, dd, 0, 0, 0, 0, loc)
+	}
+	return earliestZone, time.Date(y, m, dd, 0, 0, 0, 0, latestZone)
+}
+
+func dateViolation(rule pricefill.Rule, d day) pricefill.Violation {
+	return pricefill.Violation{Rule: rule, Field: "date", Value: d.String()}
+}
+
+func checkPrices(vs []pricefill.Violation, b *pricefill.Bar) []pricefill.Violation {
+	ok := true
+	for _, p := range [...]struct {
+		field string
+		v     float64
+	}{{"open", b.Open}, {"high", b.High}, {"low", b.Low}, {"close", b.Close}} {
+		switch {
+		case math.IsNaN(p.v) || math.IsInf(p.v, 0):
+			vs = append(vs, priceViolation(RulePriceNotFinite, p.field, p.v))
+			ok = false
+		case p.v <= 0:
+			vs = append(vs, priceViolation(RulePriceNotPositive, p.field, p.v))
+			ok = false
+		}
+	}
+	if b.Volume < 0 {
+		vs = append(vs, pricefill.Violation{Rule: RuleVolumeNegative, Field: "volume", Value: strconv.FormatInt(b.Volume, 10)})
+	}
+	switch {
+	case !ok:
+	case b.High < b.Low:
+		vs = append(vs, priceViolation(RuleHighBelowLow, "high", b.High))
+	default:
+		if b.Open < b.Low || b.Open > b.High {
+			vs = append(vs, priceViolation(RuleOutsideLowHigh, "open", b.Open))
+		}
+		if b.Close < b.Low || b.Close > b.High {
+			vs = append(vs, priceViolation(RuleOutsideLowHigh, "close", b.Close))
+		}
+	}
+	return vs
+}
+
+func priceViolation(rule pricefill.Rule, field string, v float64) pricefill.Violation {
+	return pricefill.Violation{Rule: rule, Field: field, Value: strconv.FormatFloat(v, 'g', -1, 64)}
+}
+
+// zoneCacheMax bounds the names a zoneCache keeps, so that a provider
+// sending ever new bad names cannot grow it without end. There are some
+// 600 IANA zone names.
+const zoneCacheMax = 1024
+
+// A zoneCache loads time zones by IANA name once each. Reads take no lock
+// and allocate nothing: the map is copied on write, which is rare.
+type zoneCache struct {
+	m  atomic.Pointer[map[string]*time.Location]
+	mu sync.Mutex
+}
+
+// load returns the zone of the name, or nil for an empty, "Local" or
+// unknown name.
+func (c *zoneCache) load(name string) *time.Location {
+	if name == "" || name == "Local" {
+		return nil
+	}
+	if m := c.m.Load(); m != nil {
+		if loc, ok := (*m)[name]; ok {
+			return loc
+		}
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		loc = nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var m map[string]*time.Location
+	if old := c.m.Load(); old != nil {
+		if len(*old) >= zoneCacheMax {
+			return loc
+		}
+		m = maps.Clone(*old)
+	} else {
+		m = make(map[string]*time.Location)
+	}
+	m[name] = loc
+	c.m.Store(&m)
+	return loc
+}

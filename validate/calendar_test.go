@@ -1,0 +1,310 @@
+package validate_test
+
+import (
+	"bufio"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pricefill/pricefill"
+	"github.com/pricefill/pricefill/validate"
+	"pgregory.net/rapid"
+)
+
+// readPublishedClosures reads testdata/nyse_closed_1990_2028.txt, a list
+// transcribed from the exchange's published record (see its header).
+func readPublishedClosures(t *testing.T) map[time.Time]bool {
+	t.Helper()
+	f, err := os.Open("testdata/nyse_closed_1990_2028.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	closed := make(map[time.Time]bool)
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		line := strings.TrimSpace(s.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		d, err := pricefill.ParseDate(line)
+		if err != nil {
+			t.Fatal(err)
+		}
+		closed[d] = true
+	}
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return closed
+}
+
+// TestNYSEAgreesWithPublishedClosures compares the calendar, day by day
+// from 1990 through 2028, with the closures the exchange published, which
+// testdata holds as transcribed, not as computed by this package.
+func TestNYSEAgreesWithPublishedClosures(t *testing.T) {
+	t.Parallel()
+	closed := readPublishedClosures(t)
+
+	// The transcription itself: only weekdays, 8 to 13 a year.
+	perYear := make(map[int]int)
+	for d := range closed {
+		if wd := d.Weekday(); wd == time.Saturday || wd == time.Sunday {
+			t.Errorf("testdata lists %s, a %s", d.Format(time.DateOnly), wd)
+		}
+		perYear[d.Year()]++
+	}
+	for y := 1990; y <= 2028; y++ {
+		if n := perYear[y]; n < 8 || n > 13 {
+			t.Errorf("testdata lists %d closures in %d, want 8 to 13", n, y)
+		}
+	}
+
+	from, to := date("1990-01-01"), date("2028-12-31")
+	var want []time.Time
+	for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
+		wd := d.Weekday()
+		open := wd != time.Saturday && wd != time.Sunday && !closed[d]
+		if got := validate.NYSE.IsTradingDay(d); got != open {
+			t.Errorf("NYSE.IsTradingDay(%s, a %s) = %v, want %v", d.Format(time.DateOnly), wd, got, open)
+		}
+		if open {
+			want = append(want, d)
+		}
+	}
+	if got := validate.NYSE.TradingDays(from, to); !slices.Equal(got, want) {
+		t.Errorf("NYSE.TradingDays(1990..2028): %d days, want %d", len(got), len(want))
+	}
+}
+
+// TestNYSEHolidayRules checks each rule and its edges, with the reason.
+func TestNYSEHolidayRules(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		date string
+		open bool
+		why  string
+	}{
+		// New Year's Day.
+		{"2024-01-01", false, "New Year's Day"},
+		{"2023-01-02", false, "New Year's Day on a Sunday, observed Monday"},
+		{"2021-12-31", true, "New Year's Day 2022 on a Saturday: not observed on the Friday before"},
+		{"2010-12-31", true, "New Year's Day 2011 on a Saturday: not observed"},
+		{"2004-12-31", true, "New Year's Day 2005 on a Saturday: not observed"},
+		{"1999-12-31", true, "New Year's Day 2000 on a Saturday: not observed (early close)"},
+		{"2032-12-31", true, "New Year's Day 2033 on a Saturday: not observed"},
+		{"2017-01-02", false, "New Year's Day on a Sunday, observed Monday"},
+		// Martin Luther King Jr. Day, from 1998.
+		{"1997-01-20", true, "third Monday of January 1997, before the NYSE kept MLK Day"},
+		{"1998-01-19", false, "Martin Luther King Jr. Day, first kept in 1998"},
+		{"2024-01-15", false, "Martin Luther King Jr. Day"},
+		// Washington's Birthday.
+		{"1990-02-19", false, "Washington's Birthday"},
+		{"2026-02-16", false, "Washington's Birthday"},
+		{"2026-02-23", true, "fourth Monday of February"},
+		// Good Friday.
+		{"2023-04-07", false, "Good Friday"},
+		{"2008-03-21", false, "Good Friday, early Easter (March 23)"},
+		{"2011-04-22", false, "Good Friday, late Easter (April 24)"},
+		{"2038-04-23", false, "Good Friday, latest Easter (April 25)"},
+		{"2100-03-26", false, "Good Friday 2100 (Easter March 28)"},
+		{"2023-04-10", true, "Easter Monday"},
+		// Memorial Day.
+		{"2024-05-27", false, "Memorial Day, last Monday of May"},
+		{"2021-05-31", false, "Memorial Day, last Monday of May on the 31st"},
+		{"2021-05-24", true, "the Monday before Memorial Day"},
+		// Juneteenth, from 2022.
+		{"2021-06-18", true, "Juneteenth 2021 (Saturday), before the NYSE kept it"},
+		{"2022-06-20", false, "Juneteenth on a Sunday, observed Monday"},
+		{"2022-06-17", true, "Juneteenth 2022 is not observed the Friday before"},
+		{"2023-06-19", false, "Juneteenth"},
+		{"2027-06-18", false, "Juneteenth on a Saturday, observed Friday"},
+		// Independence Day.
+		{"2020-07-03", false, "Independence Day on a Saturday, observed Friday"},
+		{"2021-07-05", false, "Independence Day on a Sunday, observed Monday"},
+		{"2024-07-04", false, "Independence Day"},
+		{"2013-07-03", true, "the day before Independence Day (early close)"},
+		// Labor Day, Thanksgiving.
+		{"2024-09-02", false, "Labor Day"},
+		{"2024-11-28", false, "Thanksgiving Day"},
+		{"2024-11-29", true, "the day after Thanksgiving (early close)"},
+		// Christmas.
+		{"2021-12-24", false, "Christmas on a Saturday, observed Friday"},
+		{"2022-12-26", false, "Christmas on a Sunday, observed Monday"},
+		{"2024-12-25", false, "Christmas"},
+		{"2024-12-24", true, "Christmas Eve (early close)"},
+		{"2025-12-24", true, "Christmas Eve 2025: federal offices closed, the exchange closed early"},
+		{"2025-12-26", true, "2025-12-26: federal offices closed, the exchange did not"},
+		// Special closures.
+		{"1994-04-27", false, "funeral of President Nixon"},
+		{"1994-04-26", true, "the day before Nixon's funeral"},
+		{"2001-09-10", true, "the day before 9/11"},
+		{"2001-09-11", false, "9/11"},
+		{"2001-09-12", false, "9/11"},
+		{"2001-09-13", false, "9/11"},
+		{"2001-09-14", false, "9/11"},
+		{"2001-09-17", true, "reopening after 9/11"},
+		{"2004-06-11", false, "national day of mourning, President Reagan"},
+		{"2007-01-02", false, "national day of mourning, President Ford"},
+		{"2007-01-03", true, "the day after Ford's day of mourning"},
+		{"2012-10-29", false, "Hurricane Sandy"},
+		{"2012-10-30", false, "Hurricane Sandy"},
+		{"2012-10-31", true, "reopening after Hurricane Sandy"},
+		{"2018-12-05", false, "national day of mourning, President G. H. W. Bush"},
+		{"2025-01-09", false, "national day of mourning, President Carter"},
+		{"2025-01-10", true, "the day after Carter's day of mourning"},
+		{"1996-01-08", true, "blizzard of 1996: late open and early close, not closed"},
+		{"1990-12-27", true, "Con Edison transformer fire: late open, not closed"},
+		// Weekends.
+		{"2024-03-09", false, "Saturday"},
+		{"2024-03-10", false, "Sunday"},
+		// Outside 1990-2100, by the rules.
+		{"1989-12-25", false, "Christmas 1989, by rule"},
+		{"2101-07-04", false, "Independence Day 2101, by rule"},
+		{"2101-12-26", false, "Christmas 2101 on a Sunday, observed Monday, by rule"},
+		{"2105-01-01", false, "New Year's Day 2105, by rule"},
+		{"2105-01-02", true, "the day after New Year's Day 2105"},
+	} {
+		d := date(tc.date)
+		y, m, dd := d.Date()
+		// A calendar day whatever the time of day or location.
+		for _, at := range []time.Time{
+			d,
+			time.Date(y, m, dd, 23, 59, 59, 0, time.UTC),
+			time.Date(y, m, dd, 0, 0, 1, 0, zone(t, "America/New_York")),
+			time.Date(y, m, dd, 23, 30, 0, 0, zone(t, "Asia/Tokyo")),
+		} {
+			if got := validate.NYSE.IsTradingDay(at); got != tc.open {
+				t.Errorf("NYSE.IsTradingDay(%s) = %v, want %v: %s", at, got, tc.open, tc.why)
+			}
+		}
+		got := validate.NYSE.TradingDays(d, d)
+		if want := tc.open; (len(got) == 1) != want || (want && !got[0].Equal(d)) {
+			t.Errorf("NYSE.TradingDays(%s, %[1]s) = %v: %s", tc.date, dates(got), tc.why)
+		}
+	}
+}
+
+func TestTradingDays(t *testing.T) {
+	t.Parallel()
+	ny := zone(t, "America/New_York")
+	tokyo := zone(t, "Asia/Tokyo")
+	for _, tc := range []struct {
+		name     string
+		cal      validate.Calendar
+		from, to time.Time
+		want     []string
+	}{
+		{"Christmas week 2024", validate.NYSE, date("2024-12-21"), date("2024-12-29"),
+			[]string{"2024-12-23", "2024-12-24", "2024-12-26", "2024-12-27"}},
+		{"Christmas week 2024, weekdays", validate.Weekdays, date("2024-12-21"), date("2024-12-29"),
+			[]string{"2024-12-23", "2024-12-24", "2024-12-25", "2024-12-26", "2024-12-27"}},
+		{"own dates of zoned times", validate.NYSE,
+			time.Date(2024, 12, 23, 23, 0, 0, 0, ny),   // 04:00 UTC on the 24th
+			time.Date(2024, 12, 26, 1, 0, 0, 0, tokyo), // 16:00 UTC on the 25th
+			[]string{"2024-12-23", "2024-12-24", "2024-12-26"}},
+		{"one day", validate.NYSE, date("2024-12-24"), date("2024-12-24"), []string{"2024-12-24"}},
+		{"a holiday", validate.NYSE, date("2024-12-25"), date("2024-12-25"), []string{}},
+		{"a weekend", validate.Weekdays, date("2024-12-28"), date("2024-12-29"), []string{}},
+		{"backwards", validate.NYSE, date("2024-12-27"), date("2024-12-23"), []string{}},
+		{"9/11 week", validate.NYSE, date("2001-09-10"), date("2001-09-17"), []string{"2001-09-10", "2001-09-17"}},
+	} {
+		got := tc.cal.TradingDays(tc.from, tc.to)
+		if !slices.Equal(dates(got), tc.want) {
+			t.Errorf("%s: TradingDays = %v, want %v", tc.name, dates(got), tc.want)
+		}
+		for _, d := range got {
+			if d.Location() != time.UTC || !d.Equal(pricefill.DateOf(d)) {
+				t.Errorf("%s: TradingDays gave %s, not midnight UTC", tc.name, d)
+			}
+		}
+	}
+}
+
+// TestTradingDaysSplit: TradingDays(a, c) is TradingDays(a, b) followed by
+// TradingDays(b+1, c), each day a trading day, in order, midnight UTC.
+func TestTradingDaysSplit(t *testing.T) {
+	t.Parallel()
+	first, last := date("1980-01-01"), date("2115-12-31")
+	span := int(last.Sub(first).Hours() / 24)
+	rapid.Check(t, func(t *rapid.T) {
+		cal := rapid.SampledFrom([]validate.Calendar{validate.NYSE, validate.Weekdays}).Draw(t, "cal")
+		a := first.AddDate(0, 0, rapid.IntRange(0, span).Draw(t, "a"))
+		c := a.AddDate(0, 0, rapid.IntRange(0, 3000).Draw(t, "c-a"))
+		b := a.AddDate(0, 0, rapid.IntRange(0, int(c.Sub(a).Hours()/24)).Draw(t, "b-a"))
+
+		whole := cal.TradingDays(a, c)
+		joined := append(cal.TradingDays(a, b), cal.TradingDays(b.AddDate(0, 0, 1), c)...)
+		if !slices.Equal(whole, joined) {
+			t.Fatalf("TradingDays(%s, %s) has %d days, split at %s %d",
+				a.Format(time.DateOnly), c.Format(time.DateOnly), len(whole), b.Format(time.DateOnly), len(joined))
+		}
+		n := 0
+		for d := a; !d.After(c); d = d.AddDate(0, 0, 1) {
+			if !cal.IsTradingDay(d) {
+				continue
+			}
+			if n >= len(whole) || !whole[n].Equal(d) || whole[n].Location() != time.UTC {
+				t.Fatalf("TradingDays(%s, %s): day %d is not %s", a.Format(time.DateOnly), c.Format(time.DateOnly), n, d.Format(time.DateOnly))
+			}
+			n++
+		}
+		if n != len(whole) {
+			t.Fatalf("TradingDays(%s, %s) has %d days, IsTradingDay says %d", a.Format(time.DateOnly), c.Format(time.DateOnly), len(whole), n)
+		}
+	})
+}
+
+func TestWeekdays(t *testing.T) {
+	t.Parallel()
+	for d := date("2024-07-01"); d.Before(date("2024-07-15")); d = d.AddDate(0, 0, 1) {
+		wd := d.Weekday()
+		if got, want := validate.Weekdays.IsTradingDay(d), wd != time.Saturday && wd != time.Sunday; got != want {
+			t.Errorf("Weekdays.IsTradingDay(%s, a %s) = %v, want %v", d.Format(time.DateOnly), wd, got, want)
+		}
+	}
+}
+
+func TestCalendarFor(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		symbol, tz string
+		want       validate.Calendar
+	}{
+		{"AAPL", "", validate.NYSE},
+		{"AAPL", "America/New_York", validate.NYSE},
+		{"BRK.B", "", validate.NYSE},
+		{"BF.B", "", validate.NYSE},
+		{"BF-B", "", validate.NYSE},
+		{"HEI.A", "", validate.NYSE},
+		{"LBRD.K", "", validate.NYSE},
+		{"^GSPC", "", validate.NYSE},
+		{"AAPL.US", "", validate.NYSE},
+		{"CME", "America/Chicago", validate.NYSE},
+		{"ABC", "US/Eastern", validate.NYSE},
+		{"ABC", "America/Indiana/Indianapolis", validate.NYSE},
+		{"MKC.V", "America/New_York", validate.NYSE},
+		{"OCDO.L", "", validate.Weekdays},
+		{"ocdo.l", "", validate.Weekdays},
+		{"BT-A.L", "", validate.Weekdays},
+		{"7203.T", "", validate.Weekdays},
+		{"BHP.AX", "", validate.Weekdays},
+		{"SAP.DE", "", validate.Weekdays},
+		{"NOVO-B.CO", "", validate.Weekdays},
+		{"SHOP.TO", "", validate.Weekdays},
+		{"2330.TWO", "", validate.Weekdays},
+		{"MKC.V", "", validate.Weekdays},
+		{"OCDO.L", "Europe/London", validate.Weekdays},
+		{"SHOP", "America/Toronto", validate.Weekdays},
+		{"XYZ", "Asia/Tokyo", validate.Weekdays},
+		{"EURUSD=X", "", validate.Weekdays},
+		{"ES=F", "America/New_York", validate.Weekdays},
+	} {
+		got := validate.CalendarFor(pricefill.Asset{Symbol: tc.symbol, Timezone: tc.tz})
+		if got != tc.want {
+			t.Errorf("CalendarFor(%q, zone %q) = %T, want %T", tc.symbol, tc.tz, got, tc.want)
+		}
+	}
+}
