@@ -30,6 +30,16 @@ type Store interface {
 	Save(ctx context.Context, req SaveRequest) (SaveResult, error)
 }
 
+// A DateLister is a [Store] that can tell which days of a symbol it holds.
+// The runner then backfills by gaps: it fetches only the trading days
+// missing from the range (nearby gaps joined into one request), and skips
+// a symbol whose range is stored already, unless forced.
+type DateLister interface {
+	// StoredDates returns the dates stored for symbol within r, as
+	// midnight UTC, in any order.
+	StoredDates(ctx context.Context, symbol string, r pricefill.Range) ([]time.Time, error)
+}
+
 // A SaveRequest is one symbol's valid bars, to be stored at once.
 type SaveRequest struct {
 	// Series holds the asset, as the provider described it, and the bars

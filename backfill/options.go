@@ -37,6 +37,7 @@ type config struct {
 	queue       Queue
 	limiter     Limiter
 	validator   Validator
+	calendarFor validate.CalendarForFunc
 	concurrency int
 	maxAttempts int
 	backoff     BackoffFunc
@@ -64,6 +65,14 @@ func WithLimiter(l Limiter) Option { return func(c *config) { c.limiter = l } }
 // WithValidator sets the validator bars must pass to be stored; nil means
 // the default, validate.New().
 func WithValidator(v Validator) Option { return func(c *config) { c.validator = v } }
+
+// WithCalendarFor sets how the runner chooses a symbol's trading calendar,
+// by which it finds the days missing from a store (see [DateLister]) and
+// computes completeness; nil means the default, [validate.CalendarFor]:
+// NYSE for US listings, weekdays elsewhere.
+func WithCalendarFor(f validate.CalendarForFunc) Option {
+	return func(c *config) { c.calendarFor = f }
+}
 
 // WithConcurrency sets the number of workers, at least 1. The default is
 // [ConcurrencyDefault].
@@ -146,8 +155,11 @@ func (c *config) fillNils(store Store) {
 	if c.limiter == nil {
 		c.limiter = defaultLimiter(c.clock)
 	}
+	if c.calendarFor == nil {
+		c.calendarFor = validate.CalendarFor
+	}
 	if c.validator == nil {
-		c.validator = validate.New()
+		c.validator = &validate.Validator{}
 	}
 	if c.worker == "" {
 		c.worker = defaultWorkerName()

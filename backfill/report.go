@@ -19,8 +19,11 @@ type Report struct {
 
 	// Total is the number of symbols (tasks) in the run.
 	Total int
-	// Succeeded counts the tasks this run completed.
+	// Succeeded counts the tasks this run completed, Covered among them.
 	Succeeded int
+	// Covered counts the tasks completed without a request because the
+	// store held every trading day of their range already.
+	Covered int
 	// Failed counts the tasks this run gave up: Failures says why.
 	Failed int
 	// AlreadyDone counts the tasks that were completed before the run began.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/queue"
+	"github.com/pricefill/pricefill/validate"
 )
 
 // A Runner backfills symbols: it queues a task per symbol and has a pool
@@ -422,6 +423,7 @@ func (ru *run) keepLease(ctx context.Context, t *queue.Task, lk *leaseKeeper, ca
 type result struct {
 	outcome        queue.Outcome
 	storeCompleted bool // the store completed the task with the bars
+	covered        bool // the store held the range already: nothing fetched
 	kind           pricefill.Kind
 	saved          SaveResult
 	rejected       int
@@ -429,43 +431,60 @@ type result struct {
 	completeness   float64
 }
 
-// attempt waits on the limiter, fetches, validates and stores one task.
+// RuleDuplicateDate is the rule a bar breaks when its series has an
+// earlier bar of the same date: the runner keeps the first.
+const RuleDuplicateDate pricefill.Rule = "duplicate_date"
+
+// attempt fetches the days a task misses, validates them and stores the
+// valid ones.
 func (ru *run) attempt(ctx, taskCtx context.Context, t *queue.Task) result {
-	// Wait for the limiter only while the run goes on: a task still
-	// waiting when it is cancelled is given back at once.
-	waitCtx, cancelWait := context.WithCancel(taskCtx)
-	stop := context.AfterFunc(ctx, cancelWait)
-	began := ru.cfg.clock.Now()
-	err := ru.cfg.limiter.Wait(waitCtx)
-	stop()
-	cancelWait()
-	ru.addLimiterWait(ru.cfg.clock.Now().Sub(began))
+	now := ru.cfg.clock.Now()
+	settled := ru.settled(t, pricefill.Asset{Symbol: t.Symbol}, now)
+	spans, stored, err := ru.plan(taskCtx, t, settled)
 	if err != nil {
-		return result{outcome: queue.Release()}
+		return ru.failure(t, fmt.Errorf("store: %w", err))
+	}
+	if len(spans) == 0 {
+		c := validate.Completeness(ru.cfg.calendarFor(pricefill.Asset{Symbol: t.Symbol}), settled, stored)
+		return result{outcome: queue.Succeed(queue.Result{Completeness: c}), covered: true, completeness: c}
 	}
 
-	ru.countRequest(t)
-	series, err := ru.fetch(taskCtx, t)
-	if err != nil {
-		if taskCtx.Err() != nil {
-			// The grace period ran out, or the lease was lost.
+	series := &pricefill.Series{Asset: pricefill.Asset{Symbol: t.Symbol}}
+	for _, span := range spans {
+		if err := ru.waitLimiter(ctx, taskCtx); err != nil {
 			return result{outcome: queue.Release()}
 		}
-		return ru.failure(t, err)
-	}
-	if cd, ok := ru.cfg.limiter.(CoolDowner); ok {
-		cd.Recovered()
+		ru.countRequest(t)
+		s, err := ru.fetch(taskCtx, t.Symbol, span)
+		if err != nil {
+			if taskCtx.Err() != nil {
+				// The grace period ran out, or the lease was lost.
+				return result{outcome: queue.Release()}
+			}
+			return ru.failure(t, err)
+		}
+		if cd, ok := ru.cfg.limiter.(CoolDowner); ok {
+			cd.Recovered()
+		}
+		mergeAsset(&series.Asset, s.Asset)
+		series.Bars = append(series.Bars, s.Bars...)
 	}
 
 	valid, rejected, byRule := ru.validate(t, series)
+	have := stored
+	for _, b := range valid {
+		have = append(have, b.Date)
+	}
+	completeness := validate.Completeness(ru.cfg.calendarFor(series.Asset), ru.settled(t, series.Asset, now), have)
 	// The bars are fetched: store them even if the run is being cancelled.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(taskCtx), saveTimeout)
 	defer cancel()
 	req := SaveRequest{
-		Series: &pricefill.Series{Asset: series.Asset, Bars: valid},
-		Range:  t.Range,
-		Force:  ru.cfg.force,
-		Task:   t,
+		Series:       &pricefill.Series{Asset: series.Asset, Bars: valid},
+		Range:        t.Range,
+		Force:        ru.cfg.force,
+		Task:         t,
+		Completeness: completeness,
 	}
 	saved, err := ru.store.Save(sctx, req)
 	switch {
@@ -479,25 +498,86 @@ func (ru *run) attempt(ctx, taskCtx context.Context, t *queue.Task) result {
 	return result{
 		outcome: queue.Succeed(queue.Result{
 			Inserted: saved.Inserted, Updated: saved.Updated, Skipped: saved.Skipped,
-			Completeness: req.Completeness,
+			Completeness: completeness,
 		}),
 		storeCompleted: saved.TaskCompleted,
 		saved:          saved,
 		rejected:       rejected,
 		byRule:         byRule,
-		completeness:   req.Completeness,
+		completeness:   completeness,
+	}
+}
+
+// settled returns the part of t's range whose sessions are over at now on
+// the asset's exchange: the days a provider has final bars for. It is
+// empty (To before From) when none is over yet.
+func (ru *run) settled(t *queue.Task, a pricefill.Asset, now time.Time) pricefill.Range {
+	r := t.Range
+	if last := validate.LastSessionOver(ru.cfg.calendarFor(a), a, now); last.Before(r.To) {
+		r.To = last
+	}
+	return r
+}
+
+// plan returns the spans of settled to fetch and the dates stored already.
+// Without a DateLister store, or with force, it is the whole of settled;
+// otherwise only the missing trading days, nearby gaps joined.
+func (ru *run) plan(ctx context.Context, t *queue.Task, settled pricefill.Range) (spans []pricefill.Range, stored []time.Time, err error) {
+	if settled.To.Before(settled.From) {
+		return nil, nil, nil
+	}
+	lister, ok := ru.store.(DateLister)
+	if !ok {
+		return []pricefill.Range{settled}, nil, nil
+	}
+	stored, err = lister.StoredDates(ctx, t.Symbol, t.Range)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ru.cfg.force {
+		return []pricefill.Range{settled}, stored, nil
+	}
+	cal := ru.cfg.calendarFor(pricefill.Asset{Symbol: t.Symbol})
+	return validate.Merge(cal, validate.Gaps(cal, settled, stored), validate.MergeDefault), stored, nil
+}
+
+// waitLimiter waits for the limiter while the run goes on: a task still
+// waiting when the run is cancelled is given back at once.
+func (ru *run) waitLimiter(ctx, taskCtx context.Context) error {
+	waitCtx, cancel := context.WithCancel(taskCtx)
+	defer cancel()
+	stop := context.AfterFunc(ctx, cancel)
+	defer stop()
+	began := ru.cfg.clock.Now()
+	err := ru.cfg.limiter.Wait(waitCtx)
+	ru.addLimiterWait(ru.cfg.clock.Now().Sub(began))
+	return err
+}
+
+// mergeAsset fills the empty fields of dst from src.
+func mergeAsset(dst *pricefill.Asset, src pricefill.Asset) {
+	for _, f := range []struct {
+		dst *string
+		src string
+	}{
+		{&dst.Name, src.Name}, {&dst.Currency, src.Currency},
+		{&dst.Exchange, src.Exchange}, {&dst.Timezone, src.Timezone},
+	} {
+		if *f.dst == "" {
+			*f.dst = f.src
+		}
 	}
 }
 
 // fetch calls the fetcher, turning a panic into a permanent failure of the
 // one symbol.
-func (ru *run) fetch(ctx context.Context, t *queue.Task) (s *pricefill.Series, err error) {
+func (ru *run) fetch(ctx context.Context, symbol string, r pricefill.Range) (s *pricefill.Series, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = pricefill.Permanent(fmt.Errorf("fetcher panicked: %v", p))
 		}
 	}()
-	s, err = ru.fetcher.Fetch(ctx, t.Symbol, t.Range)
+	s, err = ru.fetcher.Fetch(ctx, symbol, r)
 	if err == nil && s == nil {
 		err = errors.New("fetcher returned no series and no error")
 	}
@@ -545,14 +625,16 @@ func (ru *run) failure(t *queue.Task, err error) result {
 
 // validate keeps the bars that pass the validator and logs the others.
 func (ru *run) validate(t *queue.Task, s *pricefill.Series) (valid []pricefill.Bar, rejected int, byRule map[pricefill.Rule]int) {
-	if s.Asset.Symbol == "" {
-		s.Asset.Symbol = t.Symbol
-	}
 	now := ru.cfg.clock.Now()
 	valid = make([]pricefill.Bar, 0, len(s.Bars))
+	seen := make(map[time.Time]bool, len(s.Bars))
 	for _, b := range s.Bars {
 		err := ru.cfg.validator.Validate(now, t.Range, s.Asset, b)
+		if err == nil && seen[b.Date] {
+			err = &pricefill.InvalidBarError{Bar: b, Violations: []pricefill.Violation{{Rule: RuleDuplicateDate, Field: "date", Value: b.Date.Format(pricefill.DateLayout)}}}
+		}
 		if err == nil {
+			seen[b.Date] = true
 			valid = append(valid, b)
 			continue
 		}
@@ -610,6 +692,9 @@ func (ru *run) record(t *queue.Task, res result) {
 	switch status {
 	case queue.Completed:
 		rep.Succeeded++
+		if res.covered {
+			rep.Covered++
+		}
 		rep.Rejected += res.rejected
 		for rule, n := range res.byRule {
 			rep.RejectedByRule[rule] += n

@@ -178,7 +178,7 @@ func (v *Validator) checkDate(vs []pricefill.Violation, now time.Time, r pricefi
 	if now.Unix()-int64(d)*secondsPerDay >= int64((sessionSlack+v.settle)/time.Second) {
 		return vs // over everywhere on earth
 	}
-	loc, end := v.session(cal, a.Timezone, d)
+	loc, end := session(&v.zones, cal, a.Timezone, d)
 	switch {
 	case d > dayOf(now.In(loc)):
 		vs = append(vs, dateViolation(RuleDateInFuture, d))
@@ -200,15 +200,32 @@ var (
 // tells today, and the end of its session of date d. Without a
 // [SessionCalendar], the zone is the asset's and the session ends when the
 // date does, as the closing time is not known.
-func (v *Validator) session(cal Calendar, tz string, d day) (*time.Location, time.Time) {
+func session(zones *zoneCache, cal Calendar, tz string, d day) (*time.Location, time.Time) {
 	if sc, ok := cal.(SessionCalendar); ok {
 		return sc.Location(), sc.SessionEnd(d.time())
 	}
 	y, m, dd := (d + 1).civil()
-	if loc := v.zones.load(tz); loc != nil {
+	if loc := zones.load(tz); loc != nil {
 		return loc, time.Date(y, m, dd, 0, 0, 0, 0, loc)
 	}
 	return earliestZone, time.Date(y, m, dd, 0, 0, 0, 0, latestZone)
+}
+
+// sharedZones serves the functions that have no Validator at hand.
+var sharedZones zoneCache
+
+// LastSessionOver returns the latest date whose session is over at now, on
+// the exchange of asset a by calendar cal, judged as Validate judges it
+// (without a settle delay): bars up to that date are final. The date need
+// not be a trading day. Gap-aware backfill uses it so as not to ask for a
+// session still in progress.
+func LastSessionOver(cal Calendar, a pricefill.Asset, now time.Time) time.Time {
+	// The latest date that can have begun anywhere is today in UTC+14.
+	for d := dayOf(now.In(earliestZone)); ; d-- {
+		if _, end := session(&sharedZones, cal, a.Timezone, d); !now.Before(end) {
+			return d.time()
+		}
+	}
 }
 
 func dateViolation(rule pricefill.Rule, d day) pricefill.Violation {

@@ -16,8 +16,9 @@ import (
 )
 
 var (
-	_ backfill.Fetcher = (*Fetcher)(nil)
-	_ backfill.Store   = (*Store)(nil)
+	_ backfill.Fetcher    = (*Fetcher)(nil)
+	_ backfill.Store      = (*Store)(nil)
+	_ backfill.DateLister = (*Store)(nil)
 )
 
 // A Step is one scripted answer of the fetcher.
@@ -209,6 +210,32 @@ func (s *Store) Save(ctx context.Context, req backfill.SaveRequest) (backfill.Sa
 		}
 	}
 	return res, nil
+}
+
+// StoredDates returns the dates stored for symbol within r, in order.
+func (s *Store) StoredDates(ctx context.Context, symbol string, r pricefill.Range) ([]time.Time, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []time.Time
+	for _, b := range s.Bars(symbol) {
+		if r.Contains(b.Date) {
+			out = append(out, b.Date)
+		}
+	}
+	return out, nil
+}
+
+// Put stores bars as they are, as if an earlier run had saved them.
+func (s *Store) Put(bars ...pricefill.Bar) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, b := range bars {
+		if s.bars[b.Symbol] == nil {
+			s.bars[b.Symbol] = make(map[time.Time]pricefill.Bar)
+		}
+		s.bars[b.Symbol][b.Date] = b
+	}
 }
 
 // Bars returns the stored bars of symbol in date order.
