@@ -151,7 +151,7 @@ func (w *window) add(t time.Time) {
 }
 
 func (w *window) grow() {
-	size := min(w.limit, max(16, 2*len(w.buf)))
+	size := min(w.limit, max(4, 2*len(w.buf)))
 	buf := make([]time.Duration, size)
 	for i := range w.n {
 		buf[i] = w.at(i)
