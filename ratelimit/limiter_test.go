@@ -372,3 +372,35 @@ func TestNewValid(t *testing.T) {
 		t.Errorf("New with edge values: %v", err)
 	}
 }
+
+// TestCoolDownDocTable plays the table of the package documentation.
+func TestCoolDownDocTable(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		e := setup(t, start)
+		e.wait()
+		for range 4 {
+			e.l.CoolDown(0)
+		}
+		e.sleep(3 * time.Second)
+		e.l.CoolDown(0)
+		grant := func(want time.Duration) {
+			t.Helper()
+			e.wait()
+			if got := e.clock.Now().Sub(start); got != want {
+				t.Errorf("grant at %s, want %s", got, want)
+			}
+		}
+		grant(8 * time.Second)
+		e.sleep(time.Second)
+		e.l.CoolDown(0)
+		grant(19 * time.Second)
+		e.l.CoolDown(2 * time.Minute)
+		e.sleep(11 * time.Second)
+		e.l.Recovered()
+		grant(2*time.Minute + 19*time.Second)
+		e.sleep(3*time.Minute - e.clock.Now().Sub(start))
+		e.l.CoolDown(0)
+		grant(3*time.Minute + 5*time.Second)
+	})
+}
