@@ -9,7 +9,7 @@ import (
 	"github.com/pricefill/pricefill/ratelimit"
 )
 
-// Goroutines is the number of goroutines of BenchmarkWaitParallel.
+// goroutines is the number of goroutines of BenchmarkWaitParallel.
 const goroutines = 64
 
 // newUnbound returns a limiter that never holds a request back: no

@@ -104,15 +104,19 @@
 //
 //	go test -bench . -benchmem -run '^$' ./ratelimit
 //
-// on go1.26.8 linux/amd64, an AMD EPYC virtual machine with nproc 2, three
+// on go1.26.8 linux/amd64, an AMD EPYC virtual machine with nproc 2
+// (GOMAXPROCS 2, so the parallel benchmark runs 32×2 goroutines), three
 // runs:
 //
-//	BenchmarkWait          uncontended      81–130 ns/op   17–25 B/op   0 allocs/op
-//	BenchmarkWaitParallel  64 goroutines   128–171 ns/op   17–31 B/op   0 allocs/op
+//	BenchmarkWait-2            82.60  82.66  82.29 ns/op   18 B/op   0 allocs/op
+//	BenchmarkWaitParallel-2   175.6  177.4  178.1  ns/op   19 B/op   0 allocs/op
+//
+// The machine is shared and noisy: an earlier run of the same code gave
+// 130.1 and 127.7 ns/op.
 //
 // Reading the system clock is most of it (about 60% of the CPU profile of
 // BenchmarkWait on that machine). The bytes per op are the ring buffer:
 // with a budget that never binds, it keeps every grant of the benchmark
 // (8 bytes each, grown by doubling); with a real budget it stops growing
-// at 8 bytes per request of the limit.
+// at 8 bytes times the hourly limit.
 package ratelimit

@@ -21,14 +21,6 @@ type Limiter struct {
 	head, tail *waiter // the queue of waiters, first come first
 }
 
-// A waiter is a call of Wait that could not be granted at once. Only the
-// head of the queue holds a timer; the others block on wake until they
-// become the head.
-type waiter struct {
-	prev, next *waiter
-	wake       chan struct{} // signalled when the waiters before it have left
-}
-
 // New returns a limiter configured by opts, or an error matching
 // [ErrInvalidOption] that names each option it cannot use.
 func New(opts ...Option) (*Limiter, error) {
@@ -37,6 +29,14 @@ func New(opts ...Option) (*Limiter, error) {
 		return nil, err
 	}
 	return &Limiter{clock: cfg.clock, ledger: newMemLedger(cfg, cfg.clock.Now())}, nil
+}
+
+// A waiter is a call of Wait that could not be granted at once. Only the
+// head of the queue holds a timer; the others block on wake until they
+// become the head.
+type waiter struct {
+	prev, next *waiter
+	wake       chan struct{} // signalled when the waiters before it have left
 }
 
 // Wait blocks until a request may be made and counts it as made, or until
