@@ -1,0 +1,84 @@
+package ratelimit_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"time"
+
+	"github.com/pricefill/pricefill"
+	"github.com/pricefill/pricefill/ratelimit"
+)
+
+// A limiter of at most 3 requests an hour, 10 ms apart (the defaults are
+// 2000 and 1 s). Every worker calls Wait before each request.
+func Example() {
+	l, err := ratelimit.New(ratelimit.WithInterval(10*time.Millisecond), ratelimit.WithHourlyLimit(3))
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	start := time.Now()
+	for range 3 {
+		if err := l.Wait(ctx); err != nil {
+			log.Fatal(err)
+		}
+		// Make the request here.
+	}
+	fmt.Println("requests this hour:", l.HourlyCount())
+	fmt.Println("took at least 2 intervals:", time.Since(start) >= 20*time.Millisecond)
+
+	// The hour's budget is spent: the next request would wait an hour,
+	// unless its context ends first, which uses up nothing.
+	ctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	fmt.Println("fourth request:", l.Wait(ctx))
+	fmt.Println("requests this hour:", l.HourlyCount())
+	// Output:
+	// requests this hour: 3
+	// took at least 2 intervals: true
+	// fourth request: context deadline exceeded
+	// requests this hour: 3
+}
+
+// A worker tells the limiter how each request went: CoolDown after a
+// rate-limit response, with the server's Retry-After if any, Recovered
+// after any other answer. Here the cool-down steps are scaled down from
+// 5, 10, 20… s to 10, 20, 40 ms, and the provider refuses three times.
+func ExampleLimiter_CoolDown() {
+	l, err := ratelimit.New(ratelimit.WithInterval(0), ratelimit.WithCoolDown(10*time.Millisecond, 40*time.Millisecond))
+	if err != nil {
+		log.Fatal(err)
+	}
+	refusals := 3
+	fetch := func(context.Context) error {
+		if refusals > 0 {
+			refusals--
+			return pricefill.RateLimited(0, errors.New("429 Too Many Requests"))
+		}
+		return nil
+	}
+
+	ctx := context.Background()
+	start := time.Now()
+	for {
+		if err := l.Wait(ctx); err != nil {
+			log.Fatal(err)
+		}
+		err := fetch(ctx)
+		if errors.Is(err, pricefill.ErrRateLimited) {
+			l.CoolDown(pricefill.RetryAfterOf(err))
+			fmt.Println(err)
+			continue
+		}
+		l.Recovered()
+		break
+	}
+	fmt.Println("fetched after cooling down 10+20+40 ms:", time.Since(start) >= 70*time.Millisecond)
+	// Output:
+	// rate limited: 429 Too Many Requests
+	// rate limited: 429 Too Many Requests
+	// rate limited: 429 Too Many Requests
+	// fetched after cooling down 10+20+40 ms: true
+}

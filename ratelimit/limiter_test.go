@@ -1,0 +1,406 @@
+package ratelimit_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/pricefill/pricefill"
+	"github.com/pricefill/pricefill/internal/clocktest"
+	"github.com/pricefill/pricefill/ratelimit"
+)
+
+// start is the clock's time when a test begins.
+var start = time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
+
+// env is a limiter on a clock that is exact and instant: call setup inside
+// a synctest bubble.
+type env struct {
+	t     *testing.T
+	l     *ratelimit.Limiter
+	clock pricefill.Clock
+}
+
+func setup(t *testing.T, at time.Time, opts ...ratelimit.Option) *env {
+	t.Helper()
+	clock := clocktest.Shifted(at)
+	l, err := ratelimit.New(append([]ratelimit.Option{ratelimit.WithClock(clock)}, opts...)...)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return &env{t: t, l: l, clock: clock}
+}
+
+// wait waits for a grant and returns how long it took.
+func (e *env) wait() time.Duration {
+	e.t.Helper()
+	before := e.clock.Now()
+	if err := e.l.Wait(context.Background()); err != nil {
+		e.t.Fatalf("Wait: %v", err)
+	}
+	return e.clock.Now().Sub(before)
+}
+
+// sleep lets d pass on the clock.
+func (e *env) sleep(d time.Duration) {
+	e.t.Helper()
+	if err := pricefill.Sleep(context.Background(), e.clock, d); err != nil {
+		e.t.Fatalf("Sleep: %v", err)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		e := setup(t, start)
+		if got := e.wait(); got != 0 {
+			t.Errorf("first Wait took %s, want 0", got)
+		}
+		if got := e.wait(); got != ratelimit.IntervalDefault {
+			t.Errorf("second Wait took %s, want the default interval %s", got, ratelimit.IntervalDefault)
+		}
+		for range ratelimit.HourlyLimitDefault - 2 {
+			e.wait()
+		}
+		if got := e.l.HourlyCount(); got != ratelimit.HourlyLimitDefault {
+			t.Errorf("HourlyCount = %d, want %d", got, ratelimit.HourlyLimitDefault)
+		}
+		// The budget is spent: the next grant comes when the first one,
+		// at start, leaves the rolling hour.
+		e.wait()
+		if got, want := e.clock.Now(), start.Add(time.Hour); !got.Equal(want) {
+			t.Errorf("grant %d at %s, want %s", ratelimit.HourlyLimitDefault+1, got, want)
+		}
+	})
+}
+
+func TestRollingHour(t *testing.T) {
+	t.Parallel()
+	at := func(hms string) time.Time {
+		d, err := time.Parse("15:04:05", hms)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return time.Date(2026, 1, 5, d.Hour(), d.Minute(), d.Second(), 0, time.UTC)
+	}
+	synctest.Test(t, func(t *testing.T) {
+		e := setup(t, at("10:59:59"), ratelimit.WithInterval(0), ratelimit.WithHourlyLimit(2))
+		e.wait()
+		e.sleep(31 * time.Second)
+		e.wait() // at 11:00:30
+		for _, tc := range []struct {
+			t    string
+			want int
+		}{
+			{"10:59:58", 0},
+			{"10:59:59", 1},
+			{"11:00:30", 2}, // 10:59:59 still counts: not a clock-hour bucket
+			{"11:59:58", 2},
+			{"11:59:59", 1},
+			{"12:00:29", 1},
+			{"12:00:30", 0},
+		} {
+			if got := e.l.HourlyCountAt(at(tc.t)); got != tc.want {
+				t.Errorf("HourlyCountAt(%s) = %d, want %d", tc.t, got, tc.want)
+			}
+		}
+		if got := e.l.HourlyCount(); got != 2 {
+			t.Errorf("HourlyCount at 11:00:30 = %d, want 2", got)
+		}
+		e.wait()
+		if got, want := e.clock.Now(), at("11:59:59"); !got.Equal(want) {
+			t.Errorf("third grant at %s, want %s, when the first leaves the hour", got.Format(time.TimeOnly), want.Format(time.TimeOnly))
+		}
+		if got := e.l.HourlyCount(); got != 2 {
+			t.Errorf("HourlyCount at 11:59:59 = %d, want 2", got)
+		}
+	})
+}
+
+func TestCoolDownSequence(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		e := setup(t, start)
+		e.wait()
+		var got []time.Duration
+		for range 6 {
+			e.l.CoolDown(0)
+			got = append(got, e.wait())
+		}
+		want := []time.Duration{5 * time.Second, 10 * time.Second, 20 * time.Second, 40 * time.Second, 80 * time.Second, 80 * time.Second}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("delays after rate-limit responses 1–6 (-want +got):\n%s", diff)
+		}
+		e.l.Recovered()
+		e.l.CoolDown(0)
+		if got := e.wait(); got != 5*time.Second {
+			t.Errorf("delay after Recovered and a rate-limit response = %s, want 5s", got)
+		}
+	})
+}
+
+func TestCoolDownRetryAfter(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name       string
+		opts       []ratelimit.Option
+		before     int // rate-limit responses before, each waited out
+		retryAfter time.Duration
+		want       time.Duration
+	}{
+		{name: "none", retryAfter: 0, want: 5 * time.Second},
+		{name: "longer wins", retryAfter: 30 * time.Second, want: 30 * time.Second},
+		{name: "shorter loses to the step", retryAfter: 2 * time.Second, want: 5 * time.Second},
+		{name: "shorter loses to a later step", before: 2, retryAfter: 15 * time.Second, want: 20 * time.Second},
+		{name: "longer wins over a later step", before: 2, retryAfter: 50 * time.Second, want: 50 * time.Second},
+		{name: "negative", retryAfter: -time.Second, want: 5 * time.Second},
+		{name: "huge is capped", retryAfter: 24 * time.Hour, want: ratelimit.MaxRetryAfterDefault},
+		{name: "capped by option", opts: []ratelimit.Option{ratelimit.WithMaxRetryAfter(time.Minute)}, retryAfter: time.Hour, want: time.Minute},
+		{name: "cap below the step", opts: []ratelimit.Option{ratelimit.WithMaxRetryAfter(time.Second)}, retryAfter: time.Hour, want: 5 * time.Second},
+		{name: "custom steps", opts: []ratelimit.Option{ratelimit.WithCoolDown(time.Second, 3*time.Second)}, before: 2, want: 3 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				e := setup(t, start, tc.opts...)
+				e.wait()
+				for range tc.before {
+					e.l.CoolDown(0)
+					e.wait()
+				}
+				e.l.CoolDown(tc.retryAfter)
+				if got := e.wait(); got != tc.want {
+					t.Errorf("delay after CoolDown(%s) = %s, want %s", tc.retryAfter, got, tc.want)
+				}
+			})
+		})
+	}
+}
+
+// TestCoolDownBurst: the rate-limit responses of one burst, to requests in
+// flight together, count as one step.
+func TestCoolDownBurst(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		e := setup(t, start)
+		e.wait()
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() { e.l.CoolDown(0) })
+		}
+		wg.Wait()
+		if got := e.wait(); got != 5*time.Second {
+			t.Errorf("delay after a burst of 4 rate-limit responses = %s, want 5s", got)
+		}
+		e.l.CoolDown(0)
+		if got := e.wait(); got != 10*time.Second {
+			t.Errorf("delay after the next response = %s, want 10s (the second step)", got)
+		}
+	})
+}
+
+// TestCoolDownExtends: a response during a cool-down extends it by the
+// current step from now, without a further step.
+func TestCoolDownExtends(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		e := setup(t, start)
+		e.wait()
+		e.l.CoolDown(0) // until start+5s
+		e.sleep(3 * time.Second)
+		e.l.CoolDown(0) // until start+8s
+		e.wait()
+		if got, want := e.clock.Now(), start.Add(8*time.Second); !got.Equal(want) {
+			t.Errorf("grant at %s, want %s", got, want)
+		}
+		e.l.CoolDown(0)
+		if got := e.wait(); got != 10*time.Second {
+			t.Errorf("delay after the next response = %s, want 10s (the second step)", got)
+		}
+	})
+}
+
+// TestRecoveredKeepsCoolDown: a success during a cool-down resets the
+// steps but does not cut the cool-down short.
+func TestRecoveredKeepsCoolDown(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		e := setup(t, start)
+		e.wait()
+		e.l.CoolDown(0)
+		e.wait()
+		e.l.CoolDown(0) // second step: until start+15s
+		e.sleep(time.Second)
+		e.l.Recovered()
+		e.wait()
+		if got, want := e.clock.Now(), start.Add(15*time.Second); !got.Equal(want) {
+			t.Errorf("grant at %s, want %s", got, want)
+		}
+		e.l.CoolDown(0)
+		if got := e.wait(); got != 5*time.Second {
+			t.Errorf("delay after the next response = %s, want 5s (the first step again)", got)
+		}
+	})
+}
+
+// TestCoolDownHoldsEveryWaiter: waiters queued before a cool-down began
+// wait for its end, then go one interval apart, in order.
+func TestCoolDownHoldsEveryWaiter(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		e := setup(t, start)
+		e.wait()
+		var (
+			mu  sync.Mutex
+			got []string
+			wg  sync.WaitGroup
+		)
+		for _, name := range []string{"a", "b", "c"} {
+			wg.Go(func() {
+				if err := e.l.Wait(context.Background()); err != nil {
+					t.Errorf("Wait %s: %v", name, err)
+				}
+				mu.Lock()
+				got = append(got, name+" "+e.clock.Now().Sub(start).String())
+				mu.Unlock()
+			})
+			synctest.Wait() // queued in this order
+		}
+		e.l.CoolDown(0)
+		wg.Wait()
+		want := []string{"a 5s", "b 6s", "c 7s"}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("grants (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestWaitCancelled(t *testing.T) {
+	t.Parallel()
+	t.Run("before the call", func(t *testing.T) {
+		t.Parallel()
+		synctest.Test(t, func(t *testing.T) {
+			e := setup(t, start)
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			if err := e.l.Wait(ctx); !errors.Is(err, context.Canceled) {
+				t.Errorf("Wait = %v, want %v", err, context.Canceled)
+			}
+			if got := e.l.HourlyCount(); got != 0 {
+				t.Errorf("HourlyCount = %d, want 0", got)
+			}
+			if got := e.wait(); got != 0 {
+				t.Errorf("next Wait took %s, want 0: the cancelled one used nothing", got)
+			}
+		})
+	})
+	t.Run("while waiting", func(t *testing.T) {
+		t.Parallel()
+		synctest.Test(t, func(t *testing.T) {
+			e := setup(t, start, ratelimit.WithInterval(10*time.Second))
+			e.wait()
+			var wg sync.WaitGroup
+			wg.Go(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+				defer cancel()
+				if err := e.l.Wait(ctx); !errors.Is(err, context.DeadlineExceeded) {
+					t.Errorf("Wait = %v, want %v", err, context.DeadlineExceeded)
+				}
+				if got, want := e.clock.Now(), start.Add(3*time.Second); !got.Equal(want) {
+					t.Errorf("cancelled Wait returned at %s, want %s", got, want)
+				}
+			})
+			synctest.Wait() // the cancelled waiter is first in the queue
+			e.wait()
+			wg.Wait()
+			if got, want := e.clock.Now(), start.Add(10*time.Second); !got.Equal(want) {
+				t.Errorf("grant behind a cancelled waiter at %s, want %s", got, want)
+			}
+			if got := e.l.HourlyCount(); got != 2 {
+				t.Errorf("HourlyCount = %d, want 2", got)
+			}
+		})
+	})
+}
+
+func TestNewInvalid(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		opts []ratelimit.Option
+		want []string // option names the error must contain
+	}{
+		{[]ratelimit.Option{ratelimit.WithInterval(-time.Second)}, []string{"WithInterval(-1s)"}},
+		{[]ratelimit.Option{ratelimit.WithHourlyLimit(0)}, []string{"WithHourlyLimit(0)"}},
+		{[]ratelimit.Option{ratelimit.WithHourlyLimit(-3)}, []string{"WithHourlyLimit(-3)"}},
+		{[]ratelimit.Option{ratelimit.WithCoolDown(0, time.Second)}, []string{"WithCoolDown(0s, 1s)"}},
+		{[]ratelimit.Option{ratelimit.WithCoolDown(10*time.Second, 5*time.Second)}, []string{"WithCoolDown(10s, 5s)"}},
+		{[]ratelimit.Option{ratelimit.WithMaxRetryAfter(0)}, []string{"WithMaxRetryAfter(0s)"}},
+		{[]ratelimit.Option{ratelimit.WithInterval(-1), ratelimit.WithHourlyLimit(0)}, []string{"WithInterval", "WithHourlyLimit"}},
+	} {
+		l, err := ratelimit.New(tc.opts...)
+		if !errors.Is(err, ratelimit.ErrInvalidOption) {
+			t.Errorf("New(%v): error %v, want one matching ErrInvalidOption", tc.want, err)
+			continue
+		}
+		if l != nil {
+			t.Errorf("New(%v) returned a limiter with its error", tc.want)
+		}
+		for _, name := range tc.want {
+			if !strings.Contains(err.Error(), name) {
+				t.Errorf("New: error %q does not name %s", err, name)
+			}
+		}
+	}
+}
+
+func TestNewValid(t *testing.T) {
+	t.Parallel()
+	_, err := ratelimit.New(
+		ratelimit.WithClock(nil),
+		ratelimit.WithInterval(0),
+		ratelimit.WithHourlyLimit(1),
+		ratelimit.WithCoolDown(time.Second, time.Second),
+		ratelimit.WithMaxRetryAfter(time.Nanosecond),
+	)
+	if err != nil {
+		t.Errorf("New with edge values: %v", err)
+	}
+}
+
+// TestCoolDownDocTable plays the table of the package documentation.
+func TestCoolDownDocTable(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		e := setup(t, start)
+		e.wait()
+		for range 4 {
+			e.l.CoolDown(0)
+		}
+		e.sleep(3 * time.Second)
+		e.l.CoolDown(0)
+		grant := func(want time.Duration) {
+			t.Helper()
+			e.wait()
+			if got := e.clock.Now().Sub(start); got != want {
+				t.Errorf("grant at %s, want %s", got, want)
+			}
+		}
+		grant(8 * time.Second)
+		e.sleep(time.Second)
+		e.l.CoolDown(0)
+		grant(19 * time.Second)
+		e.l.CoolDown(2 * time.Minute)
+		e.sleep(11 * time.Second)
+		e.l.Recovered()
+		grant(2*time.Minute + 19*time.Second)
+		e.sleep(3*time.Minute - e.clock.Now().Sub(start))
+		e.l.CoolDown(0)
+		grant(3*time.Minute + 5*time.Second)
+	})
+}
