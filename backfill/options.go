@@ -8,6 +8,7 @@ import (
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/queue"
+	"github.com/pricefill/pricefill/ratelimit"
 	"github.com/pricefill/pricefill/validate"
 )
 
@@ -135,7 +136,7 @@ func defaults() config {
 }
 
 // fillNils gives the options whose nil means "the default" their default.
-func (c *config) fillNils(store Store) {
+func (c *config) fillNils(store Store) error {
 	if c.logger == nil {
 		c.logger = slog.Default()
 	}
@@ -153,7 +154,11 @@ func (c *config) fillNils(store Store) {
 		}
 	}
 	if c.limiter == nil {
-		c.limiter = defaultLimiter(c.clock)
+		l, err := ratelimit.New(ratelimit.WithClock(c.clock))
+		if err != nil {
+			return fmt.Errorf("backfill: the default limiter: %w", err)
+		}
+		c.limiter = l
 	}
 	if c.calendarFor == nil {
 		c.calendarFor = validate.CalendarFor
@@ -164,6 +169,7 @@ func (c *config) fillNils(store Store) {
 	if c.worker == "" {
 		c.worker = defaultWorkerName()
 	}
+	return nil
 }
 
 func (c *config) validate() error {

@@ -42,7 +42,9 @@ func New(f Fetcher, s Store, opts ...Option) (*Runner, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	cfg.fillNils(s)
+	if err := cfg.fillNils(s); err != nil {
+		return nil, err
+	}
 	return &Runner{fetcher: f, store: s, cfg: cfg}, nil
 }
 

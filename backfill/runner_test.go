@@ -17,6 +17,7 @@ import (
 	"github.com/pricefill/pricefill/backfill"
 	"github.com/pricefill/pricefill/internal/fake"
 	"github.com/pricefill/pricefill/queue"
+	"github.com/pricefill/pricefill/ratelimit"
 	"github.com/pricefill/pricefill/validate"
 )
 
@@ -449,6 +450,55 @@ func TestStoreThatCompletesTheTask(t *testing.T) {
 		}
 		if rep.Succeeded != 2 || h.tasks()["A"].Status != queue.Completed {
 			t.Errorf("%d succeeded, A %s; want 2, completed", rep.Succeeded, h.tasks()["A"].Status)
+		}
+	})
+}
+
+// TestWorkersStayUnderTheLimiter runs 4 workers with the default limiter
+// against a fetcher that answers at once, and checks on the injected clock
+// that no two requests came closer than a second and that no rolling hour
+// held more than the limiter's budget.
+func TestWorkersStayUnderTheLimiter(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		lim, err := ratelimit.New(ratelimit.WithClock(h.clock), ratelimit.WithHourlyLimit(30))
+		if err != nil {
+			t.Fatal(err)
+		}
+		symbols := make([]string, 80)
+		for i := range symbols {
+			symbols[i] = fmt.Sprintf("S%02d", i)
+		}
+		h.fetcher.Script("S07", fake.Step{Err: pricefill.RateLimited(0, nil)}, fake.Step{})
+		rep, err := h.runner(backfill.WithLimiter(lim), backfill.WithConcurrency(4)).Run(context.Background(), backfill.Request{Symbols: symbols, Range: march})
+		if err != nil {
+			t.Fatal(err)
+		}
+		calls := h.fetcher.Calls()
+		if len(calls) != 81 || rep.Succeeded != 80 {
+			t.Fatalf("%d fetches, %d succeeded; want 81, 80", len(calls), rep.Succeeded)
+		}
+		for i := 1; i < len(calls); i++ {
+			if gap := calls[i].At.Sub(calls[i-1].At); gap < ratelimit.IntervalDefault {
+				t.Errorf("requests %d and %d came %s apart, want at least %s", i-1, i, gap, ratelimit.IntervalDefault)
+			}
+		}
+		for i := range calls {
+			j := i
+			for j < len(calls) && calls[j].At.Sub(calls[i].At) < time.Hour {
+				j++
+			}
+			if j-i > 30 {
+				t.Fatalf("%d requests in the hour from %s, want at most 30", j-i, calls[i].At)
+			}
+		}
+		// 81 requests at 30 an hour: the last is in the third hour.
+		if d := calls[80].At.Sub(calls[0].At); d < 2*time.Hour {
+			t.Errorf("81 requests took %s, want at least 2h at 30 an hour", d)
+		}
+		if rep.LimiterWait <= 0 {
+			t.Errorf("report says no time waited on the limiter")
 		}
 	})
 }
