@@ -47,3 +47,9 @@ func Suffix(sym string) (base, suffix string, ok bool) {
 	}
 	return sym[:i], sym[i+1:], true
 }
+
+// IsShareClass reports whether sym is a share-class symbol (see [ShareClass]).
+func IsShareClass(sym string) bool {
+	_, _, ok := ShareClass(sym)
+	return ok
+}
