@@ -1,11 +1,8 @@
 package stooq_test
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,6 +10,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/pricefill/pricefill/backfill/stooq"
+	"github.com/pricefill/pricefill/internal/secrettest"
 	"github.com/pricefill/pricefill/internal/upstream"
 )
 
@@ -43,48 +41,6 @@ func TestSecretsNeverInErrors(t *testing.T) {
 		sym := fmt.Sprintf("S%d", n.Add(1))
 		srv.PushFaults(sym, rapid.SampledFrom(faults).Draw(rt, "fault"))
 		_, err = f.Fetch(t.Context(), sym, week)
-		checkNoSecret(rt, err, key)
+		secrettest.Check(rt, err, key)
 	})
-}
-
-func checkNoSecret(t *rapid.T, err error, key string) {
-	forms := []string{key, url.QueryEscape(key), url.PathEscape(key)}
-	for e := range chain(err) {
-		for _, form := range forms {
-			if strings.Contains(e.Error(), form) {
-				t.Fatalf("error %T %q holds the key %q", e, e.Error(), form)
-			}
-		}
-		var ue *url.Error
-		if errors.As(e, &ue) {
-			t.Fatalf("a *url.Error in the chain: %v", ue)
-		}
-	}
-}
-
-// chain yields err and every error it wraps.
-func chain(err error) func(func(error) bool) {
-	return func(yield func(error) bool) {
-		var walk func(error) bool
-		walk = func(e error) bool {
-			if e == nil {
-				return true
-			}
-			if !yield(e) {
-				return false
-			}
-			switch u := e.(type) {
-			case interface{ Unwrap() error }:
-				return walk(u.Unwrap())
-			case interface{ Unwrap() []error }:
-				for _, x := range u.Unwrap() {
-					if !walk(x) {
-						return false
-					}
-				}
-			}
-			return true
-		}
-		walk(err)
-	}
 }

@@ -448,9 +448,6 @@ const (
 	avInvalidKey  = "the parameter apikey is invalid or missing. Please claim your free API key on (https://www.alphavantage.co/support/#api-key). It should take less than 20 seconds."
 	avNote        = "Thank you for using Alpha Vantage! Our standard API call frequency is 5 calls per minute and 500 calls per day. Please visit https://www.alphavantage.co/premium/ if you would like to target a higher API call frequency."
 	avPremium     = "Thank you for using Alpha Vantage! This is a premium endpoint. You may subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to instantly unlock all premium endpoints"
-	// AVDailyQuota is Alpha Vantage's message for the daily quota of a
-	// free key, sent with the key "Information".
-	AVDailyQuota = "We have detected your API key as demo and our standard API rate limit is 25 requests per day. Please subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to instantly remove all daily rate limits."
 )
 
 // AVCompactDays is how many trading days outputsize=compact serves.
