@@ -110,9 +110,10 @@ func NewReader(r io.Reader) (*Reader, error) {
 	return rd, nil
 }
 
-// Next returns the next row. complete is false when the row lacks a value
-// (an empty field, "null", "NaN"…): such a day must be skipped, never read
-// as zero. At the end it returns io.EOF; a line that cannot be read is an
+// Next returns the next row. complete is false when the row lacks a price
+// or the volume (an empty field, "null", "NaN"…): such a day must be
+// skipped, never read as zero. A missing adjusted close leaves AdjClose 0,
+// which means none given. At the end it returns io.EOF; a line that cannot be read is an
 // error naming its line number.
 func (rd *Reader) Next() (row Row, complete bool, err error) {
 	rec, err := rd.cr.Read()
@@ -149,7 +150,7 @@ func (rd *Reader) Next() (row Row, complete bool, err error) {
 		if err != nil {
 			return Row{}, false, fmt.Errorf("line %d: %s: %w", line, colNames[f.col], err)
 		}
-		if !ok {
+		if !ok && f.col != colAdjClose { // no adjusted close is AdjClose 0: none given
 			complete = false
 		}
 		*f.dst = v
