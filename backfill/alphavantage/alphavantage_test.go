@@ -186,7 +186,7 @@ func TestSecretsNeverInErrors(t *testing.T) {
 	var n atomic.Int64
 	rapid.Check(t, func(rt *rapid.T) {
 		k := rapid.StringMatching(`[A-Za-z0-9+/=%&._~-]{6,40}`).Draw(rt, "key")
-		f, err := alphavantage.New(alphavantage.WithBaseURL(srv.URL()), alphavantage.WithHTTPClient(client), alphavantage.WithAPIKey(k))
+		f, err := alphavantage.New(alphavantage.WithBaseURL(srv.URL()), alphavantage.WithHTTPClient(client), alphavantage.WithAPIKey(k), alphavantage.WithClock(clocktest.NewFake(now)))
 		if err != nil {
 			rt.Fatal(err)
 		}

@@ -504,9 +504,13 @@ func (s *Server) serveAlphaVantage(w http.ResponseWriter, r *http.Request) {
 // AVCompactDays days, full twenty years.
 func (s *Server) avSeries(sent, sym string, full, empty bool) answer {
 	today := s.today()
+	from := today.AddDate(-20, 0, 0)
+	if !full {
+		from = today.AddDate(0, 0, -2*AVCompactDays) // enough weekdays for compact
+	}
 	var days []day
 	if !empty {
-		for _, d := range s.days(sym, today.AddDate(-20, 0, 0), today) {
+		for _, d := range s.days(sym, from, today) {
 			if !d.null {
 				days = append(days, d)
 			}
