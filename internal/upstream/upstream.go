@@ -375,12 +375,15 @@ func (s *Server) SetNullDays(symbol string, dates ...time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.state(key(symbol))
-	if st.nulls == nil {
-		st.nulls = make(map[time.Time]bool)
+	// A new map: answers being served read the old one without the lock.
+	nulls := make(map[time.Time]bool, len(st.nulls)+len(dates))
+	for d := range st.nulls {
+		nulls[d] = true
 	}
 	for _, d := range dates {
-		st.nulls[pricefill.DateOf(d)] = true
+		nulls[pricefill.DateOf(d)] = true
 	}
+	st.nulls = nulls
 }
 
 // SetAsset sets what Yahoo says of symbol: currency, exchange, time zone
@@ -502,9 +505,9 @@ func cloneValues(v url.Values) url.Values {
 // pushed or set fault, a random one. sym is "" for requests that carry
 // no symbol. It returns the index of the record, for the status.
 func (s *Server) admit(p Provider, r *http.Request, sent, sym string, data bool) (int, Fault) {
-	now := s.cfg.clock.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := s.cfg.clock.Now() // under the lock, so that the records are in time order
 	s.requests = append(s.requests, Request{
 		Provider: p, Path: r.URL.Path, Symbol: sent, Query: cloneValues(r.URL.Query()), Time: now,
 	})
