@@ -105,7 +105,7 @@ func (f *Fetcher) Fetch(ctx context.Context, symbol string, r pricefill.Range) (
 			}
 			continue
 		}
-		return f.decode(resp, sym, r, what, refreshed)
+		return f.decode(resp, sym, r, what)
 	}
 }
 
@@ -141,7 +141,7 @@ func (f *Fetcher) get(ctx context.Context, u string, sess *session, what string)
 }
 
 // decode turns a chart answer into a series or a classified error.
-func (f *Fetcher) decode(resp *fetchhttp.Response, sym string, r pricefill.Range, what string, refreshed bool) (*pricefill.Series, error) {
+func (f *Fetcher) decode(resp *fetchhttp.Response, sym string, r pricefill.Range, what string) (*pricefill.Series, error) {
 	var red fetchhttp.Redactor
 	switch st := resp.Status; {
 	case st == http.StatusOK:
