@@ -29,15 +29,11 @@ var _ backfill.Fetcher = (*Fetcher)(nil)
 // New returns a Fetcher configured by opts, or an error naming the option
 // that is wrong. An API key is required.
 func New(opts ...Option) (*Fetcher, error) {
-	var c config
-	for _, o := range opts {
-		o(&c)
-	}
-	c.withDefaults()
-	if err := c.validate(); err != nil {
+	c, err := newConfig(opts)
+	if err != nil {
 		return nil, err
 	}
-	return &Fetcher{cfg: c, red: fetchhttp.NewRedactor(c.apiKey)}, nil
+	return &Fetcher{cfg: c, red: fetchhttp.NewRedactor(c.APIKey)}, nil
 }
 
 // CompactMaxWeekdays is the longest reach back, in weekdays from the
@@ -95,16 +91,16 @@ func (f *Fetcher) Fetch(ctx context.Context, symbol string, r pricefill.Range) (
 	q := url.Values{}
 	q.Set("function", "TIME_SERIES_DAILY")
 	q.Set("symbol", Symbol(sym))
-	q.Set("outputsize", OutputSize(r, f.cfg.clock.Now()))
+	q.Set("outputsize", OutputSize(r, f.cfg.Clock.Now()))
 	q.Set("datatype", "json")
-	q.Set("apikey", f.cfg.apiKey)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.cfg.baseURL+"/query?"+q.Encode(), nil)
+	q.Set("apikey", f.cfg.APIKey)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.cfg.BaseURL+"/query?"+q.Encode(), nil)
 	if err != nil {
 		return nil, pricefill.Permanent(fmt.Errorf("%s: building the request: %w", what, f.red.Error(err)))
 	}
-	req.Header.Set("User-Agent", f.cfg.userAgent)
+	req.Header.Set("User-Agent", f.cfg.UserAgent)
 	req.Header.Set("Accept", "application/json")
-	resp, err := fetchhttp.Get(f.cfg.client, req, f.cfg.maxBody, f.red, what)
+	resp, err := fetchhttp.Get(f.cfg.Client, req, f.cfg.MaxBody, f.red, what)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +108,7 @@ func (f *Fetcher) Fetch(ctx context.Context, symbol string, r pricefill.Range) (
 	case st == http.StatusOK:
 		return parse(resp.Body, sym, r, f.red)
 	case st == http.StatusTooManyRequests:
-		return nil, pricefill.RateLimited(fetchhttp.RetryAfter(resp.Header, f.cfg.clock.Now()),
+		return nil, pricefill.RateLimited(fetchhttp.RetryAfter(resp.Header, f.cfg.Clock.Now()),
 			fmt.Errorf("%s: %s", what, fetchhttp.StatusError(st, resp.Body, f.red)))
 	case st >= 400 && st < 500:
 		return nil, pricefill.Permanent(fmt.Errorf("%s: %s", what, fetchhttp.StatusError(st, resp.Body, f.red)))

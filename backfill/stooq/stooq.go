@@ -31,15 +31,11 @@ var _ backfill.Fetcher = (*Fetcher)(nil)
 // New returns a Fetcher configured by opts, or an error naming the option
 // that is wrong.
 func New(opts ...Option) (*Fetcher, error) {
-	var c config
-	for _, o := range opts {
-		o(&c)
-	}
-	c.withDefaults()
-	if err := c.validate(); err != nil {
+	c, err := newConfig(opts)
+	if err != nil {
 		return nil, err
 	}
-	return &Fetcher{cfg: c, red: fetchhttp.NewRedactor(c.apiKey)}, nil
+	return &Fetcher{cfg: c, red: fetchhttp.NewRedactor(c.APIKey)}, nil
 }
 
 // DailyLimitWait is the retry-after of Stooq's daily-limit answer, which
@@ -74,16 +70,16 @@ func (f *Fetcher) Fetch(ctx context.Context, symbol string, r pricefill.Range) (
 	q.Set("i", "d")
 	q.Set("d1", r.From.Format("20060102"))
 	q.Set("d2", r.To.Format("20060102"))
-	if f.cfg.apiKey != "" {
-		q.Set("apikey", f.cfg.apiKey)
+	if f.cfg.APIKey != "" {
+		q.Set("apikey", f.cfg.APIKey)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.cfg.baseURL+"/q/d/l/?"+q.Encode(), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.cfg.BaseURL+"/q/d/l/?"+q.Encode(), nil)
 	if err != nil {
 		return nil, pricefill.Permanent(fmt.Errorf("%s: building the request: %w", what, f.red.Error(err)))
 	}
-	req.Header.Set("User-Agent", f.cfg.userAgent)
+	req.Header.Set("User-Agent", f.cfg.UserAgent)
 	req.Header.Set("Accept", "text/csv,text/plain,*/*")
-	resp, err := fetchhttp.Get(f.cfg.client, req, f.cfg.maxBody, f.red, what)
+	resp, err := fetchhttp.Get(f.cfg.Client, req, f.cfg.MaxBody, f.red, what)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +87,7 @@ func (f *Fetcher) Fetch(ctx context.Context, symbol string, r pricefill.Range) (
 	case st == http.StatusOK:
 		return parse(resp.Body, sym, r, f.red)
 	case st == http.StatusTooManyRequests:
-		return nil, pricefill.RateLimited(fetchhttp.RetryAfter(resp.Header, f.cfg.clock.Now()),
+		return nil, pricefill.RateLimited(fetchhttp.RetryAfter(resp.Header, f.cfg.Clock.Now()),
 			fmt.Errorf("%s: %s", what, fetchhttp.StatusError(st, resp.Body, f.red)))
 	case st == http.StatusNotFound:
 		return nil, pricefill.NotFound(sym, fmt.Errorf("stooq: %s", fetchhttp.StatusError(st, resp.Body, f.red)))

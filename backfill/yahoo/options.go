@@ -1,8 +1,6 @@
 package yahoo
 
 import (
-	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -26,13 +24,8 @@ const (
 )
 
 type config struct {
-	baseURL   string
+	fetchhttp.Config
 	cookieURL string
-	client    *http.Client
-	userAgent string
-	maxBody   int64
-	clock     pricefill.Clock
-	errs      []error
 }
 
 // An Option configures a [Fetcher].
@@ -42,88 +35,45 @@ type Option func(*config)
 // chart and crumb endpoints, for tests and proxies. Default
 // [BaseURLDefault]; when it is set and [WithCookieURL] is not, the cookie
 // page is this URL's root too, so one test server can play all of Yahoo.
-func WithBaseURL(u string) Option {
-	return func(c *config) { c.baseURL = strings.TrimRight(u, "/") }
-}
+func WithBaseURL(u string) Option { return func(c *config) { c.SetBaseURL(u) } }
 
 // WithCookieURL sets the page fetched for a session cookie before asking
 // for a crumb. Default [CookieURLDefault], or the base URL's root when
 // [WithBaseURL] is set.
-func WithCookieURL(u string) Option {
-	return func(c *config) { c.cookieURL = u }
-}
+func WithCookieURL(u string) Option { return func(c *config) { c.cookieURL = u } }
 
 // WithHTTPClient sets the client that sends the requests. Default: one
 // with the default transport whose requests time out after 30 s. nil is
 // an error.
-func WithHTTPClient(hc *http.Client) Option {
-	return func(c *config) {
-		if hc == nil {
-			c.errs = append(c.errs, errors.New("yahoo.WithHTTPClient: nil client"))
-		}
-		c.client = hc
-	}
-}
+func WithHTTPClient(hc *http.Client) Option { return func(c *config) { c.SetClient(hc) } }
 
 // WithUserAgent sets the User-Agent header. Default [UserAgentDefault];
 // an empty string means the default.
-func WithUserAgent(ua string) Option {
-	return func(c *config) { c.userAgent = ua }
-}
+func WithUserAgent(ua string) Option { return func(c *config) { c.SetUserAgent(ua) } }
 
 // WithMaxBody caps the size of a response body, in bytes: a longer body
 // is a permanent error, never data cut short. Default [MaxBodyDefault];
 // 0 means the default, a negative size is an error.
-func WithMaxBody(n int64) Option {
-	return func(c *config) { c.maxBody = n }
-}
+func WithMaxBody(n int64) Option { return func(c *config) { c.SetMaxBody(n) } }
 
 // WithClock sets the clock by which a Retry-After date is read when the
 // response has no Date header. Default [pricefill.SystemClock]; nil is
 // an error.
-func WithClock(clock pricefill.Clock) Option {
-	return func(c *config) {
-		if clock == nil {
-			c.errs = append(c.errs, errors.New("yahoo.WithClock: nil clock"))
-		}
-		c.clock = clock
-	}
-}
+func WithClock(clock pricefill.Clock) Option { return func(c *config) { c.SetClock(clock) } }
 
-func (c *config) withDefaults() {
-	if c.baseURL == "" {
-		c.baseURL = BaseURLDefault
+func newConfig(opts []Option) (config, error) {
+	c := config{Config: fetchhttp.Config{Pkg: "yahoo"}}
+	for _, o := range opts {
+		o(&c)
 	}
 	if c.cookieURL == "" {
 		c.cookieURL = CookieURLDefault
-		if c.baseURL != BaseURLDefault {
-			c.cookieURL = c.baseURL + "/"
+		if c.BaseURL != "" && c.BaseURL != BaseURLDefault {
+			c.cookieURL = c.BaseURL + "/"
 		}
 	}
-	if c.client == nil {
-		c.client = fetchhttp.NewClient()
-	}
-	if c.userAgent == "" {
-		c.userAgent = UserAgentDefault
-	}
-	if c.maxBody == 0 {
-		c.maxBody = MaxBodyDefault
-	}
-	if c.clock == nil {
-		c.clock = pricefill.SystemClock()
-	}
-}
-
-func (c *config) validate() error {
-	errs := c.errs
-	if err := fetchhttp.ValidateBaseURL("yahoo.WithBaseURL", c.baseURL); err != nil {
-		errs = append(errs, err)
-	}
 	if err := fetchhttp.ValidateBaseURL("yahoo.WithCookieURL", strings.TrimRight(c.cookieURL, "/")); err != nil {
-		errs = append(errs, err)
+		c.Fail("WithCookieURL", "%q is not an absolute http(s) URL", c.cookieURL)
 	}
-	if c.maxBody < 0 {
-		errs = append(errs, fmt.Errorf("yahoo.WithMaxBody: %d bytes is negative", c.maxBody))
-	}
-	return errors.Join(errs...)
+	return c, c.Finish(BaseURLDefault, UserAgentDefault)
 }

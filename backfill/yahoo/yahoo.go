@@ -41,12 +41,8 @@ type session struct {
 // New returns a Fetcher configured by opts, or an error naming the option
 // that is wrong.
 func New(opts ...Option) (*Fetcher, error) {
-	var c config
-	for _, o := range opts {
-		o(&c)
-	}
-	c.withDefaults()
-	if err := c.validate(); err != nil {
+	c, err := newConfig(opts)
+	if err != nil {
 		return nil, err
 	}
 	return &Fetcher{cfg: c, refreshing: make(chan struct{}, 1)}, nil
@@ -121,7 +117,7 @@ func (f *Fetcher) chart(ctx context.Context, sym string, r pricefill.Range, sess
 	if sess != nil && sess.crumb != "" {
 		q.Set("crumb", sess.crumb)
 	}
-	u := f.cfg.baseURL + "/v8/finance/chart/" + url.PathEscape(Symbol(sym)) + "?" + q.Encode()
+	u := f.cfg.BaseURL + "/v8/finance/chart/" + url.PathEscape(Symbol(sym)) + "?" + q.Encode()
 	return f.get(ctx, u, sess, what)
 }
 
@@ -130,14 +126,14 @@ func (f *Fetcher) get(ctx context.Context, u string, sess *session, what string)
 	if err != nil {
 		return nil, pricefill.Permanent(fmt.Errorf("%s: building the request: %w", what, fetchhttp.Redactor{}.Error(err)))
 	}
-	req.Header.Set("User-Agent", f.cfg.userAgent)
+	req.Header.Set("User-Agent", f.cfg.UserAgent)
 	req.Header.Set("Accept", "application/json,text/plain,*/*")
 	if sess != nil {
 		for _, c := range sess.cookies {
 			req.AddCookie(c)
 		}
 	}
-	return fetchhttp.Get(f.cfg.client, req, f.cfg.maxBody, fetchhttp.Redactor{}, what)
+	return fetchhttp.Get(f.cfg.Client, req, f.cfg.MaxBody, fetchhttp.Redactor{}, what)
 }
 
 // decode turns a chart answer into a series or a classified error.
@@ -147,7 +143,7 @@ func (f *Fetcher) decode(resp *fetchhttp.Response, sym string, r pricefill.Range
 	case st == http.StatusOK:
 		return parseChart(resp.Body, sym, r)
 	case st == http.StatusTooManyRequests:
-		return nil, pricefill.RateLimited(fetchhttp.RetryAfter(resp.Header, f.cfg.clock.Now()),
+		return nil, pricefill.RateLimited(fetchhttp.RetryAfter(resp.Header, f.cfg.Clock.Now()),
 			fmt.Errorf("%s: %s", what, fetchhttp.StatusError(st, resp.Body, red)))
 	case st == http.StatusNotFound:
 		return nil, pricefill.NotFound(sym, fmt.Errorf("yahoo: %s", describe(resp)))
@@ -197,11 +193,11 @@ func (f *Fetcher) refresh(ctx context.Context, stale *session, what string) (*se
 		return nil, err
 	}
 	if resp.Status == http.StatusTooManyRequests {
-		return nil, pricefill.RateLimited(fetchhttp.RetryAfter(resp.Header, f.cfg.clock.Now()),
+		return nil, pricefill.RateLimited(fetchhttp.RetryAfter(resp.Header, f.cfg.Clock.Now()),
 			fmt.Errorf("%s: cookie page: %s", what, fetchhttp.StatusError(resp.Status, resp.Body, fetchhttp.Redactor{})))
 	}
 	sess := &session{cookies: cookies}
-	resp, err = f.get(ctx, f.cfg.baseURL+"/v1/test/getcrumb", sess, what)
+	resp, err = f.get(ctx, f.cfg.BaseURL+"/v1/test/getcrumb", sess, what)
 	if err != nil {
 		return nil, err
 	}
@@ -222,13 +218,13 @@ func (f *Fetcher) cookies(ctx context.Context, what string) (*fetchhttp.Response
 	if err != nil {
 		return nil, nil, pricefill.Permanent(fmt.Errorf("%s: cookie page: %w", what, fetchhttp.Redactor{}.Error(err)))
 	}
-	req.Header.Set("User-Agent", f.cfg.userAgent)
-	hresp, err := f.cfg.client.Do(req)
+	req.Header.Set("User-Agent", f.cfg.UserAgent)
+	hresp, err := f.cfg.Client.Do(req)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: cookie page: %w", what, fetchhttp.Redactor{}.Error(err))
 	}
 	defer hresp.Body.Close()
-	body, _ := fetchhttp.ReadAll(hresp.Body, f.cfg.maxBody) // only the cookies matter
+	body, _ := fetchhttp.ReadAll(hresp.Body, f.cfg.MaxBody) // only the cookies matter
 	resp := &fetchhttp.Response{Status: hresp.StatusCode, Header: hresp.Header, Body: body}
 	return resp, hresp.Cookies(), nil
 }
@@ -241,7 +237,7 @@ func (f *Fetcher) crumb(resp *fetchhttp.Response, what string) (string, error) {
 	red := fetchhttp.Redactor{}
 	switch st := resp.Status; {
 	case st == http.StatusTooManyRequests:
-		return "", pricefill.RateLimited(fetchhttp.RetryAfter(resp.Header, f.cfg.clock.Now()),
+		return "", pricefill.RateLimited(fetchhttp.RetryAfter(resp.Header, f.cfg.Clock.Now()),
 			fmt.Errorf("%s: crumb: %s", what, fetchhttp.StatusError(st, resp.Body, red)))
 	case st >= 500:
 		return "", fmt.Errorf("%s: crumb: %s", what, fetchhttp.StatusError(st, resp.Body, red))
