@@ -104,17 +104,10 @@ func (f *Fetcher) Fetch(ctx context.Context, symbol string, r pricefill.Range) (
 	if err != nil {
 		return nil, err
 	}
-	switch st := resp.Status; {
-	case st == http.StatusOK:
+	if resp.Status == http.StatusOK {
 		return parse(resp.Body, sym, r, f.red)
-	case st == http.StatusTooManyRequests:
-		return nil, pricefill.RateLimited(fetchhttp.RetryAfter(resp.Header, f.cfg.Clock.Now()),
-			fmt.Errorf("%s: %s", what, fetchhttp.StatusError(st, resp.Body, f.red)))
-	case st >= 400 && st < 500:
-		return nil, pricefill.Permanent(fmt.Errorf("%s: %s", what, fetchhttp.StatusError(st, resp.Body, f.red)))
-	default:
-		return nil, fmt.Errorf("%s: %s", what, fetchhttp.StatusError(st, resp.Body, f.red))
 	}
+	return nil, fetchhttp.StatusError(resp, f.cfg.Clock.Now(), what, fetchhttp.StatusText(resp.Status, resp.Body, f.red))
 }
 
 // parse reads an answer with HTTP status 200: a message or a series.

@@ -138,13 +138,9 @@ func (f *Fetcher) get(ctx context.Context, u string, sess *session, what string)
 
 // decode turns a chart answer into a series or a classified error.
 func (f *Fetcher) decode(resp *fetchhttp.Response, sym string, r pricefill.Range, what string) (*pricefill.Series, error) {
-	var red fetchhttp.Redactor
 	switch st := resp.Status; {
 	case st == http.StatusOK:
 		return parseChart(resp.Body, sym, r)
-	case st == http.StatusTooManyRequests:
-		return nil, pricefill.RateLimited(fetchhttp.RetryAfter(resp.Header, f.cfg.Clock.Now()),
-			fmt.Errorf("%s: %s", what, fetchhttp.StatusError(st, resp.Body, red)))
 	case st == http.StatusNotFound:
 		return nil, pricefill.NotFound(sym, fmt.Errorf("yahoo: %s", describe(resp)))
 	case st == http.StatusBadRequest && noData(resp.Body):
@@ -152,11 +148,8 @@ func (f *Fetcher) decode(resp *fetchhttp.Response, sym string, r pricefill.Range
 	case st == http.StatusUnauthorized:
 		// Only after a refresh: Fetch refreshes on the first 401.
 		return nil, pricefill.Permanent(fmt.Errorf("%s: %s, even with a fresh cookie and crumb", what, describe(resp)))
-	case st >= 400 && st < 500:
-		return nil, pricefill.Permanent(fmt.Errorf("%s: %s", what, describe(resp)))
-	default:
-		return nil, fmt.Errorf("%s: %s", what, describe(resp))
 	}
+	return nil, fetchhttp.StatusError(resp, f.cfg.Clock.Now(), what, describe(resp))
 }
 
 // describe says what an error answer was: its status and Yahoo's error
@@ -165,7 +158,7 @@ func describe(resp *fetchhttp.Response) string {
 	if e := chartError(resp.Body); e != nil {
 		return fmt.Sprintf("HTTP %d %s: %s", resp.Status, e.Code, strconv.Quote(e.Description))
 	}
-	return fetchhttp.StatusError(resp.Status, resp.Body, fetchhttp.Redactor{})
+	return fetchhttp.StatusText(resp.Status, resp.Body, fetchhttp.Redactor{})
 }
 
 func (f *Fetcher) session() *session {
@@ -193,8 +186,7 @@ func (f *Fetcher) refresh(ctx context.Context, stale *session, what string) (*se
 		return nil, err
 	}
 	if resp.Status == http.StatusTooManyRequests {
-		return nil, pricefill.RateLimited(fetchhttp.RetryAfter(resp.Header, f.cfg.Clock.Now()),
-			fmt.Errorf("%s: cookie page: %s", what, fetchhttp.StatusError(resp.Status, resp.Body, fetchhttp.Redactor{})))
+		return nil, fetchhttp.StatusError(resp, f.cfg.Clock.Now(), what+": cookie page", describe(resp))
 	}
 	sess := &session{cookies: cookies}
 	resp, err = f.get(ctx, f.cfg.BaseURL+"/v1/test/getcrumb", sess, what)
@@ -235,14 +227,8 @@ const crumbMaxLen = 64
 // crumb reads the crumb from the answer of /v1/test/getcrumb.
 func (f *Fetcher) crumb(resp *fetchhttp.Response, what string) (string, error) {
 	red := fetchhttp.Redactor{}
-	switch st := resp.Status; {
-	case st == http.StatusTooManyRequests:
-		return "", pricefill.RateLimited(fetchhttp.RetryAfter(resp.Header, f.cfg.Clock.Now()),
-			fmt.Errorf("%s: crumb: %s", what, fetchhttp.StatusError(st, resp.Body, red)))
-	case st >= 500:
-		return "", fmt.Errorf("%s: crumb: %s", what, fetchhttp.StatusError(st, resp.Body, red))
-	case st != http.StatusOK:
-		return "", pricefill.Permanent(fmt.Errorf("%s: crumb refused: %s", what, fetchhttp.StatusError(st, resp.Body, red)))
+	if resp.Status != http.StatusOK {
+		return "", fetchhttp.StatusError(resp, f.cfg.Clock.Now(), what+": crumb", describe(resp))
 	}
 	c := strings.TrimSpace(string(resp.Body))
 	if strings.Contains(c, "Too Many Requests") {

@@ -288,9 +288,9 @@ func ValidateAPIKey(option, key string) error {
 	return nil
 }
 
-// StatusError is the text of an unexpected status: "HTTP 503 Service
+// StatusText is the text of an unexpected status: "HTTP 503 Service
 // Unavailable: <snippet of the body>".
-func StatusError(status int, body []byte, red Redactor) string {
+func StatusText(status int, body []byte, red Redactor) string {
 	s := fmt.Sprintf("HTTP %d", status)
 	if t := http.StatusText(status); t != "" {
 		s += " " + t
@@ -299,4 +299,19 @@ func StatusError(status int, body []byte, red Redactor) string {
 		s += ": " + Snippet(body, red)
 	}
 	return s
+}
+
+// StatusError is the error of an answer whose status the fetcher has no
+// rule of its own for: 429 rate limited, with the Retry-After of the
+// answer read at now; other 4xx permanent; the rest (5xx, 3xx…)
+// transient. Its text is what, then desc (see [StatusText]).
+func StatusError(resp *Response, now time.Time, what, desc string) error {
+	err := fmt.Errorf("%s: %s", what, desc)
+	switch st := resp.Status; {
+	case st == http.StatusTooManyRequests:
+		return pricefill.RateLimited(RetryAfter(resp.Header, now), err)
+	case st >= 400 && st < 500:
+		return pricefill.Permanent(err)
+	}
+	return err
 }
