@@ -16,6 +16,7 @@ import (
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/backfill/alphavantage"
 	"github.com/pricefill/pricefill/internal/clocktest"
+	"github.com/pricefill/pricefill/internal/fetchtest"
 	"github.com/pricefill/pricefill/internal/secrettest"
 	"github.com/pricefill/pricefill/internal/upstream"
 )
@@ -31,12 +32,7 @@ const key = "AV-test-key-123"
 
 func setup(t *testing.T, opts ...upstream.Option) *upstream.Server {
 	t.Helper()
-	srv, err := upstream.New(append([]upstream.Option{upstream.WithClock(clocktest.NewFake(now))}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	return srv
+	return fetchtest.Upstream(t, append([]upstream.Option{upstream.WithClock(clocktest.NewFake(now))}, opts...)...)
 }
 
 func newFetcher(t *testing.T, srv *upstream.Server, opts ...alphavantage.Option) *alphavantage.Fetcher {
@@ -152,14 +148,10 @@ func TestFetchFaults(t *testing.T) {
 
 func TestFetchTimeouts(t *testing.T) {
 	t.Parallel()
-	srv, err := upstream.New() // real clock: slow bodies pause on it
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
+	srv := fetchtest.Upstream(t) // real clock: slow bodies pause on it
 	srv.SetFault("MSFT", upstream.Fault{Kind: upstream.Slow, Delay: time.Hour})
 	client := &http.Client{Transport: srv.Client().Transport, Timeout: 50 * time.Millisecond}
-	_, err = newFetcher(t, srv, alphavantage.WithHTTPClient(client)).Fetch(t.Context(), "MSFT", week)
+	_, err := newFetcher(t, srv, alphavantage.WithHTTPClient(client)).Fetch(t.Context(), "MSFT", week)
 	if err == nil || pricefill.KindOf(err) != pricefill.KindTransient {
 		t.Errorf("client timeout: %v, want transient", err)
 	}

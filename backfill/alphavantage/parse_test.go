@@ -1,8 +1,6 @@
 package alphavantage
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,19 +9,8 @@ import (
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/internal/fetchhttp"
+	"github.com/pricefill/pricefill/internal/fetchtest"
 )
-
-// fixtures is shared/fixtures/alphavantage, beside the clone.
-const fixtures = "../../../shared/fixtures/alphavantage"
-
-func readFixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(fixtures, name))
-	if err != nil {
-		t.Fatalf("fixture: %v (shared/ must sit beside the clone)", err)
-	}
-	return b
-}
 
 var d = pricefill.Date
 
@@ -52,7 +39,7 @@ func TestParseFixtures(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
 			t.Parallel()
-			s, err := parse(readFixture(t, tc.file), "MSFT", tc.r, fetchhttp.Redactor{})
+			s, err := parse(fetchtest.Fixture(t, "alphavantage", tc.file), "MSFT", tc.r, fetchhttp.Redactor{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -68,11 +55,11 @@ func TestParseFixtures(t *testing.T) {
 			if want := (pricefill.Asset{Symbol: "MSFT", Timezone: "America/New_York"}); s.Asset != want {
 				t.Errorf("asset %+v, want %+v", s.Asset, want)
 			}
-			checkWellFormed(t, s, "MSFT", tc.r)
+			fetchtest.CheckSeries(t, s, "MSFT", Source, tc.r)
 		})
 	}
 	// Filtered to the range.
-	s, err := parse(readFixture(t, "time_series_daily_MSFT_compact.json"), "MSFT", pricefill.Range{From: d(2018, 6, 2), To: d(2018, 6, 6)}, fetchhttp.Redactor{})
+	s, err := parse(fetchtest.Fixture(t, "alphavantage", "time_series_daily_MSFT_compact.json"), "MSFT", pricefill.Range{From: d(2018, 6, 2), To: d(2018, 6, 6)}, fetchhttp.Redactor{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,11 +77,11 @@ func TestParseMessages(t *testing.T) {
 		kind       pricefill.Kind
 		retryAfter time.Duration
 	}{
-		{"Error Message: invalid API call (fixture)", string(readFixture(t, "error_message_invalid_api_call.json")), pricefill.KindNotFound, 0},
+		{"Error Message: invalid API call (fixture)", string(fetchtest.Fixture(t, "alphavantage", "error_message_invalid_api_call.json")), pricefill.KindNotFound, 0},
 		{"Error Message: invalid API call for TIME_SERIES_DAILY", `{"Error Message": "Invalid API call. Please retry or visit the documentation (https://www.alphavantage.co/documentation/) for TIME_SERIES_DAILY."}`, pricefill.KindNotFound, 0},
-		{"Error Message: bad key (fixture)", string(readFixture(t, "error_message_invalid_apikey.json")), pricefill.KindPermanent, 0},
+		{"Error Message: bad key (fixture)", string(fetchtest.Fixture(t, "alphavantage", "error_message_invalid_apikey.json")), pricefill.KindPermanent, 0},
 		{"Error Message: other", `{"Error Message": "This API function (TIME_SERIES_DAILYX) does not exist."}`, pricefill.KindPermanent, 0},
-		{"Note: per-minute quota (fixture)", string(readFixture(t, "note_rate_limit_per_minute.json")), pricefill.KindRateLimited, PerMinuteWait},
+		{"Note: per-minute quota (fixture)", string(fetchtest.Fixture(t, "alphavantage", "note_rate_limit_per_minute.json")), pricefill.KindRateLimited, PerMinuteWait},
 		{"Information: daily quota", `{"Information": "We have detected your API key as demo and our standard API rate limit is 25 requests per day. Please subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to instantly remove all daily rate limits."}`, pricefill.KindRateLimited, PerDayWait},
 		{"Information: old per-minute quota", `{"Information": "Thank you for using Alpha Vantage! Our standard API call frequency is 5 calls per minute and 500 calls per day."}`, pricefill.KindRateLimited, PerMinuteWait},
 		{"Information: premium endpoint", `{"Information": "Thank you for using Alpha Vantage! This is a premium endpoint. You may subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to instantly unlock all premium endpoints"}`, pricefill.KindPermanent, 0},
@@ -140,32 +127,11 @@ func TestParseMissingValues(t *testing.T) {
 	}
 }
 
-func checkWellFormed(t testing.TB, s *pricefill.Series, sym string, r pricefill.Range) {
-	t.Helper()
-	if s == nil || s.Asset.Symbol != sym {
-		t.Fatalf("series %v: want one for %s", s, sym)
-	}
-	for i, b := range s.Bars {
-		if b.Symbol != sym || b.Source != Source || !r.Contains(b.Date) || !b.Date.Equal(pricefill.DateOf(b.Date)) {
-			t.Errorf("bar %d: %+v not of %s/%s in %s", i, b, sym, Source, r)
-		}
-		if i > 0 && !s.Bars[i-1].Date.Before(b.Date) {
-			t.Errorf("bar %d: %s not after %s", i, b.Date, s.Bars[i-1].Date)
-		}
-	}
-}
-
 // FuzzParseDaily: whatever the body, parse does not panic, and returns a
 // well-formed series or a classified error that never holds the key.
 func FuzzParseDaily(f *testing.F) {
-	entries, err := os.ReadDir(fixtures)
-	if err != nil {
-		f.Fatal(err)
-	}
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".json") {
-			f.Add(readFixture(f, e.Name()))
-		}
+	for _, name := range fetchtest.Fixtures(f, "alphavantage", ".json") {
+		f.Add(fetchtest.Fixture(f, "alphavantage", name))
 	}
 	f.Add([]byte(`{"Information": "rate limit SECRETKEY1234"}`))
 	const key = "SECRETKEY1234"
@@ -185,7 +151,7 @@ func FuzzParseDaily(f *testing.F) {
 			}
 			return
 		}
-		checkWellFormed(t, s, "MSFT", r)
+		fetchtest.CheckSeries(t, s, "MSFT", Source, r)
 	})
 }
 

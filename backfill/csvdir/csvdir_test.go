@@ -12,14 +12,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pricefill/pricefill"
+	"github.com/pricefill/pricefill/internal/fetchtest"
 	"github.com/pricefill/pricefill/internal/testmain"
 )
 
 func TestMain(m *testing.M) { testmain.Run(m) }
 
 var d = pricefill.Date
-
-const stooqFixtures = "../../../shared/fixtures/stooq"
 
 func bar(sym string, date time.Time, o, h, l, c, adj float64, v int64) pricefill.Bar {
 	return pricefill.Bar{Symbol: sym, Date: date, Open: o, High: h, Low: l, Close: c, AdjClose: adj, Volume: v, Source: SourceDefault}
@@ -50,10 +49,7 @@ var january = pricefill.Range{From: d(2024, 1, 1), To: d(2024, 1, 31)}
 
 func TestFetchFormats(t *testing.T) {
 	t.Parallel()
-	fixture, err := os.ReadFile(filepath.Join(stooqFixtures, "aapl_us_d_2024_slice.csv"))
-	if err != nil {
-		t.Fatalf("fixture: %v", err)
-	}
+	fixture := fetchtest.Fixture(t, "stooq", "aapl_us_d_2024_slice.csv")
 	f := setup(t, map[string]string{
 		"AAPL.csv": string(fixture),
 		// Yahoo's export: an adjusted close (missing on 01-03: AdjClose 0),
@@ -89,16 +85,13 @@ func TestFetchFormats(t *testing.T) {
 		if diff := cmp.Diff(tc.want, []pricefill.Bar{s.Bars[0], s.Bars[len(s.Bars)-1]}); diff != "" {
 			t.Errorf("%s: first and last (-want +got):\n%s", tc.sym, diff)
 		}
-		checkWellFormed(t, s, strings.ToUpper(tc.sym), january, SourceDefault)
+		fetchtest.CheckSeries(t, s, strings.ToUpper(tc.sym), SourceDefault, january)
 	}
 }
 
 func TestFetchWholeFixture(t *testing.T) {
 	t.Parallel()
-	fixture, err := os.ReadFile(filepath.Join(stooqFixtures, "qqq_us_d_2026-01-20_2026-06-18.csv"))
-	if err != nil {
-		t.Fatalf("fixture: %v", err)
-	}
+	fixture := fetchtest.Fixture(t, "stooq", "qqq_us_d_2026-01-20_2026-06-18.csv")
 	f := setup(t, map[string]string{"qqq.us.txt": string(fixture)}, WithSource("stooq"))
 	s, err := f.Fetch(t.Context(), "QQQ", pricefill.Range{From: d(2026, 1, 1), To: d(2026, 12, 31)})
 	if err != nil {
@@ -181,30 +174,11 @@ func TestNames(t *testing.T) {
 	}
 }
 
-func checkWellFormed(t testing.TB, s *pricefill.Series, sym string, r pricefill.Range, source string) {
-	t.Helper()
-	if s == nil || s.Asset.Symbol != sym {
-		t.Fatalf("series %v: want one for %s", s, sym)
-	}
-	for i, b := range s.Bars {
-		if b.Symbol != sym || b.Source != source || !r.Contains(b.Date) || !b.Date.Equal(pricefill.DateOf(b.Date)) {
-			t.Errorf("bar %d: %+v not of %s/%s in %s", i, b, sym, source, r)
-		}
-		if i > 0 && !s.Bars[i-1].Date.Before(b.Date) {
-			t.Errorf("bar %d: %s not after %s", i, b.Date, s.Bars[i-1].Date)
-		}
-	}
-}
-
 // FuzzParseCSV: whatever the file, parse does not panic, and returns a
 // well-formed series or a classified error.
 func FuzzParseCSV(f *testing.F) {
 	for _, name := range []string{"aapl_us_d_2024_slice.csv", "qqq_us_d_2026-01-20_2026-06-18.csv", "no_data.txt"} {
-		b, err := os.ReadFile(filepath.Join(stooqFixtures, name))
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
+		f.Add(fetchtest.Fixture(f, "stooq", name))
 	}
 	f.Add([]byte("<TICKER>,<PER>,<DATE>,<TIME>,<OPEN>,<HIGH>,<LOW>,<CLOSE>,<VOL>,<OPENINT>\nA,D,20240102,000000,1,2,0.5,1.5,5,0\n"))
 	f.Add([]byte("date,close,high,low,open,volume,adj close\n2024-01-02,1,2,0.5,1,3,1\n"))
@@ -220,6 +194,6 @@ func FuzzParseCSV(f *testing.F) {
 			}
 			return
 		}
-		checkWellFormed(t, s, "X", r, SourceDefault)
+		fetchtest.CheckSeries(t, s, "X", SourceDefault, r)
 	})
 }

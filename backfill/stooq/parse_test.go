@@ -1,8 +1,6 @@
 package stooq
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,19 +9,8 @@ import (
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/internal/fetchhttp"
+	"github.com/pricefill/pricefill/internal/fetchtest"
 )
-
-// fixtures is shared/fixtures/stooq, beside the clone.
-const fixtures = "../../../shared/fixtures/stooq"
-
-func readFixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(fixtures, name))
-	if err != nil {
-		t.Fatalf("fixture: %v (shared/ must sit beside the clone)", err)
-	}
-	return b
-}
 
 var d = pricefill.Date
 
@@ -54,7 +41,7 @@ func TestParseFixtures(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
 			t.Parallel()
-			s, err := parse(readFixture(t, tc.file), tc.sym, tc.r, fetchhttp.Redactor{})
+			s, err := parse(fetchtest.Fixture(t, "stooq", tc.file), tc.sym, tc.r, fetchhttp.Redactor{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -67,11 +54,11 @@ func TestParseFixtures(t *testing.T) {
 			if diff := cmp.Diff(tc.last, s.Bars[len(s.Bars)-1]); diff != "" {
 				t.Errorf("last (-want +got):\n%s", diff)
 			}
-			checkWellFormed(t, s, tc.sym, tc.r)
+			fetchtest.CheckSeries(t, s, tc.sym, Source, tc.r)
 		})
 	}
 	// A narrower range keeps its own rows.
-	s, err := parse(readFixture(t, "aapl_us_d_2024_slice.csv"), "AAPL", pricefill.Range{From: d(2024, 12, 24), To: d(2024, 12, 27)}, fetchhttp.Redactor{})
+	s, err := parse(fetchtest.Fixture(t, "stooq", "aapl_us_d_2024_slice.csv"), "AAPL", pricefill.Range{From: d(2024, 12, 24), To: d(2024, 12, 27)}, fetchhttp.Redactor{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +78,7 @@ func TestParseBodies(t *testing.T) {
 		bars    []pricefill.Bar
 		mention string // in the error
 	}{
-		{name: "no data (fixture)", body: string(readFixture(t, "no_data.txt")), err: true, kind: pricefill.KindNotFound},
+		{name: "no data (fixture)", body: string(fetchtest.Fixture(t, "stooq", "no_data.txt")), err: true, kind: pricefill.KindNotFound},
 		{name: "no data with a newline", body: "No data\r\n", err: true, kind: pricefill.KindNotFound},
 		{name: "daily limit", body: "Exceeded the daily hits limit", err: true, kind: pricefill.KindRateLimited},
 		{name: "API key page", body: "<!DOCTYPE html><html><body>Get your apikey: <a href='?get_apikey'>here</a></body></html>", err: true, kind: pricefill.KindPermanent, mention: "API key"},
@@ -142,23 +129,8 @@ func TestParseBodies(t *testing.T) {
 			if diff := cmp.Diff(tc.bars, s.Bars); diff != "" {
 				t.Errorf("bars (-want +got):\n%s", diff)
 			}
-			checkWellFormed(t, s, "X", r)
+			fetchtest.CheckSeries(t, s, "X", Source, r)
 		})
-	}
-}
-
-func checkWellFormed(t testing.TB, s *pricefill.Series, sym string, r pricefill.Range) {
-	t.Helper()
-	if s == nil || s.Asset.Symbol != sym {
-		t.Fatalf("series %v: want one for %s", s, sym)
-	}
-	for i, b := range s.Bars {
-		if b.Symbol != sym || b.Source != Source || !r.Contains(b.Date) || !b.Date.Equal(pricefill.DateOf(b.Date)) {
-			t.Errorf("bar %d: %+v not of %s/%s in %s", i, b, sym, Source, r)
-		}
-		if i > 0 && !s.Bars[i-1].Date.Before(b.Date) {
-			t.Errorf("bar %d: %s not after %s", i, b.Date, s.Bars[i-1].Date)
-		}
 	}
 }
 
@@ -166,7 +138,7 @@ func checkWellFormed(t testing.TB, s *pricefill.Series, sym string, r pricefill.
 // well-formed series or a classified error that never holds the key.
 func FuzzParseCSV(f *testing.F) {
 	for _, name := range []string{"aapl_us_d_2024_slice.csv", "qqq_us_d_2026-01-20_2026-06-18.csv", "spy_us_d_2026-01-27_2026-06-18.csv", "no_data.txt"} {
-		f.Add(readFixture(f, name))
+		f.Add(fetchtest.Fixture(f, "stooq", name))
 	}
 	f.Add([]byte("Exceeded the daily hits limit"))
 	f.Add([]byte("<html>apikey</html>"))
@@ -189,7 +161,7 @@ func FuzzParseCSV(f *testing.F) {
 			}
 			return
 		}
-		checkWellFormed(t, s, "AAPL", r)
+		fetchtest.CheckSeries(t, s, "AAPL", Source, r)
 	})
 }
 

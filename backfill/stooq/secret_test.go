@@ -10,6 +10,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/pricefill/pricefill/backfill/stooq"
+	"github.com/pricefill/pricefill/internal/fetchtest"
 	"github.com/pricefill/pricefill/internal/secrettest"
 	"github.com/pricefill/pricefill/internal/upstream"
 )
@@ -29,7 +30,7 @@ var faults = []upstream.Fault{
 // that Fetch returns holds the API key, raw or escaped.
 func TestSecretsNeverInErrors(t *testing.T) {
 	t.Parallel()
-	srv := setup(t)
+	srv := fetchtest.Upstream(t)
 	client := &http.Client{Transport: srv.Client().Transport, Timeout: 20 * time.Millisecond}
 	var n atomic.Int64
 	rapid.Check(t, func(rt *rapid.T) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/backfill/stooq"
+	"github.com/pricefill/pricefill/internal/fetchtest"
 	"github.com/pricefill/pricefill/internal/upstream"
 )
 
@@ -21,16 +22,6 @@ var (
 )
 
 const key = "k3y-0f-te5t"
-
-func setup(t *testing.T, opts ...upstream.Option) *upstream.Server {
-	t.Helper()
-	srv, err := upstream.New(opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	return srv
-}
 
 func newFetcher(t *testing.T, srv *upstream.Server, opts ...stooq.Option) *stooq.Fetcher {
 	t.Helper()
@@ -52,7 +43,7 @@ func TestFetchRequest(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.symbol, func(t *testing.T) {
 			t.Parallel()
-			srv := setup(t, upstream.WithAPIKey(key))
+			srv := fetchtest.Upstream(t, upstream.WithAPIKey(key))
 			s, err := newFetcher(t, srv).Fetch(t.Context(), tc.symbol, week)
 			if err != nil {
 				t.Fatal(err)
@@ -83,7 +74,7 @@ func TestFetchRequest(t *testing.T) {
 
 func TestFetchWithoutKey(t *testing.T) {
 	t.Parallel()
-	srv := setup(t)
+	srv := fetchtest.Upstream(t)
 	f, err := stooq.New(stooq.WithBaseURL(srv.URL()), stooq.WithHTTPClient(srv.Client()))
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +88,7 @@ func TestFetchWithoutKey(t *testing.T) {
 }
 
 func TestWithAPIKeyFromEnv(t *testing.T) {
-	srv := setup(t, upstream.WithAPIKey("from-env-123"))
+	srv := fetchtest.Upstream(t, upstream.WithAPIKey("from-env-123"))
 	t.Setenv(stooq.EnvAPIKey, "from-env-123")
 	f, err := stooq.New(stooq.WithBaseURL(srv.URL()), stooq.WithHTTPClient(srv.Client()), stooq.WithAPIKeyFromEnv())
 	if err != nil {
@@ -135,7 +126,7 @@ func TestFetchFaults(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv := setup(t)
+			srv := fetchtest.Upstream(t)
 			srv.SetFault("AAPL", tc.fault)
 			_, err := newFetcher(t, srv).Fetch(t.Context(), "AAPL", week)
 			if err == nil {
@@ -159,7 +150,7 @@ func TestFetchFaults(t *testing.T) {
 
 func TestFetchTimeouts(t *testing.T) {
 	t.Parallel()
-	srv := setup(t)
+	srv := fetchtest.Upstream(t)
 	srv.SetFault("AAPL", upstream.Fault{Kind: upstream.Slow, Delay: time.Hour})
 	client := &http.Client{Transport: srv.Client().Transport, Timeout: 50 * time.Millisecond}
 	_, err := newFetcher(t, srv, stooq.WithHTTPClient(client)).Fetch(t.Context(), "AAPL", week)
@@ -175,7 +166,7 @@ func TestFetchTimeouts(t *testing.T) {
 
 func TestFetchUnmappedSymbol(t *testing.T) {
 	t.Parallel()
-	srv := setup(t)
+	srv := fetchtest.Upstream(t)
 	_, err := newFetcher(t, srv).Fetch(t.Context(), "BHP.AX", week)
 	if pricefill.KindOf(err) != pricefill.KindNotFound {
 		t.Errorf("error %v, want not found", err)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,19 +11,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pricefill/pricefill"
+	"github.com/pricefill/pricefill/internal/fetchtest"
 )
-
-// fixtures is shared/fixtures/yahoo, beside the clone.
-const fixtures = "../../../shared/fixtures/yahoo"
-
-func readFixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(fixtures, name))
-	if err != nil {
-		t.Fatalf("fixture: %v (shared/ must sit beside the clone)", err)
-	}
-	return b
-}
 
 var d = pricefill.Date
 
@@ -109,7 +97,7 @@ func TestParseChartFixtures(t *testing.T) {
 	for _, tc := range chartFixtures {
 		t.Run(tc.file, func(t *testing.T) {
 			t.Parallel()
-			s, err := parseChart(readFixture(t, tc.file), tc.asset.Symbol, tc.r)
+			s, err := parseChart(fetchtest.Fixture(t, "yahoo", tc.file), tc.asset.Symbol, tc.r)
 			if err != nil {
 				t.Fatalf("parseChart: %v", err)
 			}
@@ -131,7 +119,7 @@ func TestParseChartFixtures(t *testing.T) {
 			if diff := cmp.Diff(tc.splits, s.Splits); diff != "" {
 				t.Errorf("splits (-want +got):\n%s", diff)
 			}
-			checkWellFormed(t, s, tc.asset.Symbol, tc.r)
+			fetchtest.CheckSeries(t, s, tc.asset.Symbol, Source, tc.r)
 			for _, b := range s.Bars {
 				if wd := b.Date.Weekday(); wd == time.Saturday || wd == time.Sunday {
 					t.Errorf("bar on a %s: %s", wd, b.Date.Format(time.DateOnly))
@@ -145,7 +133,7 @@ func TestParseChartFixtures(t *testing.T) {
 // quote array; it is left out, not stored as zeros.
 func TestParseChartNullDaySkipped(t *testing.T) {
 	t.Parallel()
-	s, err := parseChart(readFixture(t, "chart_WSU.DE_2023-08-04_2023-08-09.json"), "WSU.DE", pricefill.Range{From: d(2023, 8, 7), To: d(2023, 8, 7)})
+	s, err := parseChart(fetchtest.Fixture(t, "yahoo", "chart_WSU.DE_2023-08-04_2023-08-09.json"), "WSU.DE", pricefill.Range{From: d(2023, 8, 7), To: d(2023, 8, 7)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +148,7 @@ func TestParseChartNullDaySkipped(t *testing.T) {
 func TestParseChartFiltersToRange(t *testing.T) {
 	t.Parallel()
 	r := pricefill.Range{From: d(2020, 3, 28), To: d(2020, 4, 3)}
-	s, err := parseChart(readFixture(t, "chart_OCDO.L_2020_full_year.json"), "OCDO.L", r)
+	s, err := parseChart(fetchtest.Fixture(t, "yahoo", "chart_OCDO.L_2020_full_year.json"), "OCDO.L", r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +161,7 @@ func TestParseChartFiltersToRange(t *testing.T) {
 		t.Errorf("dates (-want +got):\n%s", diff)
 	}
 	// The dividend of ORSTED.CO (2020-03-03) is outside this range.
-	s, err = parseChart(readFixture(t, "chart_ORSTED.CO_2020_dividend.json"), "ORSTED.CO", r)
+	s, err = parseChart(fetchtest.Fixture(t, "yahoo", "chart_ORSTED.CO_2020_dividend.json"), "ORSTED.CO", r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +252,7 @@ func TestParseChartAnswers(t *testing.T) {
 		{name: "no data in range", body: `{"chart":{"result":null,"error":{"code":"Bad Request","description":"Data doesn't exist for startDate = 1, endDate = 2"}}}`},
 		{name: "other error", body: `{"chart":{"result":null,"error":{"code":"Internal","description":"boom"}}}`, err: true, kind: pricefill.KindTransient},
 		{name: "html outage page", body: "<!DOCTYPE html><html><body>Will be right back</body></html>", err: true, kind: pricefill.KindTransient},
-		{name: "plain-text 429 body", body: string(readFixture(t, "error_429_too_many_requests.txt")), err: true, kind: pricefill.KindTransient},
+		{name: "plain-text 429 body", body: string(fetchtest.Fixture(t, "yahoo", "error_429_too_many_requests.txt")), err: true, kind: pricefill.KindTransient},
 		{name: "cut short", body: `{"chart":{"result":[{"meta":`, err: true, kind: pricefill.KindTransient},
 		{name: "no chart", body: `{}`, err: true, kind: pricefill.KindTransient},
 		{name: "arrays shorter than timestamps", body: `{"chart":{"result":[{"meta":{"exchangeTimezoneName":"America/New_York"},"timestamp":[1577975400,1578061800],"indicators":{"quote":[{"open":[1],"high":[1],"low":[1],"close":[1],"volume":[1]}]}}]}}`, err: true, kind: pricefill.KindTransient},
@@ -295,56 +283,16 @@ func TestParseChartAnswers(t *testing.T) {
 			if len(s.Bars) != tc.nBars {
 				t.Errorf("%d bars, want %d", len(s.Bars), tc.nBars)
 			}
-			checkWellFormed(t, s, "AAPL", r)
+			fetchtest.CheckSeries(t, s, "AAPL", Source, r)
 		})
-	}
-}
-
-// checkWellFormed checks what every successful parse returns: the asset's
-// symbol, bars of the symbol and source on midnight-UTC dates in r,
-// strictly ascending, and events in r in order.
-func checkWellFormed(t testing.TB, s *pricefill.Series, sym string, r pricefill.Range) {
-	t.Helper()
-	if s == nil {
-		t.Fatal("nil series without an error")
-	}
-	if s.Asset.Symbol != sym {
-		t.Errorf("asset symbol %q, want %q", s.Asset.Symbol, sym)
-	}
-	for i, b := range s.Bars {
-		if b.Symbol != sym || b.Source != Source {
-			t.Errorf("bar %d: symbol %q source %q, want %q %q", i, b.Symbol, b.Source, sym, Source)
-		}
-		if !b.Date.Equal(pricefill.DateOf(b.Date)) || b.Date.Location() != time.UTC || !r.Contains(b.Date) {
-			t.Errorf("bar %d: date %v not a midnight-UTC date in %s", i, b.Date, r)
-		}
-		if i > 0 && !s.Bars[i-1].Date.Before(b.Date) {
-			t.Errorf("bar %d: %s not after %s", i, b.Date, s.Bars[i-1].Date)
-		}
-	}
-	for i, dv := range s.Dividends {
-		if !r.Contains(dv.Date) || (i > 0 && dv.Date.Before(s.Dividends[i-1].Date)) {
-			t.Errorf("dividend %d: %v out of range or order", i, dv)
-		}
-	}
-	for i, sp := range s.Splits {
-		if !r.Contains(sp.Date) || (i > 0 && sp.Date.Before(s.Splits[i-1].Date)) {
-			t.Errorf("split %d: %v out of range or order", i, sp)
-		}
 	}
 }
 
 // FuzzParseChart: whatever the body, parseChart does not panic, and
 // returns a well-formed series or a classified error.
 func FuzzParseChart(f *testing.F) {
-	entries, err := os.ReadDir(fixtures)
-	if err != nil {
-		f.Fatalf("fixtures: %v", err)
-	}
-	for _, e := range entries {
-		if !strings.HasSuffix(e.Name(), ".md") {
-			f.Add(readFixture(f, e.Name()))
-		}
+	for _, name := range append(fetchtest.Fixtures(f, "yahoo", ".json"), fetchtest.Fixtures(f, "yahoo", ".txt")...) {
+		f.Add(fetchtest.Fixture(f, "yahoo", name))
 	}
 	f.Add([]byte(`{"chart":{"result":[{"meta":{"exchangeTimezoneName":"Australia/Sydney"},"timestamp":[1704668400],"indicators":{"quote":[{"open":[1],"high":[1],"low":[1],"close":[1],"volume":[1]}]}}]}}`))
 	r := pricefill.Range{From: d(1970, 1, 1), To: d(2100, 12, 31)}
@@ -357,7 +305,7 @@ func FuzzParseChart(f *testing.F) {
 			checkClassified(t, err)
 			return
 		}
-		checkWellFormed(t, s, "AAPL", r)
+		fetchtest.CheckSeries(t, s, "AAPL", Source, r)
 	})
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/pricefill/pricefill/backfill/yahoo"
 	"github.com/pricefill/pricefill/internal/clocktest"
 	"github.com/pricefill/pricefill/internal/fetchhttp"
+	"github.com/pricefill/pricefill/internal/fetchtest"
 	"github.com/pricefill/pricefill/internal/upstream"
 )
 
@@ -23,16 +24,6 @@ var d = pricefill.Date
 
 // week is Monday 2024-01-08 to Friday 2024-01-12.
 var week = pricefill.Range{From: d(2024, 1, 8), To: d(2024, 1, 12)}
-
-func setup(t *testing.T, opts ...upstream.Option) *upstream.Server {
-	t.Helper()
-	srv, err := upstream.New(opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	return srv
-}
 
 func newFetcher(t *testing.T, srv *upstream.Server, opts ...yahoo.Option) *yahoo.Fetcher {
 	t.Helper()
@@ -55,7 +46,7 @@ func served(srv *upstream.Server, sym string, r pricefill.Range) []pricefill.Bar
 
 func TestFetchServedBars(t *testing.T) {
 	t.Parallel()
-	srv := setup(t)
+	srv := fetchtest.Upstream(t)
 	f := newFetcher(t, srv)
 	r := pricefill.Range{From: d(2024, 1, 1), To: d(2024, 3, 31)}
 	s, err := f.Fetch(t.Context(), "aapl", r)
@@ -86,7 +77,7 @@ func TestFetchRequest(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.symbol, func(t *testing.T) {
 			t.Parallel()
-			srv := setup(t)
+			srv := fetchtest.Upstream(t)
 			s, err := newFetcher(t, srv).Fetch(t.Context(), tc.symbol, week)
 			if err != nil {
 				t.Fatal(err)
@@ -133,7 +124,7 @@ func TestPeriod(t *testing.T) {
 func TestFetchExchangeLocalDates(t *testing.T) {
 	t.Parallel()
 	zones := []string{"Pacific/Kiritimati", "Pacific/Auckland", "Australia/Sydney", "Asia/Tokyo", "Europe/London", "America/New_York", "Pacific/Honolulu", "Pacific/Pago_Pago"}
-	srv := setup(t)
+	srv := fetchtest.Upstream(t)
 	f := newFetcher(t, srv)
 	for i, zone := range zones {
 		t.Run(zone, func(t *testing.T) {
@@ -163,7 +154,7 @@ func TestFetchExchangeLocalDates(t *testing.T) {
 // dates, in pence, through the whole change to summer time.
 func TestFetchNonUSListing(t *testing.T) {
 	t.Parallel()
-	srv := setup(t)
+	srv := fetchtest.Upstream(t)
 	r := pricefill.Range{From: d(2024, 3, 25), To: d(2024, 4, 5)} // BST from 03-31
 	s, err := newFetcher(t, srv).Fetch(t.Context(), "OCDO.L", r)
 	if err != nil {
@@ -179,7 +170,7 @@ func TestFetchNonUSListing(t *testing.T) {
 
 func TestFetchNullDaysAndEvents(t *testing.T) {
 	t.Parallel()
-	srv := setup(t)
+	srv := fetchtest.Upstream(t)
 	srv.SetNullDays("MSFT", d(2024, 1, 9), d(2024, 1, 11))
 	srv.SetEvents("MSFT", []pricefill.Dividend{{Date: d(2024, 1, 10), Amount: 0.75}, {Date: d(2024, 2, 14), Amount: 0.75}},
 		[]pricefill.Split{{Date: d(2024, 1, 12), Numerator: 3, Denominator: 2}})
@@ -206,7 +197,7 @@ func TestFetchNullDaysAndEvents(t *testing.T) {
 // validate; a bar with high below low comes back as served.
 func TestFetchInvalidBarsPassThrough(t *testing.T) {
 	t.Parallel()
-	srv := setup(t)
+	srv := fetchtest.Upstream(t)
 	bad := pricefill.Bar{Symbol: "X", Date: d(2024, 1, 9), Open: 10, High: 9, Low: 11, Close: 10, AdjClose: 10, Volume: 5}
 	srv.SetBars("X", []pricefill.Bar{bad})
 	s, err := newFetcher(t, srv).Fetch(t.Context(), "X", week)
@@ -253,9 +244,9 @@ func TestFetchFaults(t *testing.T) {
 			t.Parallel()
 			var srv *upstream.Server
 			if tc.fault.Kind == upstream.Slow {
-				srv = setup(t) // slow bodies pause on the real clock
+				srv = fetchtest.Upstream(t) // slow bodies pause on the real clock
 			} else {
-				srv = setup(t, upstream.WithClock(clocktest.NewFake(t0)))
+				srv = fetchtest.Upstream(t, upstream.WithClock(clocktest.NewFake(t0)))
 			}
 			srv.SetFault("AAPL", tc.fault)
 			s, err := newFetcher(t, srv, yahoo.WithClock(clocktest.NewFake(t0))).Fetch(t.Context(), "AAPL", week)
@@ -291,7 +282,7 @@ func TestFetchFaults(t *testing.T) {
 // the client's timeout or the caller's context.
 func TestFetchTimeouts(t *testing.T) {
 	t.Parallel()
-	srv := setup(t)
+	srv := fetchtest.Upstream(t)
 	srv.SetFault("AAPL", upstream.Fault{Kind: upstream.Slow, Delay: time.Hour})
 	client := &http.Client{Transport: srv.Client().Transport, Timeout: 50 * time.Millisecond}
 	_, err := newFetcher(t, srv, yahoo.WithHTTPClient(client)).Fetch(t.Context(), "AAPL", week)
@@ -313,7 +304,7 @@ func TestFetchTimeouts(t *testing.T) {
 
 func TestFetchBodyCap(t *testing.T) {
 	t.Parallel()
-	srv := setup(t)
+	srv := fetchtest.Upstream(t)
 	f := newFetcher(t, srv, yahoo.WithMaxBody(1024))
 	_, err := f.Fetch(t.Context(), "AAPL", pricefill.Range{From: d(2023, 1, 1), To: d(2023, 12, 31)})
 	if !errors.Is(err, fetchhttp.ErrBodyTooLarge) || pricefill.KindOf(err) != pricefill.KindPermanent {
@@ -338,7 +329,7 @@ func paths(reqs []upstream.Request) []string {
 // refuses them.
 func TestCrumbRefresh(t *testing.T) {
 	t.Parallel()
-	srv := setup(t, upstream.WithYahooCrumb())
+	srv := fetchtest.Upstream(t, upstream.WithYahooCrumb())
 	f := newFetcher(t, srv)
 	const chart = "/v8/finance/chart/AAPL"
 	if _, err := f.Fetch(t.Context(), "AAPL", week); err != nil {
@@ -371,7 +362,7 @@ func TestCrumbRefresh(t *testing.T) {
 // cure is permanent, after exactly one refresh.
 func TestCrumbRefreshOnceThenPermanent(t *testing.T) {
 	t.Parallel()
-	srv := setup(t)
+	srv := fetchtest.Upstream(t)
 	srv.SetFault("AAPL", upstream.Fault{Kind: upstream.Unauthorized})
 	_, err := newFetcher(t, srv).Fetch(t.Context(), "AAPL", week)
 	if pricefill.KindOf(err) != pricefill.KindPermanent || !strings.Contains(err.Error(), "Invalid Crumb") {
@@ -387,7 +378,7 @@ func TestCrumbRefreshOnceThenPermanent(t *testing.T) {
 // once between them.
 func TestCrumbRefreshShared(t *testing.T) {
 	t.Parallel()
-	srv := setup(t, upstream.WithYahooCrumb())
+	srv := fetchtest.Upstream(t, upstream.WithYahooCrumb())
 	f := newFetcher(t, srv)
 	var wg sync.WaitGroup
 	for _, sym := range []string{"A", "B", "C", "D", "E", "F", "G", "H"} {
@@ -423,7 +414,7 @@ func TestCrumbFaults(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.fault.Kind.String(), func(t *testing.T) {
 			t.Parallel()
-			srv := setup(t, upstream.WithYahooCrumb())
+			srv := fetchtest.Upstream(t, upstream.WithYahooCrumb())
 			srv.SetFault(upstream.Crumb, tc.fault)
 			_, err := newFetcher(t, srv).Fetch(t.Context(), "AAPL", week)
 			if got := pricefill.KindOf(err); err == nil || got != tc.kind {
@@ -435,7 +426,7 @@ func TestCrumbFaults(t *testing.T) {
 
 func TestFetchBadInput(t *testing.T) {
 	t.Parallel()
-	srv := setup(t)
+	srv := fetchtest.Upstream(t)
 	f := newFetcher(t, srv)
 	for _, tc := range []struct {
 		sym string
