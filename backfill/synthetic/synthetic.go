@@ -101,7 +101,7 @@ func WithInvalidRate(rate float64) Option {
 // the date and the seed, never on the range asked for, so overlapping
 // fetches agree. Prices wander smoothly around a level chosen by the
 // symbol (between 10 and 500), with low ≤ open, close ≤ high, all
-// positive, rounded to cents; volumes are between 100,000 and about
+// positive, rounded to cents; volumes are between 50,000 and about
 // 10 million shares. It is safe for concurrent use and makes no I/O.
 type Fetcher struct {
 	cfg config
