@@ -44,8 +44,34 @@ type Asset struct {
 }
 
 // A Series is what a fetcher returns for one symbol and range: the asset and
-// its bars in date order.
+// its bars in date order, and the corporate actions the provider reported
+// in the range (not every provider reports them).
 type Series struct {
 	Asset Asset
 	Bars  []Bar
+	// Dividends are the cash dividends with an ex-date in the range, in
+	// date order; nil when the provider gives none.
+	Dividends []Dividend
+	// Splits are the stock splits effective in the range, in date order;
+	// nil when the provider gives none.
+	Splits []Split
+}
+
+// A Dividend is a cash dividend per share.
+type Dividend struct {
+	// Date is the ex-dividend date in the exchange's own time zone, held
+	// as midnight UTC of that calendar date (see [DateOf]).
+	Date time.Time
+	// Amount is paid per share, in the asset's currency.
+	Amount float64
+}
+
+// A Split is a stock split: Numerator new shares for every Denominator old
+// ones, so a 4:1 split is 4 and 1, and a 1:10 reverse split 1 and 10.
+type Split struct {
+	// Date is the day the split takes effect in the exchange's own time
+	// zone, held as midnight UTC of that calendar date.
+	Date        time.Time
+	Numerator   float64
+	Denominator float64
 }

@@ -1,0 +1,72 @@
+package alphavantage
+
+import (
+	"net/http"
+
+	"github.com/pricefill/pricefill"
+	"github.com/pricefill/pricefill/internal/fetchhttp"
+)
+
+const (
+	// BaseURLDefault is Alpha Vantage's host.
+	BaseURLDefault = "https://www.alphavantage.co"
+	// UserAgentDefault says who is asking.
+	UserAgentDefault = "pricefill (+https://github.com/pricefill/pricefill)"
+	// MaxBodyDefault caps a response body.
+	MaxBodyDefault = fetchhttp.MaxBodyDefault
+	// EnvAPIKey is the environment variable that [WithAPIKeyFromEnv] reads.
+	EnvAPIKey = "ALPHAVANTAGE_API_KEY"
+	// Source is the Source of every bar this fetcher returns.
+	Source = "alphavantage"
+)
+
+type config struct {
+	fetchhttp.Config
+}
+
+// An Option configures a [Fetcher].
+type Option func(*config)
+
+// WithBaseURL sets the scheme and host (and an optional path prefix) of the
+// query endpoint, for tests and proxies. Default [BaseURLDefault].
+func WithBaseURL(u string) Option { return func(c *config) { c.SetBaseURL(u) } }
+
+// WithHTTPClient sets the client that sends the requests. Default: one
+// with the default transport whose requests time out after 30 s. nil is
+// an error.
+func WithHTTPClient(hc *http.Client) Option { return func(c *config) { c.SetClient(hc) } }
+
+// WithUserAgent sets the User-Agent header. Default [UserAgentDefault];
+// an empty string means the default.
+func WithUserAgent(ua string) Option { return func(c *config) { c.SetUserAgent(ua) } }
+
+// WithAPIKey sets the API key, sent as the apikey parameter: 1 to 256
+// printable ASCII characters. It is required: [New] fails without one.
+// The key never appears in an error.
+func WithAPIKey(key string) Option { return func(c *config) { c.SetAPIKey(key) } }
+
+// WithAPIKeyFromEnv sets the API key from the environment variable
+// [EnvAPIKey] when it is set and not empty; else it leaves the key alone.
+func WithAPIKeyFromEnv() Option { return func(c *config) { c.SetAPIKeyFromEnv(EnvAPIKey) } }
+
+// WithMaxBody caps the size of a response body, in bytes: a longer body
+// is a permanent error, never data cut short. Default [MaxBodyDefault];
+// 0 means the default, a negative size is an error.
+func WithMaxBody(n int64) Option { return func(c *config) { c.SetMaxBody(n) } }
+
+// WithClock sets the clock that tells today, which decides between
+// outputsize compact and full, and by which a Retry-After date is read
+// when the response has no Date header. Default [pricefill.SystemClock];
+// nil is an error.
+func WithClock(clock pricefill.Clock) Option { return func(c *config) { c.SetClock(clock) } }
+
+func newConfig(opts []Option) (config, error) {
+	c := config{fetchhttp.Config{Pkg: "alphavantage"}}
+	for _, o := range opts {
+		o(&c)
+	}
+	if c.APIKey == "" {
+		c.Fail("WithAPIKey", "an API key is required (or WithAPIKeyFromEnv and %s)", EnvAPIKey)
+	}
+	return c, c.Finish(BaseURLDefault, UserAgentDefault)
+}

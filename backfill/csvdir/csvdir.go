@@ -1,0 +1,195 @@
+package csvdir
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/pricefill/pricefill"
+	"github.com/pricefill/pricefill/backfill"
+	"github.com/pricefill/pricefill/backfill/stooq"
+	"github.com/pricefill/pricefill/internal/csvbars"
+	"github.com/pricefill/pricefill/internal/series"
+)
+
+// SourceDefault is the Source of the bars unless [WithSource] says otherwise.
+const SourceDefault = "csvdir"
+
+type config struct {
+	source string
+}
+
+// An Option configures a [Fetcher].
+type Option func(*config)
+
+// WithSource sets the Source of the bars, such as "stooq" for a Stooq bulk
+// download. Default [SourceDefault]; an empty string means the default.
+func WithSource(s string) Option {
+	return func(c *config) { c.source = s }
+}
+
+// A Fetcher reads bars from a directory of CSV files, one file per symbol,
+// found anywhere under the directory. It is safe for concurrent use; each
+// Fetch streams its file, holding only the rows of the range.
+type Fetcher struct {
+	cfg   config
+	dir   string
+	files map[string]string // lower-case file name → path
+}
+
+var _ backfill.Fetcher = (*Fetcher)(nil)
+
+// New indexes the CSV (.csv) and text (.txt) files under dir, recursively,
+// and returns a Fetcher over them. Files added later are not seen. When
+// two files have the same name, the first in lexical order wins.
+func New(dir string, opts ...Option) (*Fetcher, error) {
+	c := config{source: SourceDefault}
+	for _, o := range opts {
+		o(&c)
+	}
+	if c.source == "" {
+		c.source = SourceDefault
+	}
+	f := &Fetcher{cfg: c, dir: dir, files: make(map[string]string)}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		name := strings.ToLower(d.Name())
+		if ext := filepath.Ext(name); ext != ".csv" && ext != ".txt" {
+			return nil
+		}
+		if _, ok := f.files[name]; !ok {
+			f.files[name] = path
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("csvdir: indexing %s: %w", dir, err)
+	}
+	return f, nil
+}
+
+// Names returns the file names that Fetch looks for, in order, for a
+// canonical symbol: the symbol itself (AAPL.csv, BRK.B.csv, OCDO.L.csv),
+// then Stooq's form (aapl.us.txt, brk-b.us.txt, ocdo.uk.txt; see
+// [stooq.Symbol]), each with .csv or .txt, in any case.
+func Names(sym string) []string {
+	bases := []string{strings.ToLower(sym)}
+	if s, err := stooq.Symbol(sym); err == nil && s != bases[0] {
+		bases = append(bases, s)
+	}
+	var names []string
+	for _, b := range bases {
+		names = append(names, b+".csv", b+".txt")
+	}
+	return names
+}
+
+// Fetch reads the file of symbol (see [Names]) and returns its rows dated
+// in r, in date order, one per date (of two rows of a date, the later in
+// the file wins). A row with an empty value is skipped; fractional volumes
+// are rounded. A file needs a header: Date,Open,High,Low,Close[,Adj
+// Close],Volume in any case and order, or Stooq's bulk format
+// <TICKER>,<PER>,<DATE>,<TIME>,<OPEN>,<HIGH>,<LOW>,<CLOSE>,<VOL>,<OPENINT>
+// with daily rows.
+//
+// No file is not found; a file that cannot be read as such a CSV is
+// permanent (reading it again will not help); an I/O failure is transient.
+func (f *Fetcher) Fetch(ctx context.Context, symbol string, r pricefill.Range) (*pricefill.Series, error) {
+	sym, err := pricefill.NormalizeSymbol(symbol)
+	if err != nil {
+		return nil, pricefill.Permanent(fmt.Errorf("csvdir: %w", err))
+	}
+	if err := r.Validate(); err != nil {
+		return nil, pricefill.Permanent(fmt.Errorf("csvdir %s: %w", sym, err))
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("csvdir %s: %w", sym, err)
+	}
+	for _, name := range Names(sym) {
+		if path, ok := f.files[name]; ok {
+			return f.read(ctx, path, sym, r)
+		}
+	}
+	return nil, pricefill.NotFound(sym, fmt.Errorf("csvdir: no file %s under %s", strings.Join(Names(sym), ", "), f.dir))
+}
+
+// ctxCheckRows is how many rows are read between looks at the context.
+const ctxCheckRows = 4096
+
+func (f *Fetcher) read(ctx context.Context, path, sym string, r pricefill.Range) (*pricefill.Series, error) {
+	file, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, pricefill.NotFound(sym, fmt.Errorf("csvdir: %w", err))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("csvdir %s: %w", sym, err)
+	}
+	defer file.Close()
+	s, err := parse(ctx, bufio.NewReaderSize(file, 64<<10), sym, r, f.cfg.source)
+	if err != nil {
+		return nil, fmt.Errorf("csvdir %s: %s: %w", sym, path, err)
+	}
+	return s, nil
+}
+
+// parse streams bars from a CSV, keeping the complete rows dated in r.
+// A CSV that cannot be read is permanent, an I/O error transient.
+func parse(ctx context.Context, in io.Reader, sym string, r pricefill.Range, source string) (*pricefill.Series, error) {
+	ir := &ioErrReader{r: in}
+	rd, err := csvbars.NewReader(ir)
+	if err != nil {
+		return nil, classify(ir, err)
+	}
+	s := &pricefill.Series{Asset: pricefill.Asset{Symbol: sym}}
+	for n := 1; ; n++ {
+		row, complete, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, classify(ir, err)
+		}
+		if complete && r.Contains(row.Date) {
+			s.Bars = append(s.Bars, row.Bar(sym, source))
+		}
+		if n%ctxCheckRows == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+	}
+	s.Bars = series.Normalize(s.Bars)
+	return s, nil
+}
+
+// classify makes a reading error transient when the file failed to read,
+// permanent when its content is wrong.
+func classify(ir *ioErrReader, err error) error {
+	if ir.err != nil {
+		return ir.err
+	}
+	return pricefill.Permanent(err)
+}
+
+// ioErrReader remembers the error of its reader, other than io.EOF.
+type ioErrReader struct {
+	r   io.Reader
+	err error
+}
+
+func (r *ioErrReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && err != io.EOF {
+		r.err = err
+	}
+	return n, err
+}

@@ -1,0 +1,199 @@
+package csvdir
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/iotest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/pricefill/pricefill"
+	"github.com/pricefill/pricefill/internal/fetchtest"
+	"github.com/pricefill/pricefill/internal/testmain"
+)
+
+func TestMain(m *testing.M) { testmain.Run(m) }
+
+var d = pricefill.Date
+
+func bar(sym string, date time.Time, o, h, l, c, adj float64, v int64) pricefill.Bar {
+	return pricefill.Bar{Symbol: sym, Date: date, Open: o, High: h, Low: l, Close: c, AdjClose: adj, Volume: v, Source: SourceDefault}
+}
+
+// setup writes files (path → content) under a new directory and returns a
+// Fetcher over it.
+func setup(t *testing.T, files map[string]string, opts ...Option) *Fetcher {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range files {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := New(dir, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+var january = pricefill.Range{From: d(2024, 1, 1), To: d(2024, 1, 31)}
+
+func TestFetchFormats(t *testing.T) {
+	t.Parallel()
+	fixture := fetchtest.Fixture(t, "stooq", "aapl_us_d_2024_slice.csv")
+	f := setup(t, map[string]string{
+		"AAPL.csv": string(fixture),
+		// Yahoo's export: an adjusted close (missing on 01-03: AdjClose 0),
+		// columns in another order and case.
+		"sub/dir/MSFT.CSV": "date,VOLUME,Open,High,Low,Close,Adj Close\n2024-01-02,1000.5,10,11,9,10.5,10.4\n2024-01-03,2000,10.5,12,10,11,,\n",
+		// Stooq's bulk download.
+		"data/daily/us/nyse stocks/1/brk-b.us.txt": "<TICKER>,<PER>,<DATE>,<TIME>,<OPEN>,<HIGH>,<LOW>,<CLOSE>,<VOL>,<OPENINT>\n" +
+			"BRK-B.US,D,20240102,000000,362.5,364.9,361.2,362.9,3524511,0\n" +
+			"BRK-B.US,D,20240103,000000,361.9,363.4,359.8,362.2,3260045.6,0\n",
+		"ocdo.uk.txt": "Date,Open,High,Low,Close,Volume\n2024-01-02,700,710,690,705,1\n",
+		"notes.md":    "not a price file",
+	})
+	tests := []struct {
+		sym  string
+		n    int
+		want []pricefill.Bar // the first and last bar
+	}{
+		{"AAPL", 21, []pricefill.Bar{bar("AAPL", d(2024, 1, 2), 185.224, 186.503, 181.995, 183.731, 0, 83345606), bar("AAPL", d(2024, 1, 31), 185.118, 185.171, 182.455, 182.503, 0, 56044027)}},
+		{"msft", 2, []pricefill.Bar{bar("MSFT", d(2024, 1, 2), 10, 11, 9, 10.5, 10.4, 1001), bar("MSFT", d(2024, 1, 3), 10.5, 12, 10, 11, 0, 2000)}},
+		{"BRK.B", 2, []pricefill.Bar{bar("BRK.B", d(2024, 1, 2), 362.5, 364.9, 361.2, 362.9, 0, 3524511), bar("BRK.B", d(2024, 1, 3), 361.9, 363.4, 359.8, 362.2, 0, 3260046)}},
+		{"OCDO.L", 1, []pricefill.Bar{bar("OCDO.L", d(2024, 1, 2), 700, 710, 690, 705, 0, 1), bar("OCDO.L", d(2024, 1, 2), 700, 710, 690, 705, 0, 1)}},
+	}
+	for _, tc := range tests {
+		s, err := f.Fetch(t.Context(), tc.sym, january)
+		if err != nil {
+			t.Errorf("%s: %v", tc.sym, err)
+			continue
+		}
+		if len(s.Bars) != tc.n {
+			t.Errorf("%s: %d bars, want %d", tc.sym, len(s.Bars), tc.n)
+			continue
+		}
+		if diff := cmp.Diff(tc.want, []pricefill.Bar{s.Bars[0], s.Bars[len(s.Bars)-1]}); diff != "" {
+			t.Errorf("%s: first and last (-want +got):\n%s", tc.sym, diff)
+		}
+		fetchtest.CheckSeries(t, s, strings.ToUpper(tc.sym), SourceDefault, january)
+	}
+}
+
+func TestFetchWholeFixture(t *testing.T) {
+	t.Parallel()
+	fixture := fetchtest.Fixture(t, "stooq", "qqq_us_d_2026-01-20_2026-06-18.csv")
+	f := setup(t, map[string]string{"qqq.us.txt": string(fixture)}, WithSource("stooq"))
+	s, err := f.Fetch(t.Context(), "QQQ", pricefill.Range{From: d(2026, 1, 1), To: d(2026, 12, 31)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Bars) != 105 {
+		t.Fatalf("%d bars, want 105", len(s.Bars))
+	}
+	want := bar("QQQ", d(2026, 6, 18), 737.2, 741.82, 732.51, 740.62, 0, 50154595)
+	want.Source = "stooq"
+	if diff := cmp.Diff(want, s.Bars[104]); diff != "" {
+		t.Errorf("last (-want +got):\n%s", diff)
+	}
+}
+
+func TestFetchRows(t *testing.T) {
+	t.Parallel()
+	f := setup(t, map[string]string{"X.csv": "Date,Open,High,Low,Close,Volume\n" +
+		"2024-01-05,1,2,0.5,1.5,5\n" + // unordered
+		"2023-12-29,1,2,0.5,1.5,1\n" + // before the range
+		"2024-01-03,1,2,0.5,1.5,3\n" +
+		"2024-01-04,1,null,0.5,1.5,4\n" + // a missing value: skipped
+		"2024-01-05,1,2,0.5,1.6,6\n" + // the same date again: this one wins
+		"2024-02-01,1,2,0.5,1.5,7\n"})
+	s, err := f.Fetch(t.Context(), "X", january)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []pricefill.Bar{bar("X", d(2024, 1, 3), 1, 2, 0.5, 1.5, 0, 3), bar("X", d(2024, 1, 5), 1, 2, 0.5, 1.6, 0, 6)}
+	if diff := cmp.Diff(want, s.Bars); diff != "" {
+		t.Errorf("bars (-want +got):\n%s", diff)
+	}
+}
+
+func TestFetchErrors(t *testing.T) {
+	t.Parallel()
+	f := setup(t, map[string]string{
+		"NOHEAD.csv": "2024-01-02,1,2,0.5,1.5,5\n",
+		"BADROW.csv": "Date,Open,High,Low,Close,Volume\n2024-01-02,1,2,0.5,abc,5\n",
+		"SHORT.csv":  "Date,Open,High,Low,Close,Volume\n2024-01-02,1,2\n",
+		"INTRA.txt":  "<TICKER>,<PER>,<DATE>,<TIME>,<OPEN>,<HIGH>,<LOW>,<CLOSE>,<VOL>,<OPENINT>\nINTRA,5,20240102,093500,1,2,0.5,1.5,5,0\n",
+		"EMPTY.csv":  "",
+	})
+	for sym, kind := range map[string]pricefill.Kind{
+		"NOHEAD": pricefill.KindPermanent, "BADROW": pricefill.KindPermanent, "SHORT": pricefill.KindPermanent,
+		"INTRA": pricefill.KindPermanent, "EMPTY": pricefill.KindPermanent, "MISSING": pricefill.KindNotFound,
+		"a b": pricefill.KindPermanent,
+	} {
+		_, err := f.Fetch(t.Context(), sym, january)
+		if got := pricefill.KindOf(err); err == nil || got != kind {
+			t.Errorf("%s: error %v (%s), want %s", sym, err, got, kind)
+		}
+	}
+	if _, err := New(filepath.Join(t.TempDir(), "nope")); err == nil {
+		t.Error("New on a missing directory: no error")
+	}
+}
+
+// TestReadFailureTransient: a file that fails to read is transient, not
+// a bad file.
+func TestReadFailureTransient(t *testing.T) {
+	t.Parallel()
+	in := iotest.TimeoutReader(strings.NewReader("Date,Open,High,Low,Close,Volume\n2024-01-02,1,2,0.5,1.5,5\n"))
+	_, err := parse(t.Context(), iotest.OneByteReader(iotest.DataErrReader(in)), "X", january, SourceDefault)
+	if err == nil || pricefill.KindOf(err) != pricefill.KindTransient {
+		t.Errorf("error %v, want transient", err)
+	}
+}
+
+func TestNames(t *testing.T) {
+	t.Parallel()
+	for sym, want := range map[string][]string{
+		"AAPL":   {"aapl.csv", "aapl.txt", "aapl.us.csv", "aapl.us.txt"},
+		"BRK.B":  {"brk.b.csv", "brk.b.txt", "brk-b.us.csv", "brk-b.us.txt"},
+		"BHP.AX": {"bhp.ax.csv", "bhp.ax.txt"},
+	} {
+		if diff := cmp.Diff(want, Names(sym)); diff != "" {
+			t.Errorf("Names(%s) (-want +got):\n%s", sym, diff)
+		}
+	}
+}
+
+// FuzzParseCSV: whatever the file, parse does not panic, and returns a
+// well-formed series or a classified error.
+func FuzzParseCSV(f *testing.F) {
+	for _, name := range []string{"aapl_us_d_2024_slice.csv", "qqq_us_d_2026-01-20_2026-06-18.csv", "no_data.txt"} {
+		f.Add(fetchtest.Fixture(f, "stooq", name))
+	}
+	f.Add([]byte("<TICKER>,<PER>,<DATE>,<TIME>,<OPEN>,<HIGH>,<LOW>,<CLOSE>,<VOL>,<OPENINT>\nA,D,20240102,000000,1,2,0.5,1.5,5,0\n"))
+	f.Add([]byte("date,close,high,low,open,volume,adj close\n2024-01-02,1,2,0.5,1,3,1\n"))
+	r := pricefill.Range{From: d(1900, 1, 1), To: d(2100, 12, 31)}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		s, err := parse(t.Context(), bytes.NewReader(body), "X", r, SourceDefault)
+		if err != nil {
+			if s != nil {
+				t.Errorf("series with error %v", err)
+			}
+			if k := pricefill.KindOf(err); k != pricefill.KindPermanent && k != pricefill.KindTransient {
+				t.Errorf("error %v of kind %s, want permanent (bad file) or transient", err, k)
+			}
+			return
+		}
+		fetchtest.CheckSeries(t, s, "X", SourceDefault, r)
+	})
+}

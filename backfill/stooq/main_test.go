@@ -1,0 +1,9 @@
+package stooq
+
+import (
+	"testing"
+
+	"github.com/pricefill/pricefill/internal/testmain"
+)
+
+func TestMain(m *testing.M) { testmain.Run(m) }

@@ -1,0 +1,187 @@
+package stooq
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/pricefill/pricefill"
+	"github.com/pricefill/pricefill/internal/fetchhttp"
+	"github.com/pricefill/pricefill/internal/fetchtest"
+)
+
+var d = pricefill.Date
+
+func bar(sym string, date time.Time, o, h, l, c float64, v int64) pricefill.Bar {
+	return pricefill.Bar{Symbol: sym, Date: date, Open: o, High: h, Low: l, Close: c, Volume: v, Source: Source}
+}
+
+// TestParseFixtures: the real downloads, with counts and the first and
+// last rows read off the files.
+func TestParseFixtures(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		file, sym   string
+		r           pricefill.Range
+		n           int
+		first, last pricefill.Bar
+	}{
+		{"aapl_us_d_2024_slice.csv", "AAPL", pricefill.Range{From: d(2024, 1, 1), To: d(2024, 12, 31)}, 252,
+			bar("AAPL", d(2024, 1, 2), 185.224, 186.503, 181.995, 183.731, 83345606),
+			bar("AAPL", d(2024, 12, 31), 251.069, 251.905, 248.075, 249.059, 39696389)},
+		{"qqq_us_d_2026-01-20_2026-06-18.csv", "QQQ", pricefill.Range{From: d(2026, 1, 20), To: d(2026, 6, 18)}, 105,
+			bar("QQQ", d(2026, 1, 20), 610.53, 615.055, 607.05, 608.06, 81988898),
+			bar("QQQ", d(2026, 6, 18), 737.2, 741.82, 732.51, 740.62, 50154595)},
+		{"spy_us_d_2026-01-27_2026-06-18.csv", "SPY", pricefill.Range{From: d(2026, 1, 27), To: d(2026, 6, 18)}, 100,
+			bar("SPY", d(2026, 1, 27), 694.18, 696.53, 693.57, 695.49, 55506147),
+			bar("SPY", d(2026, 6, 18), 747.76, 748.23, 743.86, 746.48, 80706349)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			t.Parallel()
+			s, err := parse(fetchtest.Fixture(t, "stooq", tc.file), tc.sym, tc.r, fetchhttp.Redactor{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(s.Bars) != tc.n {
+				t.Fatalf("%d bars, want %d", len(s.Bars), tc.n)
+			}
+			if diff := cmp.Diff(tc.first, s.Bars[0]); diff != "" {
+				t.Errorf("first (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.last, s.Bars[len(s.Bars)-1]); diff != "" {
+				t.Errorf("last (-want +got):\n%s", diff)
+			}
+			fetchtest.CheckSeries(t, s, tc.sym, Source, tc.r)
+		})
+	}
+	// A narrower range keeps its own rows.
+	s, err := parse(fetchtest.Fixture(t, "stooq", "aapl_us_d_2024_slice.csv"), "AAPL", pricefill.Range{From: d(2024, 12, 24), To: d(2024, 12, 27)}, fetchhttp.Redactor{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Bars) != 3 { // 24, 26, 27: Christmas is closed
+		t.Errorf("%d bars in Christmas week, want 3: %v", len(s.Bars), s.Bars)
+	}
+}
+
+func TestParseBodies(t *testing.T) {
+	t.Parallel()
+	r := pricefill.Range{From: d(2024, 1, 1), To: d(2024, 1, 31)}
+	tests := []struct {
+		name    string
+		body    string
+		kind    pricefill.Kind
+		err     bool
+		bars    []pricefill.Bar
+		mention string // in the error
+	}{
+		{name: "no data (fixture)", body: string(fetchtest.Fixture(t, "stooq", "no_data.txt")), err: true, kind: pricefill.KindNotFound},
+		{name: "no data with a newline", body: "No data\r\n", err: true, kind: pricefill.KindNotFound},
+		{name: "daily limit", body: "Exceeded the daily hits limit", err: true, kind: pricefill.KindRateLimited},
+		{name: "API key page", body: "<!DOCTYPE html><html><body>Get your apikey: <a href='?get_apikey'>here</a></body></html>", err: true, kind: pricefill.KindPermanent, mention: "API key"},
+		{name: "proof-of-work page", body: "<html><head><script>sha256 proof-of-work; fetch('/__verify',{method:'POST'})</script></head></html>", err: true, kind: pricefill.KindPermanent, mention: "proof-of-work"},
+		{name: "other HTML page", body: "<html><body>Maintenance</body></html>", err: true, kind: pricefill.KindPermanent, mention: "HTML"},
+		{name: "empty", body: "", err: true, kind: pricefill.KindTransient},
+		{name: "text", body: "Service temporarily unavailable", err: true, kind: pricefill.KindTransient},
+		{name: "bad row", body: "Date,Open,High,Low,Close,Volume\n2024-01-02,x,2,3,4,5\n", err: true, kind: pricefill.KindTransient},
+		{name: "short row", body: "Date,Open,High,Low,Close,Volume\n2024-01-02,1,2\n", err: true, kind: pricefill.KindTransient},
+		{name: "bad date", body: "Date,Open,High,Low,Close,Volume\n02/01/2024,1,2,0.5,1.5,10\n", err: true, kind: pricefill.KindTransient},
+		{name: "no close column", body: "Date,Open,High,Low,Volume\n2024-01-02,1,2,0.5,10\n", err: true, kind: pricefill.KindTransient},
+		{
+			name: "fractional volume rounded, empty value skipped, BOM and CRLF",
+			body: "\uFEFFDate,Open,High,Low,Close,Volume\r\n2024-01-02,1,2,0.5,1.5,1234.6\r\n2024-01-03,1,,0.5,1.5,10\r\n2024-01-04,1,2,0.5,1.5,0.4\r\n",
+			bars: []pricefill.Bar{bar("X", d(2024, 1, 2), 1, 2, 0.5, 1.5, 1235), bar("X", d(2024, 1, 4), 1, 2, 0.5, 1.5, 0)},
+		},
+		{
+			name: "no volume column (currencies)",
+			body: "Date,Open,High,Low,Close\n2024-01-02,1.1,1.2,1.0,1.15\n",
+			bars: []pricefill.Bar{bar("X", d(2024, 1, 2), 1.1, 1.2, 1.0, 1.15, 0)},
+		},
+		{
+			name: "out of range, duplicate and unordered rows",
+			body: "Date,Open,High,Low,Close,Volume\n2024-01-05,1,2,0.5,1.5,5\n2023-12-29,1,2,0.5,1.5,1\n2024-01-03,1,2,0.5,1.5,3\n2024-01-05,1,2,0.5,1.6,6\n",
+			bars: []pricefill.Bar{bar("X", d(2024, 1, 3), 1, 2, 0.5, 1.5, 3), bar("X", d(2024, 1, 5), 1, 2, 0.5, 1.6, 6)},
+		},
+		{name: "header only", body: "Date,Open,High,Low,Close,Volume\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s, err := parse([]byte(tc.body), "X", r, fetchhttp.Redactor{})
+			if tc.err {
+				if err == nil {
+					t.Fatalf("no error, want %s; bars %v", tc.kind, s.Bars)
+				}
+				if got := pricefill.KindOf(err); got != tc.kind {
+					t.Errorf("kind %s, want %s: %v", got, tc.kind, err)
+				}
+				if !strings.Contains(err.Error(), tc.mention) {
+					t.Errorf("error %q does not mention %q", err, tc.mention)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.bars, s.Bars); diff != "" {
+				t.Errorf("bars (-want +got):\n%s", diff)
+			}
+			fetchtest.CheckSeries(t, s, "X", Source, r)
+		})
+	}
+}
+
+// FuzzParseCSV: whatever the body, parse does not panic, and returns a
+// well-formed series or a classified error that never holds the key.
+func FuzzParseCSV(f *testing.F) {
+	for _, name := range []string{"aapl_us_d_2024_slice.csv", "qqq_us_d_2026-01-20_2026-06-18.csv", "spy_us_d_2026-01-27_2026-06-18.csv", "no_data.txt"} {
+		f.Add(fetchtest.Fixture(f, "stooq", name))
+	}
+	f.Add([]byte("Exceeded the daily hits limit"))
+	f.Add([]byte("<html>apikey</html>"))
+	f.Add([]byte("Date,Open,High,Low,Close,Volume\n2024-01-02,1,2,0.5,1.5,1e300\n"))
+	f.Add([]byte("Date,Open,High,Low,Close,Volume\nSECRETKEY1234,1,2,0.5,1.5,1\n"))
+	const key = "SECRETKEY1234"
+	red := fetchhttp.NewRedactor(key)
+	r := pricefill.Range{From: d(1900, 1, 1), To: d(2100, 12, 31)}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		s, err := parse(body, "AAPL", r, red)
+		if err != nil {
+			if s != nil {
+				t.Errorf("series with error %v", err)
+			}
+			if k := pricefill.KindOf(err); k < pricefill.KindTransient || k > pricefill.KindPermanent {
+				t.Errorf("unclassified error %v", err)
+			}
+			if strings.Contains(err.Error(), key) {
+				t.Errorf("error holds the key: %v", err)
+			}
+			return
+		}
+		fetchtest.CheckSeries(t, s, "AAPL", Source, r)
+	})
+}
+
+func TestSymbol(t *testing.T) {
+	t.Parallel()
+	ok := map[string]string{
+		"AAPL": "aapl.us", "BRK.B": "brk-b.us", "BF-B": "bf-b.us", "LBRD.K": "lbrd-k.us",
+		"OCDO.L": "ocdo.uk", "7203.T": "7203.jp", "SAP.DE": "sap.de", "OTP.BD": "otp.hu",
+		"AAPL.US": "aapl.us", "TSCO.UK": "tsco.uk", "0700.HK": "0700.hk",
+		"^GSPC": "^spx", "^DJI": "^dji", "^IXIC": "^ndq", "^FTSE": "^ukx", "^SPX": "^spx", "^XYZ": "^xyz",
+		"EURUSD=X": "eurusd",
+	}
+	for in, want := range ok {
+		if got, err := Symbol(in); err != nil || got != want {
+			t.Errorf("Symbol(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"BHP.AX", "SHOP.TO", "CL=F", "NOVO-B.CO"} {
+		if got, err := Symbol(in); err == nil {
+			t.Errorf("Symbol(%q) = %q, want an error", in, got)
+		}
+	}
+}

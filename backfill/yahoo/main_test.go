@@ -1,0 +1,9 @@
+package yahoo
+
+import (
+	"testing"
+
+	"github.com/pricefill/pricefill/internal/testmain"
+)
+
+func TestMain(m *testing.M) { testmain.Run(m) }

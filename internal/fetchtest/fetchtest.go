@@ -1,0 +1,91 @@
+// Package fetchtest holds what the tests of the fetchers share: the real
+// responses in ../shared/fixtures, a check that a series is well formed,
+// and the fake upstream started for one test.
+package fetchtest
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/pricefill/pricefill"
+	"github.com/pricefill/pricefill/internal/upstream"
+)
+
+// FixtureDir is shared/fixtures as the tests of a package two levels down
+// (backfill/yahoo) see it: shared/ sits beside the clone, in CI as in a
+// worktree.
+const FixtureDir = "../../../shared/fixtures"
+
+// Fixture returns the content of the fixture name of provider.
+func Fixture(t testing.TB, provider, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(FixtureDir, provider, name))
+	if err != nil {
+		t.Fatalf("fixture: %v (shared/ must sit beside the clone)", err)
+	}
+	return b
+}
+
+// Fixtures returns the names of provider's fixtures that end in suffix.
+func Fixtures(t testing.TB, provider, suffix string) []string {
+	t.Helper()
+	matches, err := filepath.Glob(filepath.Join(FixtureDir, provider, "*"+suffix))
+	if err != nil || len(matches) == 0 {
+		t.Fatalf("no fixtures %s/*%s under %s (shared/ must sit beside the clone)", provider, suffix, FixtureDir)
+	}
+	names := make([]string, len(matches))
+	for i, m := range matches {
+		names[i] = filepath.Base(m)
+	}
+	return names
+}
+
+// CheckSeries checks what every successful fetch returns: a series of the
+// asset sym, with bars of sym from source on midnight-UTC dates in r,
+// strictly ascending, and dividends and splits in r, in order.
+func CheckSeries(t testing.TB, s *pricefill.Series, sym, source string, r pricefill.Range) {
+	t.Helper()
+	if s == nil {
+		t.Fatal("nil series without an error")
+	}
+	if s.Asset.Symbol != sym {
+		t.Errorf("asset symbol %q, want %q", s.Asset.Symbol, sym)
+	}
+	inRange := func(d time.Time) bool {
+		return d.Location() == time.UTC && d.Equal(pricefill.DateOf(d)) && r.Contains(d)
+	}
+	for i, b := range s.Bars {
+		if b.Symbol != sym || b.Source != source {
+			t.Errorf("bar %d: symbol %q source %q, want %q %q", i, b.Symbol, b.Source, sym, source)
+		}
+		if !inRange(b.Date) {
+			t.Errorf("bar %d: date %v not a midnight-UTC date in %s", i, b.Date, r)
+		}
+		if i > 0 && !s.Bars[i-1].Date.Before(b.Date) {
+			t.Errorf("bar %d: %s not after %s", i, b.Date, s.Bars[i-1].Date)
+		}
+	}
+	for i, d := range s.Dividends {
+		if !inRange(d.Date) || (i > 0 && d.Date.Before(s.Dividends[i-1].Date)) {
+			t.Errorf("dividend %d: %v out of range or order", i, d)
+		}
+	}
+	for i, sp := range s.Splits {
+		if !inRange(sp.Date) || (i > 0 && sp.Date.Before(s.Splits[i-1].Date)) {
+			t.Errorf("split %d: %v out of range or order", i, sp)
+		}
+	}
+}
+
+// Upstream starts the fake upstream for the test, closed when it ends.
+func Upstream(t testing.TB, opts ...upstream.Option) *upstream.Server {
+	t.Helper()
+	srv, err := upstream.New(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	return srv
+}

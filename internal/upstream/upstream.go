@@ -1,0 +1,567 @@
+package upstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pricefill/pricefill"
+	"github.com/pricefill/pricefill/backfill/synthetic"
+	"github.com/pricefill/pricefill/internal/ticker"
+)
+
+// A Provider is one of the APIs the server speaks.
+type Provider string
+
+// The providers.
+const (
+	Yahoo        Provider = "yahoo"
+	Stooq        Provider = "stooq"
+	AlphaVantage Provider = "alphavantage"
+)
+
+// Crumb is the pseudo-symbol of Yahoo's cookie page and crumb endpoint:
+// faults set for it apply to those requests.
+const Crumb = "#CRUMB"
+
+// A FaultKind is a way an answer goes wrong.
+type FaultKind int
+
+// The fault kinds. What each looks like depends on the provider.
+const (
+	// None is a normal answer.
+	None FaultKind = iota
+	// RateLimit is HTTP 429 (Yahoo's plain-text "Edge: Too Many
+	// Requests"), with Fault.RetryAfter as Retry-After when set.
+	RateLimit
+	// Quota is the provider's own limit message: Stooq's "Exceeded the
+	// daily hits limit" and Alpha Vantage's "Note", both with HTTP 200;
+	// Yahoo's is RateLimit.
+	Quota
+	// Status is HTTP Fault.Status (503 when 0) with a text body that
+	// echoes the request URL.
+	Status
+	// HTML is HTTP 200 with an HTML page that echoes the request URL: an
+	// outage page (Yahoo, Alpha Vantage) or Stooq's page asking for an
+	// API key.
+	HTML
+	// ProofOfWork is Stooq's proof-of-work challenge page (HTTP 200,
+	// HTML); an outage page elsewhere.
+	ProofOfWork
+	// Drop closes the connection without an answer.
+	Drop
+	// Slow sends the headers and half the body, pauses Fault.Delay (or
+	// until the client goes or the server closes), then sends the rest.
+	Slow
+	// Truncate announces the whole body's length, sends half of it and
+	// closes the connection.
+	Truncate
+	// NotFound is an unknown symbol: Yahoo's 404 "No data found, symbol
+	// may be delisted", Stooq's "No data", Alpha Vantage's "Invalid API
+	// call" Error Message.
+	NotFound
+	// NoData is an empty range: Yahoo's 400 "Data doesn't exist for
+	// startDate", Stooq's "No data", Alpha Vantage's empty series.
+	NoData
+	// Unauthorized is Yahoo's 401 "Invalid Crumb" (however fresh the
+	// crumb), Stooq's API-key page, Alpha Vantage's Error Message about
+	// the apikey.
+	Unauthorized
+	// Premium is Alpha Vantage's Information about a premium endpoint;
+	// HTTP 403 elsewhere.
+	Premium
+	// Malformed is HTTP 200 with a complete body that cannot be read:
+	// JSON cut short, a CSV row that is no row; it echoes the request URL.
+	Malformed
+)
+
+var faultNames = [...]string{"none", "rate_limit", "quota", "status", "html", "proof_of_work", "drop", "slow", "truncate", "not_found", "no_data", "unauthorized", "premium", "malformed"}
+
+// String returns the kind's name, such as "rate_limit".
+func (k FaultKind) String() string {
+	if k >= 0 && int(k) < len(faultNames) {
+		return faultNames[k]
+	}
+	return fmt.Sprintf("FaultKind(%d)", int(k))
+}
+
+// A Fault is a way an answer goes wrong, with its parameters.
+type Fault struct {
+	Kind FaultKind
+	// Status is the HTTP status of a Status fault; 0 means 503.
+	Status int
+	// RetryAfter is the Retry-After header of a RateLimit or Quota fault,
+	// verbatim (seconds or an HTTP date); empty sends none.
+	RetryAfter string
+	// Delay is the pause of a Slow fault.
+	Delay time.Duration
+}
+
+// A Request is what the server recorded of one request.
+type Request struct {
+	Provider Provider
+	Path     string
+	// Symbol is the symbol as sent (BRK-B, brk-b.us); empty for Yahoo's
+	// cookie page and crumb.
+	Symbol string
+	Query  url.Values
+	// Time is when the request came, on the server's clock.
+	Time time.Time
+	// Status is the status of the answer; 0 for a dropped connection.
+	Status int
+	// Fault is the fault served, None for a normal answer; a refused
+	// crumb or API key counts as Unauthorized, a request over the rate
+	// limit as RateLimit.
+	Fault FaultKind
+}
+
+type config struct {
+	clock      pricefill.Clock
+	latency    time.Duration
+	rate       int
+	randomSeed uint64
+	randomRate float64
+	randomMix  []Fault
+	yahooCrumb bool
+	apiKey     string
+	nullRate   float64
+	generator  []synthetic.Option
+	errs       []error
+}
+
+// An Option configures a [Server].
+type Option func(*config)
+
+// WithClock sets the clock that stamps requests, counts the rate limit,
+// times latency and slow bodies, and tells "today" (Alpha Vantage's
+// compact series). Default [pricefill.SystemClock].
+func WithClock(c pricefill.Clock) Option {
+	return func(cfg *config) {
+		if c == nil {
+			cfg.errs = append(cfg.errs, errors.New("upstream.WithClock: nil clock"))
+		}
+		cfg.clock = c
+	}
+}
+
+// WithLatency delays every answer by d. Default 0.
+func WithLatency(d time.Duration) Option {
+	return func(cfg *config) { cfg.latency = d }
+}
+
+// WithRateLimit refuses, with 429 and Retry-After: 1, every request beyond
+// perSecond within the last second, refused ones included (a client that
+// hammers stays refused). Default 0: no limit.
+func WithRateLimit(perSecond int) Option {
+	return func(cfg *config) { cfg.rate = perSecond }
+}
+
+// WithRandomFaults serves one of faults, chosen at random, to a share rate
+// of the data requests (not the cookie and crumb ones) that have no fault
+// set. Draws depend on seed, the symbol and the request's number for that
+// symbol only. With no faults given, every kind but None, Slow and
+// Premium is drawn, with a Retry-After of 1 s for RateLimit.
+func WithRandomFaults(seed uint64, rate float64, faults ...Fault) Option {
+	return func(cfg *config) {
+		cfg.randomSeed, cfg.randomRate = seed, rate
+		cfg.randomMix = faults
+		if len(faults) == 0 {
+			cfg.randomMix = []Fault{
+				{Kind: RateLimit, RetryAfter: "1"}, {Kind: Quota}, {Kind: Status, Status: 500},
+				{Kind: Status, Status: 502}, {Kind: Status}, {Kind: HTML}, {Kind: ProofOfWork},
+				{Kind: Drop}, {Kind: Truncate}, {Kind: NotFound}, {Kind: NoData},
+				{Kind: Unauthorized}, {Kind: Malformed},
+			}
+		}
+	}
+}
+
+// WithYahooCrumb makes the chart API answer 401 "Invalid Crumb" unless the
+// request carries the cookie set by the cookie page (/) and the crumb from
+// /v1/test/getcrumb. See [Server.ExpireCrumb].
+func WithYahooCrumb() Option {
+	return func(cfg *config) { cfg.yahooCrumb = true }
+}
+
+// WithAPIKey makes the Stooq and Alpha Vantage endpoints refuse (as
+// Unauthorized) a request whose apikey is not key. Default: any key, or
+// none, is accepted.
+func WithAPIKey(key string) Option {
+	return func(cfg *config) { cfg.apiKey = key }
+}
+
+// WithNullRate makes that share of the generated days null (see
+// [Server.SetNullDays]), chosen by symbol and date. Default 0.
+func WithNullRate(rate float64) Option {
+	return func(cfg *config) { cfg.nullRate = rate }
+}
+
+// WithGenerator sets the options of the synthetic generator of bars, such
+// as synthetic.WithInvalidRate or synthetic.WithCalendar.
+func WithGenerator(opts ...synthetic.Option) Option {
+	return func(cfg *config) { cfg.generator = append(cfg.generator, opts...) }
+}
+
+// A Server is the fake provider. Its methods are safe for concurrent use.
+type Server struct {
+	cfg    config
+	gen    *synthetic.Fetcher
+	ts     *httptest.Server
+	ctx    context.Context // cancelled by Close: every request's context derives from it
+	cancel context.CancelFunc
+
+	mu       sync.Mutex
+	symbols  map[string]*symbolState
+	counts   map[string]int // data requests per symbol
+	requests []Request
+	recent   []time.Time // request times within the last second, for the rate limit
+	crumbGen int
+}
+
+type symbolState struct {
+	asset     *pricefill.Asset
+	bars      []pricefill.Bar // set: served instead of generated ones
+	barsSet   bool
+	nulls     map[time.Time]bool
+	dividends []pricefill.Dividend
+	splits    []pricefill.Split
+	fault     *Fault
+	queue     []Fault
+}
+
+// New starts a server on 127.0.0.1 and returns it; Close it when done.
+func New(opts ...Option) (*Server, error) {
+	cfg := config{clock: pricefill.SystemClock()}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	errs := cfg.errs
+	if cfg.rate < 0 || cfg.latency < 0 || !(cfg.randomRate >= 0 && cfg.randomRate <= 1) || !(cfg.nullRate >= 0 && cfg.nullRate <= 1) {
+		errs = append(errs, errors.New("upstream: rate limit and latency must not be negative, rates must be in [0, 1]"))
+	}
+	gen, err := synthetic.New(cfg.generator...)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("upstream: listening on 127.0.0.1: %w", err)
+	}
+	s := &Server{
+		cfg: cfg, gen: gen,
+		symbols: make(map[string]*symbolState),
+		counts:  make(map[string]int),
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v8/finance/chart/{symbol}", s.serveChart)
+	mux.HandleFunc("GET /v1/test/getcrumb", s.serveCrumb)
+	mux.HandleFunc("GET /{$}", s.serveCookie)
+	mux.HandleFunc("GET /q/d/l/", s.serveStooq)
+	mux.HandleFunc("GET /query", s.serveAlphaVantage)
+	s.ts = &httptest.Server{
+		Listener: ln,
+		Config: &http.Server{
+			Handler:     mux,
+			BaseContext: func(net.Listener) context.Context { return s.ctx },
+		},
+	}
+	s.ts.Start()
+	return s, nil
+}
+
+// URL returns the server's base URL, http://127.0.0.1:port, for the
+// fetchers' WithBaseURL.
+func (s *Server) URL() string { return s.ts.URL }
+
+// Client returns a client for the server, whose idle connections Close
+// closes.
+func (s *Server) Client() *http.Client { return s.ts.Client() }
+
+// Close ends slow answers and pauses at once, closes the connections and
+// waits for every handler to return.
+func (s *Server) Close() {
+	s.cancel()
+	s.ts.Close()
+}
+
+// key returns the server's key of a symbol: upper case, and a share class
+// with a dot (BF-B and BF.B are one symbol here).
+func key(symbol string) string {
+	sym := strings.ToUpper(strings.TrimSpace(symbol))
+	if i := strings.LastIndexByte(sym, '-'); i > 0 && i == len(sym)-2 {
+		if dotted := sym[:i] + "." + sym[i+1:]; ticker.IsShareClass(dotted) {
+			return dotted
+		}
+	}
+	return sym
+}
+
+// state returns the state of sym, creating it. s.mu is held.
+func (s *Server) state(sym string) *symbolState {
+	st, ok := s.symbols[sym]
+	if !ok {
+		st = &symbolState{}
+		s.symbols[sym] = st
+	}
+	return st
+}
+
+// Each provider's spelling of exchange suffixes and indices, where it is
+// not Yahoo's (the server's own).
+var (
+	stooqSuffixes = map[string]string{"US": "", "UK": "L", "JP": "T", "HU": "BD"}
+	stooqIndices  = map[string]string{
+		"^SPX": "^GSPC", "^DJI": "^DJI", "^NDQ": "^IXIC", "^NDX": "^NDX", "^UKX": "^FTSE",
+		"^DAX": "^GDAXI", "^NKX": "^N225", "^HSI": "^HSI", "^CAC": "^FCHI",
+	}
+	avSuffixes = map[string]string{"LON": "L", "TRT": "TO", "TRV": "V", "DEX": "DE", "BSE": "BO", "SHH": "SS", "SHZ": "SZ"}
+)
+
+// resolve returns the symbol a provider's spelling stands for, as the
+// provider would read it: aapl.us is AAPL, brk-b.us BRK.B, ocdo.uk
+// OCDO.L, ^spx ^GSPC, TSCO.LON TSCO.L.
+func resolve(p Provider, sent string) string {
+	sym := strings.ToUpper(strings.TrimSpace(sent))
+	var suffixes map[string]string
+	switch p {
+	case Stooq:
+		if y, ok := stooqIndices[sym]; ok {
+			return y
+		}
+		suffixes = stooqSuffixes
+	case AlphaVantage:
+		suffixes = avSuffixes
+	}
+	if i := strings.LastIndexByte(sym, '.'); i > 0 {
+		if y, ok := suffixes[sym[i+1:]]; ok {
+			sym = sym[:i]
+			if y != "" {
+				sym += "." + y
+			}
+		}
+	}
+	return key(sym)
+}
+
+// SetBars makes the server serve bars for symbol instead of generated
+// ones, as they are (invalid ones too), on their dates in the symbol's
+// exchange zone. nil goes back to generated bars.
+func (s *Server) SetBars(symbol string, bars []pricefill.Bar) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.state(key(symbol))
+	st.bars = slices.Clone(bars)
+	slices.SortStableFunc(st.bars, func(a, b pricefill.Bar) int { return a.Date.Compare(b.Date) })
+	st.barsSet = bars != nil
+}
+
+// SetNullDays makes the days of symbol on dates null: Yahoo sends null in
+// every quote array, Stooq and Alpha Vantage leave the day out.
+func (s *Server) SetNullDays(symbol string, dates ...time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.state(key(symbol))
+	// A new map: answers being served read the old one without the lock.
+	nulls := make(map[time.Time]bool, len(st.nulls)+len(dates))
+	for d := range st.nulls {
+		nulls[d] = true
+	}
+	for _, d := range dates {
+		nulls[pricefill.DateOf(d)] = true
+	}
+	st.nulls = nulls
+}
+
+// SetAsset sets what Yahoo says of symbol: currency, exchange, time zone
+// (the zone in which its bars are stamped, at the exchange's opening
+// time) and name. By default they follow the exchange suffix: none is
+// New York (NMS, USD), .L London (LSE, GBp), .DE Berlin, .CO Copenhagen,
+// .AX Sydney, .T Tokyo, .NZ Auckland, .TO Toronto.
+func (s *Server) SetAsset(symbol string, a pricefill.Asset) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.state(key(symbol))
+	a.Symbol = key(symbol)
+	st.asset = &a
+}
+
+// SetEvents sets the dividends and splits Yahoo reports for symbol.
+func (s *Server) SetEvents(symbol string, dividends []pricefill.Dividend, splits []pricefill.Split) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.state(key(symbol))
+	st.dividends, st.splits = slices.Clone(dividends), slices.Clone(splits)
+}
+
+// SetFault serves f for every request for symbol (after the faults
+// pushed with PushFaults); a Fault of kind None clears it.
+func (s *Server) SetFault(symbol string, f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.state(key(symbol))
+	st.fault = nil
+	if f.Kind != None {
+		st.fault = &f
+	}
+}
+
+// PushFaults serves fs, one per request, to the next requests for symbol;
+// a Fault of kind None is a normal answer.
+func (s *Server) PushFaults(symbol string, fs ...Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.state(key(symbol))
+	st.queue = append(st.queue, fs...)
+}
+
+// SetUnknown makes the symbols unknown to every provider (NotFound).
+func (s *Server) SetUnknown(symbols ...string) {
+	for _, sym := range symbols {
+		s.SetFault(sym, Fault{Kind: NotFound})
+	}
+}
+
+// ExpireCrumb issues a new crumb for Yahoo's session: requests with the
+// old one get 401 "Invalid Crumb" until the client asks for the new one.
+func (s *Server) ExpireCrumb() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.crumbGen++
+}
+
+// Requests returns a copy of the requests recorded so far, in order.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Request, len(s.requests))
+	for i, r := range s.requests {
+		r.Query = cloneValues(r.Query)
+		out[i] = r
+	}
+	return out
+}
+
+// RequestsFor returns the data requests recorded for symbol (canonical),
+// whatever its spelling.
+func (s *Server) RequestsFor(symbol string) []Request {
+	want := key(symbol)
+	var out []Request
+	for _, r := range s.Requests() {
+		if r.Symbol == "" {
+			continue
+		}
+		if resolve(r.Provider, r.Symbol) == want {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Reset forgets the recorded requests and the rate limit's window; the
+// data, faults and request counts stay.
+func (s *Server) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests, s.recent = nil, nil
+}
+
+// PeakRate returns the most requests recorded within any span of length
+// window (a request at t and one at t+window are not within one).
+func (s *Server) PeakRate(window time.Duration) int {
+	reqs := s.Requests()
+	peak := 0
+	for i, j := 0, 0; j < len(reqs); j++ {
+		for reqs[j].Time.Sub(reqs[i].Time) >= window {
+			i++
+		}
+		peak = max(peak, j-i+1)
+	}
+	return peak
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := make(url.Values, len(v))
+	for k, vs := range v {
+		out[k] = slices.Clone(vs)
+	}
+	return out
+}
+
+// admit records a request and decides its fault: over the rate limit, a
+// pushed or set fault, a random one. sym is "" for requests that carry
+// no symbol. It returns the index of the record, for the status.
+func (s *Server) admit(p Provider, r *http.Request, sent, sym string, data bool) (int, Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.cfg.clock.Now() // under the lock, so that the records are in time order
+	s.requests = append(s.requests, Request{
+		Provider: p, Path: r.URL.Path, Symbol: sent, Query: cloneValues(r.URL.Query()), Time: now,
+	})
+	idx := len(s.requests) - 1
+	var f Fault
+	if s.cfg.rate > 0 {
+		cut := 0
+		for cut < len(s.recent) && now.Sub(s.recent[cut]) >= time.Second {
+			cut++
+		}
+		s.recent = append(s.recent[cut:], now)
+		if len(s.recent) > s.cfg.rate {
+			f = Fault{Kind: RateLimit, RetryAfter: "1"}
+		}
+	}
+	n := s.counts[sym]
+	s.counts[sym] = n + 1
+	st := s.symbols[sym]
+	if f.Kind == None && st != nil && len(st.queue) > 0 {
+		f, st.queue = st.queue[0], st.queue[1:]
+	} else if f.Kind == None && st != nil && st.fault != nil {
+		f = *st.fault
+	} else if f.Kind == None && data && s.cfg.randomRate > 0 && len(s.cfg.randomMix) > 0 {
+		rng := rand.New(rand.NewPCG(s.cfg.randomSeed, hash(sym)^uint64(n)*0x9E3779B97F4A7C15))
+		if rng.Float64() < s.cfg.randomRate {
+			f = s.cfg.randomMix[rng.IntN(len(s.cfg.randomMix))]
+		}
+	}
+	s.requests[idx].Fault = f.Kind
+	return idx, f
+}
+
+// settle records the status of request idx, and a fault found late (a
+// refused crumb or key).
+func (s *Server) settle(idx, status int, f FaultKind) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests[idx].Status = status
+	if f != None {
+		s.requests[idx].Fault = f
+	}
+}
+
+func hash(s string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return h.Sum64()
+}
+
+// wait pauses d on the server's clock, or until the request ends or the
+// server closes; it reports whether the pause ran its course.
+func (s *Server) wait(r *http.Request, d time.Duration) bool {
+	if d <= 0 {
+		return r.Context().Err() == nil
+	}
+	return pricefill.Sleep(r.Context(), s.cfg.clock, d) == nil
+}
