@@ -2,13 +2,13 @@
 // the prices are not real, and every bar says so (Source "synthetic",
 // the asset's name "Synthetic data for AAPL (not real prices)").
 //
-//	f, err := synthetic.New(synthetic.WithCalendar(validate.NYSE))
+//	f, err := synthetic.New()
 //	series, err := f.Fetch(ctx, "AAPL", r)
 //
 // # What it makes
 //
-// One bar per trading day of the calendar ([WithCalendar]; weekdays by
-// default): positive prices with low ≤ open, close ≤ high, rounded to
+// One bar per trading day of the symbol's listing (the NYSE's calendar for
+// US symbols, weekdays for others; or the calendar of [WithCalendar]): positive prices with low ≤ open, close ≤ high, rounded to
 // cents, wandering smoothly around a level of 10 to 500 chosen by the
 // symbol, and volumes of 50,000 to about 10 million. The bar of a symbol on
 // a date depends on the symbol, the date and [WithSeed] alone: the same

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/backfill"
+	"github.com/pricefill/pricefill/validate"
 )
 
 // Source is the Source of every bar this fetcher returns.
@@ -21,16 +22,6 @@ const Source = "synthetic"
 type Calendar interface {
 	// IsTradingDay reports whether the calendar date of t is a trading day.
 	IsTradingDay(t time.Time) bool
-}
-
-// Weekdays is the default calendar: every Monday to Friday.
-var Weekdays Calendar = weekdays{}
-
-type weekdays struct{}
-
-func (weekdays) IsTradingDay(t time.Time) bool {
-	wd := t.Weekday()
-	return wd != time.Saturday && wd != time.Sunday
 }
 
 // A Breakage is how an invalid bar is broken (see [WithInvalidRate]).
@@ -62,7 +53,7 @@ func (b Breakage) String() string {
 }
 
 type config struct {
-	calendar    Calendar
+	calendar    Calendar // nil: the listing's, by validate.CalendarFor
 	seed        uint64
 	invalidRate float64
 	errs        []error
@@ -71,8 +62,10 @@ type config struct {
 // An Option configures a [Fetcher].
 type Option func(*config)
 
-// WithCalendar sets the calendar whose trading days get bars. Default
-// [Weekdays]; nil is an error.
+// WithCalendar sets the calendar whose trading days get bars, for every
+// symbol. By default each symbol gets its listing's calendar, as
+// [validate.CalendarFor] chooses it from the symbol: the NYSE's for US
+// listings, weekdays for the others. nil is an error.
 func WithCalendar(c Calendar) Option {
 	return func(cfg *config) {
 		if c == nil {
@@ -112,7 +105,7 @@ var _ backfill.Fetcher = (*Fetcher)(nil)
 // New returns a Fetcher configured by opts, or an error naming the option
 // that is wrong.
 func New(opts ...Option) (*Fetcher, error) {
-	cfg := config{calendar: Weekdays}
+	var cfg config
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -159,12 +152,20 @@ func Asset(sym string) pricefill.Asset {
 	}
 }
 
+// calendarOf returns the calendar of sym's trading days.
+func (f *Fetcher) calendarOf(sym string) Calendar {
+	if f.cfg.calendar != nil {
+		return f.cfg.calendar
+	}
+	return validate.CalendarFor(pricefill.Asset{Symbol: sym})
+}
+
 // Bar returns the bar of sym on the calendar date of date, and false when
 // that date is not a trading day of the fetcher's calendar. sym is used
 // as given (Fetch passes it normalized).
 func (f *Fetcher) Bar(sym string, date time.Time) (pricefill.Bar, bool) {
 	d := pricefill.DateOf(date)
-	if !f.cfg.calendar.IsTradingDay(d) {
+	if !f.calendarOf(sym).IsTradingDay(d) {
 		return pricefill.Bar{}, false
 	}
 	b := f.bar(sym, d)
@@ -178,7 +179,7 @@ func (f *Fetcher) Bar(sym string, date time.Time) (pricefill.Bar, bool) {
 // valid bar (or no bar).
 func (f *Fetcher) Breakage(sym string, date time.Time) Breakage {
 	d := pricefill.DateOf(date)
-	if f.cfg.invalidRate == 0 || !f.cfg.calendar.IsTradingDay(d) {
+	if f.cfg.invalidRate == 0 || !f.calendarOf(sym).IsTradingDay(d) {
 		return NotBroken
 	}
 	rng := f.rng(sym, d, 1)
