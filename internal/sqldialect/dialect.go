@@ -1,0 +1,248 @@
+// Package sqldialect is the one place where the SQL of PostgreSQL and of
+// SQLite differ, for the SQL queue of package queue and the store of
+// package store.
+//
+// Statements are written once, in PostgreSQL's form with numbered
+// parameters ($1, $2, …), and [Dialect.Rebind] turns them into SQLite's
+// (?1, ?2, …). What cannot be written once is a method of [Dialect]: a set
+// of IDs as a parameter, the row-locking clause of a claim, the lock that
+// serializes migrations, and loading bars into the staging table. Times and
+// dates travel as text in both (see codec.go), which each database reads
+// into its own column types.
+package sqldialect
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/pricefill/pricefill"
+)
+
+// A Dialect holds what one database does its own way. Compare dialects by
+// Name, or with the values [Postgres] and [SQLite].
+type Dialect struct {
+	// Name is "postgres" or "sqlite", as migrations' folders are named.
+	Name string
+	// Driver is the database/sql driver name: "postgres" (lib/pq) or
+	// "sqlite" (modernc.org/sqlite).
+	Driver string
+}
+
+// The dialects.
+var (
+	Postgres = &Dialect{Name: "postgres", Driver: "postgres"}
+	SQLite   = &Dialect{Name: "sqlite", Driver: "sqlite"}
+)
+
+// ForDriver returns the dialect of a database/sql driver name, as
+// sqlx.DB.DriverName reports it.
+func ForDriver(driver string) (*Dialect, error) {
+	switch driver {
+	case Postgres.Driver:
+		return Postgres, nil
+	case SQLite.Driver:
+		return SQLite, nil
+	}
+	return nil, fmt.Errorf("sql driver %q: want %q (lib/pq) or %q (modernc.org/sqlite)", driver, Postgres.Driver, SQLite.Driver)
+}
+
+// IsPostgres reports whether d is PostgreSQL.
+func (d *Dialect) IsPostgres() bool { return d.Name == Postgres.Name }
+
+// Rebind turns the numbered parameters $1, $2, … of query into the
+// dialect's: unchanged on PostgreSQL, ?1, ?2, … on SQLite, where a number
+// may be used more than once, as in PostgreSQL. Statements must not hold a
+// $ followed by a digit anywhere else (in a string literal, say).
+func (d *Dialect) Rebind(query string) string {
+	if d.IsPostgres() {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query))
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		if c == '$' && i+1 < len(query) && query[i+1] >= '0' && query[i+1] <= '9' {
+			c = '?'
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// InIDs returns a condition that column is one of the IDs in parameter
+// number param, which takes the value of [Dialect.IDs].
+func (d *Dialect) InIDs(column string, param int) string {
+	p := strconv.Itoa(param)
+	if d.IsPostgres() {
+		return column + " = ANY($" + p + "::bigint[])"
+	}
+	return column + " IN (SELECT value FROM json_each($" + p + "))"
+}
+
+// IDs encodes ids as the parameter of an [Dialect.InIDs] condition: an
+// array literal on PostgreSQL, a JSON array on SQLite. Neither driver needs
+// an array type of its own for it.
+func (d *Dialect) IDs(ids []int64) string {
+	open, closing := byte('['), byte(']')
+	if d.IsPostgres() {
+		open, closing = '{', '}'
+	}
+	b := make([]byte, 0, 2+8*len(ids))
+	b = append(b, open)
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	return string(append(b, closing))
+}
+
+// SkipLocked is the clause that ends a claim's sub-select: on PostgreSQL it
+// locks the chosen row and skips rows that other transactions hold, so that
+// concurrent claims take different tasks; SQLite has one writer at a time
+// and needs none.
+func (d *Dialect) SkipLocked() string {
+	if d.IsPostgres() {
+		return "FOR UPDATE SKIP LOCKED"
+	}
+	return ""
+}
+
+// TimeType is the column type of a time: timestamptz on PostgreSQL, TEXT
+// in [TimeLayout] on SQLite.
+func (d *Dialect) TimeType() string {
+	if d.IsPostgres() {
+		return "timestamptz"
+	}
+	return "TEXT"
+}
+
+// migrationLockKey is the first key of the advisory lock taken by
+// migrations on PostgreSQL ("pfmg").
+const migrationLockKey = 0x70666d67
+
+// LockMigrations is the statement that starts a migration's transaction
+// and holds off other processes migrating the same schema until it ends,
+// or "" when the transaction itself does. On PostgreSQL it is a
+// transaction-scoped advisory lock keyed by the current schema; SQLite
+// begins every write transaction IMMEDIATE (see the store's DSN), which
+// takes the database's one write lock at once.
+func (d *Dialect) LockMigrations() string {
+	if d.IsPostgres() {
+		return fmt.Sprintf("SELECT pg_advisory_xact_lock(%d, hashtext(current_schema()))", migrationLockKey)
+	}
+	return ""
+}
+
+// StagingTable is the name of the temporary table that a save loads its
+// bars into before it merges them into prices.
+const StagingTable = "prices_staging"
+
+// stagingColumns are the staging table's columns, in the order that
+// LoadStaging writes them.
+const stagingColumns = "date, open, high, low, close, adj_close, volume, source"
+
+// CreateStaging returns the statement that creates the staging table
+// unless it exists, in the current session. On PostgreSQL its rows go at
+// commit (ON COMMIT DELETE ROWS truncates it, leaving no dead rows behind);
+// on SQLite [Dialect.ClearStaging] empties it.
+func (d *Dialect) CreateStaging() string {
+	if d.IsPostgres() {
+		return `CREATE TEMPORARY TABLE IF NOT EXISTS ` + StagingTable + ` (
+	date date NOT NULL, open double precision NOT NULL, high double precision NOT NULL,
+	low double precision NOT NULL, close double precision NOT NULL, adj_close double precision,
+	volume bigint NOT NULL, source text NOT NULL
+) ON COMMIT DELETE ROWS`
+	}
+	return `CREATE TEMP TABLE IF NOT EXISTS ` + StagingTable + ` (
+	date TEXT NOT NULL, open REAL NOT NULL, high REAL NOT NULL, low REAL NOT NULL,
+	close REAL NOT NULL, adj_close REAL, volume INTEGER NOT NULL, source TEXT NOT NULL
+)`
+}
+
+// ClearStaging returns the statement that empties the staging table before
+// the transaction commits, or "" when commit does it.
+func (d *Dialect) ClearStaging() string {
+	if d.IsPostgres() {
+		return ""
+	}
+	return "DELETE FROM " + StagingTable
+}
+
+// A Preparer prepares and runs statements in a transaction: *sql.Tx and
+// *sqlx.Tx are Preparers.
+type Preparer interface {
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// SQLiteBatchRows is how many bars one multi-row INSERT loads on SQLite:
+// 8 parameters a bar, far below SQLite's limit of 32,766.
+const SQLiteBatchRows = 500
+
+// LoadStaging writes bars into the staging table of tx: with COPY on
+// PostgreSQL, with multi-row INSERTs on SQLite. A bar's AdjClose of 0 (the
+// provider gave none) is stored as NULL.
+func (d *Dialect) LoadStaging(ctx context.Context, tx Preparer, bars []pricefill.Bar) error {
+	if d.IsPostgres() {
+		return copyStaging(ctx, tx, bars)
+	}
+	for len(bars) > 0 {
+		n := min(len(bars), SQLiteBatchRows)
+		if err := insertStaging(ctx, tx, bars[:n]); err != nil {
+			return err
+		}
+		bars = bars[n:]
+	}
+	return nil
+}
+
+func copyStaging(ctx context.Context, tx Preparer, bars []pricefill.Bar) (err error) {
+	stmt, err := tx.PrepareContext(ctx, "COPY "+StagingTable+" ("+stagingColumns+") FROM STDIN")
+	if err != nil {
+		return fmt.Errorf("copy into %s: %w", StagingTable, err)
+	}
+	defer func() {
+		if cerr := stmt.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("copy into %s: %w", StagingTable, cerr)
+		}
+	}()
+	for _, b := range bars {
+		if _, err := stmt.ExecContext(ctx, FormatDate(b.Date), b.Open, b.High, b.Low, b.Close, adjClose(b.AdjClose), b.Volume, b.Source); err != nil {
+			return fmt.Errorf("copy %s %s into %s: %w", b.Symbol, FormatDate(b.Date), StagingTable, err)
+		}
+	}
+	if _, err := stmt.ExecContext(ctx); err != nil {
+		return fmt.Errorf("copy into %s: %w", StagingTable, err)
+	}
+	return nil
+}
+
+func insertStaging(ctx context.Context, tx Preparer, bars []pricefill.Bar) error {
+	var q strings.Builder
+	q.Grow(64 + len(bars)*20)
+	q.WriteString("INSERT INTO " + StagingTable + " (" + stagingColumns + ") VALUES ")
+	args := make([]any, 0, 8*len(bars))
+	for i, b := range bars {
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteString("(?,?,?,?,?,?,?,?)")
+		args = append(args, FormatDate(b.Date), b.Open, b.High, b.Low, b.Close, adjClose(b.AdjClose), b.Volume, b.Source)
+	}
+	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+		return fmt.Errorf("insert %d bars into %s: %w", len(bars), StagingTable, err)
+	}
+	return nil
+}
+
+func adjClose(v float64) any {
+	if v == 0 {
+		return nil
+	}
+	return v
+}
