@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"pgregory.net/rapid"
+
 	"github.com/pricefill/pricefill/internal/pgtest"
 	"github.com/pricefill/pricefill/store"
 )
@@ -47,4 +49,18 @@ func open(t testing.TB, dsn string, opts ...store.Option) *store.DB {
 		}
 	})
 	return db
+}
+
+// count counts the rows of table (assets or prices) of symbol.
+func count(t rapid.TB, db *store.DB, table, symbol string) int {
+	t.Helper()
+	q := `SELECT count(*) FROM assets WHERE symbol = $1`
+	if table == "prices" {
+		q = `SELECT count(*) FROM prices p JOIN assets a ON a.id = p.asset_id WHERE a.symbol = $1`
+	}
+	var n int
+	if err := db.SQLX().QueryRowxContext(context.Background(), db.Rebind(q), symbol).Scan(&n); err != nil {
+		t.Fatalf("count %s of %s: %v", table, symbol, err)
+	}
+	return n
 }

@@ -130,7 +130,7 @@ func (db *DB) Save(ctx context.Context, req backfill.SaveRequest) (backfill.Save
 // merge loads bars into the staging table and from there into prices,
 // counting what it did into res.
 func (db *DB) merge(ctx context.Context, tx *sqlx.Tx, assetID int64, bars []pricefill.Bar, force bool, res *backfill.SaveResult) error {
-	if err := db.d.LoadStaging(ctx, tx, bars); err != nil {
+	if err := db.d.LoadStaging(ctx, tx, db.cache, bars); err != nil {
 		return err
 	}
 	if force {

@@ -153,7 +153,7 @@ func (db *DB) open(ctx context.Context, cfg config) error {
 	db.stmts = newSaveStatements(db.d)
 	// Every connection has the staging table (see connector), so the
 	// statements that read it can be prepared.
-	db.cache, err = sqldialect.NewStmtCache(ctx, db.x, db.stmts.all()...)
+	db.cache, err = sqldialect.NewStmtCache(ctx, db.x, append(db.stmts.all(), db.d.StagingInserts()...)...)
 	return err
 }
 

@@ -13,10 +13,11 @@ package sqldialect
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/jmoiron/sqlx"
 
 	"github.com/pricefill/pricefill"
 )
@@ -173,35 +174,64 @@ func (d *Dialect) ClearStaging() string {
 	return "DELETE FROM " + StagingTable
 }
 
-// A Preparer prepares and runs statements in a transaction: *sql.Tx and
-// *sqlx.Tx are Preparers.
-type Preparer interface {
-	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+// stagingChunks are the numbers of rows of the multi-row INSERTs that load
+// the staging table on SQLite, largest first: a load of n bars runs the
+// largest that fit, then smaller ones for the rest, at most three of each
+// size below the largest. Each is prepared once (see [StmtCache]), since
+// parsing an INSERT of hundreds of rows costs more than running it. At 8
+// parameters a row, the largest stays far below SQLite's limit of 32,766.
+var stagingChunks = []int{256, 64, 16, 4, 1}
+
+// StagingInserts returns the statements [Dialect.LoadStaging] runs, for a
+// [StmtCache] to prepare: none on PostgreSQL, which loads with COPY.
+func (d *Dialect) StagingInserts() []string {
+	if d.IsPostgres() {
+		return nil
+	}
+	qs := make([]string, len(stagingChunks))
+	for i, n := range stagingChunks {
+		qs[i] = insertStagingSQL(n)
+	}
+	return qs
 }
 
-// SQLiteBatchRows is how many bars one multi-row INSERT loads on SQLite:
-// 8 parameters a bar, far below SQLite's limit of 32,766.
-const SQLiteBatchRows = 500
+func insertStagingSQL(rows int) string {
+	var q strings.Builder
+	q.WriteString("INSERT INTO " + StagingTable + " (" + stagingColumns + ") VALUES ")
+	for i := range rows {
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteString("(?,?,?,?,?,?,?,?)")
+	}
+	return q.String()
+}
 
 // LoadStaging writes bars into the staging table of tx: with COPY on
-// PostgreSQL, with multi-row INSERTs on SQLite. A bar's AdjClose of 0 (the
-// provider gave none) is stored as NULL.
-func (d *Dialect) LoadStaging(ctx context.Context, tx Preparer, bars []pricefill.Bar) error {
+// PostgreSQL, with multi-row INSERTs prepared in cache on SQLite. A bar's
+// AdjClose of 0 (the provider gave none) is stored as NULL.
+func (d *Dialect) LoadStaging(ctx context.Context, tx *sqlx.Tx, cache *StmtCache, bars []pricefill.Bar) error {
 	if d.IsPostgres() {
 		return copyStaging(ctx, tx, bars)
 	}
-	for len(bars) > 0 {
-		n := min(len(bars), SQLiteBatchRows)
-		if err := insertStaging(ctx, tx, bars[:n]); err != nil {
-			return err
+	args := make([]any, 0, 8*min(len(bars), stagingChunks[0]))
+	for _, n := range stagingChunks {
+		q := insertStagingSQL(n)
+		for len(bars) >= n {
+			args = args[:0]
+			for _, b := range bars[:n] {
+				args = append(args, FormatDate(b.Date), b.Open, b.High, b.Low, b.Close, adjClose(b.AdjClose), b.Volume, b.Source)
+			}
+			if _, err := cache.Exec(ctx, tx, q, args...); err != nil {
+				return fmt.Errorf("insert %d bars into %s: %w", n, StagingTable, err)
+			}
+			bars = bars[n:]
 		}
-		bars = bars[n:]
 	}
 	return nil
 }
 
-func copyStaging(ctx context.Context, tx Preparer, bars []pricefill.Bar) (err error) {
+func copyStaging(ctx context.Context, tx *sqlx.Tx, bars []pricefill.Bar) (err error) {
 	stmt, err := tx.PrepareContext(ctx, "COPY "+StagingTable+" ("+stagingColumns+") FROM STDIN")
 	if err != nil {
 		return fmt.Errorf("copy into %s: %w", StagingTable, err)
@@ -218,24 +248,6 @@ func copyStaging(ctx context.Context, tx Preparer, bars []pricefill.Bar) (err er
 	}
 	if _, err := stmt.ExecContext(ctx); err != nil {
 		return fmt.Errorf("copy into %s: %w", StagingTable, err)
-	}
-	return nil
-}
-
-func insertStaging(ctx context.Context, tx Preparer, bars []pricefill.Bar) error {
-	var q strings.Builder
-	q.Grow(64 + len(bars)*20)
-	q.WriteString("INSERT INTO " + StagingTable + " (" + stagingColumns + ") VALUES ")
-	args := make([]any, 0, 8*len(bars))
-	for i, b := range bars {
-		if i > 0 {
-			q.WriteByte(',')
-		}
-		q.WriteString("(?,?,?,?,?,?,?,?)")
-		args = append(args, FormatDate(b.Date), b.Open, b.High, b.Low, b.Close, adjClose(b.AdjClose), b.Volume, b.Source)
-	}
-	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
-		return fmt.Errorf("insert %d bars into %s: %w", len(bars), StagingTable, err)
 	}
 	return nil
 }
