@@ -217,17 +217,23 @@ func sqliteDSN(dsn, path string) (*sqldialect.Dialect, string, string, error) {
 	return sqldialect.SQLite, file + "?" + params.Encode(), dsn, nil
 }
 
-// redactedUnparsable hides what may be a password in a DSN that is no
-// valid URL: everything between "://" and the last "@".
+// redactedUnparsable hides the password of a DSN that is no valid URL:
+// what lies between the user's name and the last "@", as url.URL.Redacted
+// does for a valid one.
 func redactedUnparsable(dsn string) string {
 	scheme, rest, ok := strings.Cut(dsn, "://")
 	if !ok {
 		return dsn
 	}
-	if at := strings.LastIndexByte(rest, '@'); at >= 0 {
-		return scheme + "://xxxxx" + rest[at:]
+	at := strings.LastIndexByte(rest, '@')
+	if at < 0 {
+		return dsn
 	}
-	return dsn
+	user, _, hasPassword := strings.Cut(rest[:at], ":")
+	if !hasPassword {
+		return dsn
+	}
+	return scheme + "://" + user + ":xxxxx" + rest[at:]
 }
 
 // redact keeps the password of dsn out of err's text.
