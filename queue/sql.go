@@ -61,8 +61,15 @@ func NewSQL(ctx context.Context, db *sqlx.DB, opts ...Option) (*SQL, error) {
 		return nil, fmt.Errorf("queue: read the queue's tag from table queue_instance (is the database migrated? store.Open does it): %w", err)
 	}
 	q.prepare()
-	q.stmts, err = sqldialect.NewStmtCache(ctx, db, append(q.enqueueSQL[:],
-		q.claimSQL, q.extendSQL, q.finishSQL, q.summarizeSQL, q.getSQL)...)
+	prepared := append(q.enqueueSQL[:], q.extendSQL, q.finishSQL, q.summarizeSQL, q.getSQL)
+	if !d.IsPostgres() {
+		// Not on PostgreSQL: the generic plan that a prepared claim comes
+		// to probes the index once for each of the IDs, where a plan for
+		// the IDs at hand walks the open tasks in order and stops at the
+		// first (measured: twice the claims per second unprepared).
+		prepared = append(prepared, q.claimSQL)
+	}
+	q.stmts, err = sqldialect.NewStmtCache(ctx, db, prepared...)
 	if err != nil {
 		return nil, fmt.Errorf("queue: %w", err)
 	}
@@ -99,6 +106,7 @@ func (q *SQL) prepare() {
 		WHERE id = (
 			SELECT id FROM backfill_queue
 			WHERE ` + q.d.InIDs("id", 4) + `
+				AND status IN ('pending', 'failed', 'rate_limited', 'in_progress') -- backfill_queue_open_idx
 				AND ((status IN ` + waitingStatuses + ` AND (retry_after IS NULL OR retry_after <= $3))
 					OR (status = 'in_progress' AND locked_until <= $3))
 			ORDER BY id

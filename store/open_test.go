@@ -21,6 +21,14 @@ func TestOpenSQLiteForms(t *testing.T) {
 		if db.Dialect() != "sqlite" {
 			t.Errorf("Open(%q) dialect %s, want sqlite", dsn, db.Dialect())
 		}
+		var mode string
+		var fk int
+		if err := db.SQLX().GetContext(ctx, &mode, `PRAGMA journal_mode`); err != nil || mode != "wal" {
+			t.Errorf("Open(%q): journal_mode %q, %v; want wal", dsn, mode, err)
+		}
+		if err := db.SQLX().GetContext(ctx, &fk, `PRAGMA foreign_keys`); err != nil || fk != 1 {
+			t.Errorf("Open(%q): foreign_keys %d, %v; want 1", dsn, fk, err)
+		}
 	}
 }
 

@@ -22,7 +22,7 @@ type saveStatements struct {
 func (s saveStatements) all() []string { return []string{s.upsertAsset, s.update, s.insert, s.track} }
 
 func newSaveStatements(d *sqldialect.Dialect) saveStatements {
-	const staging = sqldialect.StagingTable
+	bars := d.BarsSource(2) // the bars as relation s; $1 is the asset
 	return saveStatements{
 		// DO UPDATE, even when nothing changes, locks the asset's row
 		// until commit: saves of one symbol take turns, so their counts
@@ -38,7 +38,7 @@ func newSaveStatements(d *sqldialect.Dialect) saveStatements {
 		// With force: the stored days whose values differ.
 		update: d.Rebind(`UPDATE prices SET open = s.open, high = s.high, low = s.low, close = s.close,
 				adj_close = s.adj_close, volume = s.volume, source = s.source
-			FROM ` + staging + ` AS s
+			FROM ` + bars + `
 			WHERE prices.asset_id = $1 AND prices.date = s.date
 				AND (prices.open <> s.open OR prices.high <> s.high OR prices.low <> s.low
 					OR prices.close <> s.close OR prices.adj_close IS DISTINCT FROM s.adj_close
@@ -46,8 +46,8 @@ func newSaveStatements(d *sqldialect.Dialect) saveStatements {
 		// The new days. (WHERE true tells SQLite's parser that ON CONFLICT
 		// belongs to the INSERT.)
 		insert: d.Rebind(`INSERT INTO prices (asset_id, date, open, high, low, close, adj_close, volume, source)
-			SELECT CAST($1 AS BIGINT), date, open, high, low, close, adj_close, volume, source
-			FROM ` + staging + ` WHERE true
+			SELECT CAST($1 AS BIGINT), s.date, s.open, s.high, s.low, s.close, s.adj_close, s.volume, s.source
+			FROM ` + bars + ` WHERE true
 			ON CONFLICT (asset_id, date) DO NOTHING`),
 		track: d.Rebind(`INSERT INTO tracked_assets (asset_id, last_price_update, first_date, last_date)
 			VALUES ($1, $2,
@@ -127,14 +127,14 @@ func (db *DB) Save(ctx context.Context, req backfill.SaveRequest) (backfill.Save
 	return res, nil
 }
 
-// merge loads bars into the staging table and from there into prices,
-// counting what it did into res.
+// merge merges bars into prices, counting what it did into res.
 func (db *DB) merge(ctx context.Context, tx *sqlx.Tx, assetID int64, bars []pricefill.Bar, force bool, res *backfill.SaveResult) error {
-	if err := db.d.LoadStaging(ctx, tx, db.cache, bars); err != nil {
+	if err := db.d.LoadBars(ctx, tx, db.cache, bars); err != nil {
 		return err
 	}
+	args := append([]any{assetID}, db.d.BarsArgs(bars)...)
 	if force {
-		r, err := db.cache.Exec(ctx, tx, db.stmts.update, assetID)
+		r, err := db.cache.Exec(ctx, tx, db.stmts.update, args...)
 		if err != nil {
 			return fmt.Errorf("update changed bars: %w", err)
 		}
@@ -142,7 +142,7 @@ func (db *DB) merge(ctx context.Context, tx *sqlx.Tx, assetID int64, bars []pric
 			return err
 		}
 	}
-	r, err := db.cache.Exec(ctx, tx, db.stmts.insert, assetID)
+	r, err := db.cache.Exec(ctx, tx, db.stmts.insert, args...)
 	if err != nil {
 		return fmt.Errorf("insert new bars: %w", err)
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -10,8 +11,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	_ "github.com/lib/pq"  // the "postgres" driver
-	_ "modernc.org/sqlite" // the "sqlite" driver
+	_ "github.com/lib/pq" // the "postgres" driver
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/backfill"
@@ -116,7 +116,13 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", name, err)
 	}
-	conn, err := newConnector(d.Driver, driverDSN, d.CreateStaging())
+	var setup func(context.Context, driver.Conn) error
+	if !d.IsPostgres() {
+		_, query, _ := strings.Cut(driverDSN, "?")
+		params, _ := url.ParseQuery(query)
+		setup = sqliteSetup(!params.Has("_journal_mode") && !params.Has("_journal"), d.CreateStaging(), SQLiteBusyTimeout)
+	}
+	conn, err := newConnector(d.Driver, driverDSN, setup)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", name, redact(err, dsn))
 	}
@@ -126,8 +132,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		x.SetMaxOpenConns(cfg.maxOpenConns)
 		x.SetMaxIdleConns(cfg.maxOpenConns)
 	} else {
-		// One connection: the write lock is taken in turn, in process,
-		// and the staging table (a TEMP table) lives on.
+		// One connection: the write lock is taken in turn, in process.
 		x.SetMaxOpenConns(1)
 		x.SetMaxIdleConns(1)
 	}
@@ -151,8 +156,8 @@ func (db *DB) open(ctx context.Context, cfg config) error {
 	}
 	db.SQL = q
 	db.stmts = newSaveStatements(db.d)
-	// Every connection has the staging table (see connector), so the
-	// statements that read it can be prepared.
+	// On SQLite every connection has the staging table (see connector),
+	// so the statements that read it can be prepared.
 	db.cache, err = sqldialect.NewStmtCache(ctx, db.x, append(db.stmts.all(), db.d.StagingInserts()...)...)
 	return err
 }
@@ -205,7 +210,6 @@ func sqliteDSN(dsn, path string) (*sqldialect.Dialect, string, string, error) {
 	for _, p := range [...]struct{ key, value string }{
 		{"_busy_timeout", fmt.Sprint(SQLiteBusyTimeout.Milliseconds())},
 		{"_foreign_keys", "on"},
-		{"_journal_mode", "WAL"},
 		{"_synchronous", "NORMAL"},
 		{"_txlock", "immediate"},
 	} {
@@ -214,6 +218,8 @@ func sqliteDSN(dsn, path string) (*sqldialect.Dialect, string, string, error) {
 		}
 	}
 	params.Add("_pragma", "temp_store(MEMORY)")
+	// WAL is turned on by sqliteSetup, which retries when another process
+	// holds the new file.
 	return sqldialect.SQLite, file + "?" + params.Encode(), dsn, nil
 }
 

@@ -10,7 +10,7 @@ import (
 )
 
 // A StmtCache holds a fixed set of statements, prepared once when it is
-// made: parsing (and, on PostgreSQL, planning) a statement costs more than
+// made, and runs them and any other statement (unprepared): parsing (and, on PostgreSQL, planning) a statement costs more than
 // running the small ones of the queue and the store. database/sql prepares
 // a statement again on each further connection that runs it, and a
 // transaction reuses the one of its connection.
@@ -41,45 +41,47 @@ func NewStmtCache(ctx context.Context, db *sqlx.DB, queries ...string) (*StmtCac
 	return c, nil
 }
 
-// Stmt returns query, prepared, on the database, or in tx when tx is not
-// nil.
-func (c *StmtCache) Stmt(ctx context.Context, tx *sqlx.Tx, query string) (*sqlx.Stmt, error) {
+// stmt returns query, prepared, on the database, or in tx when tx is not
+// nil; or nil when query is not one of the cache's.
+func (c *StmtCache) stmt(ctx context.Context, tx *sqlx.Tx, query string) *sqlx.Stmt {
 	s, ok := c.m[query]
-	if !ok {
-		return nil, fmt.Errorf("statement %.60q… was not prepared", query)
-	}
-	if tx != nil {
+	if ok && tx != nil {
 		s = tx.StmtxContext(ctx, s)
 	}
-	return s, nil
+	return s
 }
 
-// Exec runs query on the database, or in tx when tx is not nil.
+// ext is tx, or the database when tx is nil.
+func (c *StmtCache) ext(tx *sqlx.Tx) sqlx.ExtContext {
+	if tx != nil {
+		return tx
+	}
+	return c.db
+}
+
+// Exec runs query on the database, or in tx when tx is not nil: prepared
+// when it is one of the cache's, else as it is.
 func (c *StmtCache) Exec(ctx context.Context, tx *sqlx.Tx, query string, args ...any) (sql.Result, error) {
-	s, err := c.Stmt(ctx, tx, query)
-	if err != nil {
-		return nil, err
+	if s := c.stmt(ctx, tx, query); s != nil {
+		return s.ExecContext(ctx, args...)
 	}
-	return s.ExecContext(ctx, args...)
+	return c.ext(tx).ExecContext(ctx, query, args...)
 }
 
-// QueryRow runs query on the database, or in tx when tx is not nil, for
-// its first row.
-func (c *StmtCache) QueryRow(ctx context.Context, tx *sqlx.Tx, query string, args ...any) Row {
-	s, err := c.Stmt(ctx, tx, query)
-	if err != nil {
-		return errRow{err}
+// QueryRow runs query as [StmtCache.Exec] does, for its first row.
+func (c *StmtCache) QueryRow(ctx context.Context, tx *sqlx.Tx, query string, args ...any) *sqlx.Row {
+	if s := c.stmt(ctx, tx, query); s != nil {
+		return s.QueryRowxContext(ctx, args...)
 	}
-	return s.QueryRowxContext(ctx, args...)
+	return c.ext(tx).QueryRowxContext(ctx, query, args...)
 }
 
-// Query runs query on the database.
+// Query runs query on the database as [StmtCache.Exec] does.
 func (c *StmtCache) Query(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
-	s, err := c.Stmt(ctx, nil, query)
-	if err != nil {
-		return nil, err
+	if s := c.stmt(ctx, nil, query); s != nil {
+		return s.QueryxContext(ctx, args...)
 	}
-	return s.QueryxContext(ctx, args...)
+	return c.db.QueryxContext(ctx, query, args...)
 }
 
 // Close closes the prepared statements.
@@ -90,13 +92,3 @@ func (c *StmtCache) Close() error {
 	}
 	return errors.Join(errs...)
 }
-
-// A Row is the row of [StmtCache.QueryRow]: an *sqlx.Row, or the error
-// that kept the query from running.
-type Row interface {
-	Scan(dest ...any) error
-}
-
-type errRow struct{ err error }
-
-func (r errRow) Scan(...any) error { return r.err }

@@ -59,8 +59,12 @@ CREATE TABLE backfill_queue (
 	CHECK (status <> 'in_progress' OR (locked_by IS NOT NULL AND locked_until IS NOT NULL))
 ) STRICT;
 
--- Claims pick by ID among the run's tasks (the primary key); status views
--- and sweeps look tasks up by status and due time.
+-- Claims take the first open task in ID order among the run's tasks: this
+-- partial index holds only the open ones, so a claim late in a run does
+-- not step over the tasks done before it. Status views look tasks up by
+-- status and due time.
+CREATE INDEX backfill_queue_open_idx ON backfill_queue (id)
+	WHERE status IN ('pending', 'failed', 'rate_limited', 'in_progress');
 CREATE INDEX backfill_queue_status_idx ON backfill_queue (status, retry_after);
 CREATE INDEX backfill_queue_asset_idx ON backfill_queue (asset_id);
 
