@@ -86,18 +86,17 @@ const waitingStatuses = `('pending', 'failed', 'rate_limited')`
 func (q *SQL) prepare() {
 	r := q.d.Rebind
 	q.enqueueSQL = [4]string{
+		r(`SELECT id, status FROM backfill_queue WHERE symbol = $1 AND start_date = $2 AND end_date = $3`),
+		// The status is checked again: it may have changed since it was read.
+		r(`UPDATE backfill_queue SET status = 'pending', attempts = 0, retry_after = NULL, last_error = NULL,
+				locked_by = NULL, locked_until = NULL, records_inserted = 0, records_updated = 0,
+				records_skipped = 0, completeness_pct = 0, updated_at = $2
+			WHERE id = $1 AND (status = 'permanently_failed' OR (status = 'completed' AND $3 = 1))`),
 		r(`INSERT INTO assets (symbol, created_at) VALUES ($1, $2) ON CONFLICT (symbol) DO NOTHING`),
 		r(`INSERT INTO backfill_queue (asset_id, symbol, start_date, end_date, status, created_at, updated_at)
 			VALUES ((SELECT id FROM assets WHERE symbol = $1), $1, $2, $3, 'pending', $4, $4)
 			ON CONFLICT (symbol, start_date, end_date) DO NOTHING
 			RETURNING id`),
-		r(`UPDATE backfill_queue SET status = 'pending', attempts = 0, retry_after = NULL, last_error = NULL,
-				locked_by = NULL, locked_until = NULL, records_inserted = 0, records_updated = 0,
-				records_skipped = 0, completeness_pct = 0, updated_at = $4
-			WHERE symbol = $1 AND start_date = $2 AND end_date = $3
-				AND (status = 'permanently_failed' OR (status = 'completed' AND $5 = 1))
-			RETURNING id`),
-		r(`SELECT id FROM backfill_queue WHERE symbol = $1 AND start_date = $2 AND end_date = $3`),
 	}
 	// Claimable: waiting and due, or in progress with an expired lease.
 	// The sub-select takes the first such task in ID order and, on
@@ -185,27 +184,36 @@ func compareSpecs(a, b Spec) int {
 func (q *SQL) enqueueOne(ctx context.Context, tx *sqlx.Tx, s Spec, now time.Time, force int) (int64, error) {
 	ts := sqldialect.FormatTime(now)
 	from, to := sqldialect.FormatDate(s.Range.From), sqldialect.FormatDate(s.Range.To)
-	if _, err := q.stmts.Exec(ctx, tx, q.enqueueSQL[0], s.Symbol, ts); err != nil {
-		return 0, err
-	}
-	var id int64
-	for _, stmt := range []struct {
-		query string
-		args  []any
-	}{
-		{q.enqueueSQL[1], []any{s.Symbol, from, to, ts}},        // a new task
-		{q.enqueueSQL[2], []any{s.Symbol, from, to, ts, force}}, // a terminal task reset
-		{q.enqueueSQL[3], []any{s.Symbol, from, to}},            // a task as it is
-	} {
-		err := q.stmts.QueryRow(ctx, tx, stmt.query, stmt.args...).Scan(&id)
+	for range 2 {
+		var (
+			id     int64
+			status Status
+		)
+		err := q.stmts.QueryRow(ctx, tx, q.enqueueSQL[0], s.Symbol, from, to).Scan(&id, &status)
+		switch {
+		case err == nil:
+			if status == PermanentlyFailed || (force == 1 && status == Completed) {
+				if _, err := q.stmts.Exec(ctx, tx, q.enqueueSQL[1], id, ts, force); err != nil {
+					return 0, err
+				}
+			}
+			return id, nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return 0, err
+		}
+		if _, err := q.stmts.Exec(ctx, tx, q.enqueueSQL[2], s.Symbol, ts); err != nil {
+			return 0, err
+		}
+		err = q.stmts.QueryRow(ctx, tx, q.enqueueSQL[3], s.Symbol, from, to, ts).Scan(&id)
 		if err == nil {
 			return id, nil
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return 0, err
 		}
+		// Another process enqueued the same spec meanwhile: read it.
 	}
-	return 0, errors.New("task vanished while enqueued")
+	return 0, errors.New("task neither found nor inserted")
 }
 
 // Claim takes the first claimable task among ids, in ID order, for worker

@@ -40,11 +40,13 @@
 // [DB.Save] stores one symbol's bars in one transaction: the asset, the
 // new days (with force, also the days whose values changed), the asset's
 // tracked_assets row and, for a task of this database's queue, the task's
-// completion. Bars go first into a temporary staging table (with COPY on
-// PostgreSQL, with multi-row INSERTs on SQLite) and from there into prices
-// with INSERT … ON CONFLICT DO NOTHING, which makes saving idempotent and
-// its counts exact. A crash before the commit loses the bars and the
-// completion together, so the task is claimed again once its lease expires
+// completion. The bars reach SQL as one relation (on PostgreSQL eight
+// array parameters of one statement, unnested; on SQLite a temporary table
+// that prepared multi-row INSERTs fill) and go into prices with INSERT …
+// ON CONFLICT DO NOTHING, which makes saving idempotent and its counts
+// exact; with force, an UPDATE first replaces the stored days whose values
+// differ. A crash before the commit loses the bars and the completion
+// together, so the task is claimed again once its lease expires
 // and stores them then.
 //
 // # Concurrency
