@@ -233,7 +233,7 @@ func TestBarRoundTrip(t *testing.T) {
 				bars[i] = pricefill.Bar{Symbol: symbol, Date: day,
 					Open: price.Draw(rt, "open"), High: price.Draw(rt, "high"), Low: price.Draw(rt, "low"), Close: price.Draw(rt, "close"),
 					AdjClose: adj, Volume: rapid.Int64Min(0).Draw(rt, "volume"),
-					Source: rapid.StringMatching(`[a-zA-Z0-9 ._-]{0,12}`).Draw(rt, "source")}
+					Source: rapid.StringMatching(`[a-zA-Z0-9 ._"\\{},'é-]{0,12}`).Draw(rt, "source")}
 			}
 			clock.Advance(time.Duration(rapid.Int64Range(0, int64(time.Hour)).Draw(rt, "later")))
 			res := save(rt, db, backfill.SaveRequest{Series: series(symbol, bars)})
