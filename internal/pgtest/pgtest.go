@@ -8,8 +8,9 @@
 // empty schema and returns a URL whose search_path is that schema, so
 // tests run in parallel without seeing each other's tables.
 //
-// With CI=true a test that cannot have a database fails; elsewhere it is
-// skipped, with the reason.
+// A test that cannot have a database fails when CI=true or when
+// PRICEFILL_TEST_DATABASE_URL is set (and its server does not answer);
+// elsewhere it is skipped, with the reason.
 package pgtest
 
 import (
@@ -61,8 +62,8 @@ func DSN(t testing.TB) string {
 	t.Helper()
 	once.Do(func() { baseURL, setup = server() })
 	if setup != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("pgtest: no PostgreSQL for the tests (CI=true, so this fails): %v", setup)
+		if os.Getenv("CI") == "true" || os.Getenv(EnvURL) != "" {
+			t.Fatalf("pgtest: no PostgreSQL for the tests (CI=true or %s set, so this fails): %v", EnvURL, setup)
 		}
 		t.Skipf("pgtest: no PostgreSQL, skipping (set %s, or install the PostgreSQL server): %v", EnvURL, setup)
 	}
