@@ -1,7 +1,9 @@
 // Package queue holds the runner's work: one task per symbol and date
 // range, with its status, attempts, retry time and lease. [Memory] keeps
-// the queue in memory; the SQL queue of package store keeps it in
-// PostgreSQL or SQLite, and both pass the conformance suite in queuetest.
+// the queue in memory; [SQL] keeps it in the backfill_queue table of a
+// PostgreSQL or SQLite database (package store opens one, creates the
+// schema and embeds the queue in its DB), and both pass the conformance
+// suite in queuetest.
 //
 // # States
 //

@@ -16,18 +16,24 @@ import (
 // -rapid.checks is not given.
 const CIChecks = 1000
 
-// Run runs the tests of m, then checks for leaked goroutines, and exits.
-// Use it as:
+// Run runs the tests of m, then checks for leaked goroutines, then runs
+// cleanups (such as stopping a database server the tests started), and
+// exits. Use it as:
 //
 //	func TestMain(m *testing.M) { testmain.Run(m) }
-func Run(m *testing.M) {
+func Run(m *testing.M, cleanups ...func()) {
 	flag.Parse()
 	if os.Getenv("CI") == "true" && !flagSet("rapid.checks") && flag.Lookup("rapid.checks") != nil {
 		if err := flag.Set("rapid.checks", strconv.Itoa(CIChecks)); err != nil {
 			panic(err)
 		}
 	}
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		for _, c := range cleanups {
+			c()
+		}
+		os.Exit(code)
+	}))
 }
 
 func flagSet(name string) bool {

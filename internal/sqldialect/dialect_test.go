@@ -1,0 +1,72 @@
+package sqldialect
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/pricefill/pricefill"
+)
+
+func TestRebind(t *testing.T) {
+	const q = `SELECT $1, $12 FROM t WHERE a = $1 AND b = '$' AND c = $2`
+	if got := Postgres.Rebind(q); got != q {
+		t.Errorf("Postgres.Rebind changed %q to %q", q, got)
+	}
+	if got, want := SQLite.Rebind(q), `SELECT ?1, ?12 FROM t WHERE a = ?1 AND b = '$' AND c = ?2`; got != want {
+		t.Errorf("SQLite.Rebind = %q, want %q", got, want)
+	}
+}
+
+func TestIDs(t *testing.T) {
+	ids := []int64{3, 1, 20}
+	if got := Postgres.IDs(ids); got != "{3,1,20}" {
+		t.Errorf("Postgres.IDs = %q", got)
+	}
+	if got := SQLite.IDs(ids); got != "[3,1,20]" {
+		t.Errorf("SQLite.IDs = %q", got)
+	}
+	if got := SQLite.IDs(nil); got != "[]" {
+		t.Errorf("SQLite.IDs(nil) = %q", got)
+	}
+}
+
+func TestBarsArgs(t *testing.T) {
+	bars := []pricefill.Bar{
+		{Date: pricefill.Date(2025, 1, 2), Open: 0.1, High: 1e300, Low: 5e-324, Close: 2, AdjClose: 0, Volume: 9223372036854775807, Source: `a"b\c`},
+		{Date: pricefill.Date(2025, 1, 3), Open: 1, High: 2, Low: 0.5, Close: 1.5, AdjClose: 1.25, Volume: 0, Source: ""},
+	}
+	want := []any{
+		"{2025-01-02,2025-01-03}", "{0.1,1}", "{1e+300,2}", "{5e-324,0.5}", "{2,1.5}", "{NULL,1.25}",
+		"{9223372036854775807,0}", `{"a\"b\\c",""}`,
+	}
+	if diff := cmp.Diff(want, Postgres.BarsArgs(bars)); diff != "" {
+		t.Errorf("BarsArgs (-want +got):\n%s", diff)
+	}
+	if got := SQLite.BarsArgs(bars); got != nil {
+		t.Errorf("SQLite.BarsArgs = %v, want none", got)
+	}
+}
+
+func TestTimeCodec(t *testing.T) {
+	in := time.Date(2026, 3, 8, 7, 30, 1, 123456789, time.FixedZone("EST", -5*3600))
+	text := FormatTime(in)
+	if text != "2026-03-08T12:30:01.123456Z" {
+		t.Errorf("FormatTime = %v", text)
+	}
+	var got Time
+	if err := got.Scan(text); err != nil {
+		t.Fatal(err)
+	}
+	if !got.Equal(Trunc(in)) || got.Location() != time.UTC {
+		t.Errorf("Scan(%q) = %v, want %v in UTC", text, got.Time, Trunc(in))
+	}
+	if FormatTime(time.Time{}) != nil {
+		t.Errorf("FormatTime(zero) is not NULL")
+	}
+	var d Date
+	if err := d.Scan(time.Date(2025, 1, 2, 0, 0, 0, 0, time.FixedZone("", 3600))); err != nil || !d.Equal(pricefill.Date(2025, 1, 2)) {
+		t.Errorf("Date.Scan = %v, %v", d.Time, err)
+	}
+}

@@ -1,0 +1,73 @@
+// Package store keeps prices and the work queue in PostgreSQL or in an
+// embedded SQLite file.
+//
+// [Open] takes a DSN, applies the embedded migrations the database has not
+// had, and returns a [DB]: the runner's [backfill.Store] and, through the
+// embedded [queue.SQL], its durable [backfill.Queue].
+//
+//	db, err := store.Open(ctx, "backfill.db") // or "postgres://user:pw@host/db"
+//	…
+//	defer db.Close()
+//	r, err := backfill.New(fetcher, db) // db is the store and the queue
+//
+// # Schema
+//
+// The tables are public: other tools read them. Dates are date on
+// PostgreSQL and YYYY-MM-DD text on SQLite; times are timestamptz on
+// PostgreSQL and RFC 3339 text in UTC with six fractional digits on
+// SQLite, so that text order is time order.
+//
+//	assets            id, symbol UNIQUE, name, currency, exchange, timezone, created_at
+//	prices            asset_id → assets, date, open, high, low, close, adj_close, volume, source
+//	                  PRIMARY KEY (asset_id, date); prices > 0 and finite, volume ≥ 0,
+//	                  adj_close NULL when the provider gives none
+//	tracked_assets    asset_id → assets, last_price_update, first_date, last_date
+//	backfill_queue    id, asset_id → assets, symbol, start_date, end_date, status, attempts,
+//	                  retry_after, last_error, locked_by, locked_until, records_inserted,
+//	                  records_updated, records_skipped, completeness_pct, created_at, updated_at
+//	                  UNIQUE (symbol, start_date, end_date): a task's identity
+//	fetcher_logs      id, ts, level, message, symbol, task_id, attrs (JSON)
+//	queue_instance    tag: the queue's tag, in its lease tokens
+//	schema_migrations version, name, applied_at
+//
+// Migrations are numbered SQL files per dialect, each applied in a
+// transaction that records it in schema_migrations. Processes that open a
+// database at once take turns: on PostgreSQL under an advisory lock, on
+// SQLite under the write lock that IMMEDIATE transactions take.
+//
+// # Saving
+//
+// [DB.Save] stores one symbol's bars in one transaction: the asset, the
+// new days (with force, also the days whose values changed), the asset's
+// tracked_assets row and, for a task of this database's queue, the task's
+// completion. The bars reach SQL as one relation (on PostgreSQL eight
+// array parameters of one statement, unnested; on SQLite a temporary table
+// that prepared multi-row INSERTs fill) and go into prices with INSERT …
+// ON CONFLICT DO NOTHING, which makes saving idempotent and its counts
+// exact; with force, an UPDATE first replaces the stored days whose values
+// differ. A crash before the commit loses the bars and the completion
+// together, so the task is claimed again once its lease expires
+// and stores them then.
+//
+// # Concurrency
+//
+// A [DB] is safe for concurrent use. On PostgreSQL, any number of
+// processes can share the database: claims skip the tasks that others
+// lock, and saves of one symbol take turns on its assets row. An SQLite
+// database uses one connection per [DB], so the writes of one process
+// queue in turn, and several processes wait for each other's write lock
+// up to [SQLiteBusyTimeout].
+//
+// # Logging
+//
+// [DB.NewLogHandler] returns a [log/slog] handler that writes records to
+// fetcher_logs in batches, never blocking the caller; join it with a
+// console handler through [slog.NewMultiHandler].
+//
+// # Reading
+//
+// [DB.StoredDates] tells the runner which days a symbol has, so it fetches
+// only the missing ones; [DB.Bars], [DB.Asset] and [DB.Tracked] read back
+// what was stored; [queue.SQL.Counts], [queue.SQL.OldestWaiting] and
+// [queue.SQL.LastErrors] summarize the queue for a status view.
+package store

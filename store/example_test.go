@@ -1,0 +1,123 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/pricefill/pricefill"
+	"github.com/pricefill/pricefill/backfill"
+	"github.com/pricefill/pricefill/queue"
+	"github.com/pricefill/pricefill/store"
+)
+
+// A worker's round trip through an SQLite file: enqueue a task, claim it,
+// save its bars, which completes it in the same transaction, and save them
+// again, which stores nothing twice.
+func Example() {
+	dir, err := os.MkdirTemp("", "pricefill-example-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(dir, "backfill.db"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+
+	r := pricefill.Range{From: pricefill.Date(2025, 1, 6), To: pricefill.Date(2025, 1, 8)}
+	ids, err := db.Enqueue(ctx, []queue.Spec{{Symbol: "AAPL", Range: r}}, queue.EnqueueOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	task, err := db.Claim(ctx, ids, "worker-1", time.Minute)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	var bars []pricefill.Bar
+	for i, day := range []int{6, 7, 8} {
+		p := 240 + float64(i)
+		bars = append(bars, pricefill.Bar{Symbol: "AAPL", Date: pricefill.Date(2025, 1, day),
+			Open: p, High: p + 2, Low: p - 2, Close: p + 1, AdjClose: p + 1, Volume: 40_000_000, Source: "example"})
+	}
+	series := &pricefill.Series{Asset: pricefill.Asset{Symbol: "AAPL", Name: "Apple Inc.", Currency: "USD"}, Bars: bars}
+
+	res, err := db.Save(ctx, backfill.SaveRequest{Series: series, Range: r, Task: task, Completeness: 100})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("first save: %d inserted, %d skipped, task completed: %v\n", res.Inserted, res.Skipped, res.TaskCompleted)
+
+	res, err = db.Save(ctx, backfill.SaveRequest{Series: series, Range: r})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("again: %d inserted, %d skipped\n", res.Inserted, res.Skipped)
+
+	done, err := db.Get(ctx, task.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("task:", done.Status, done.Result.Inserted, "bars")
+
+	dates, err := db.StoredDates(ctx, "AAPL", r)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, d := range dates {
+		fmt.Println(d.Format(pricefill.DateLayout))
+	}
+	// Output:
+	// first save: 3 inserted, 0 skipped, task completed: true
+	// again: 0 inserted, 3 skipped
+	// task: completed 3 bars
+	// 2025-01-06
+	// 2025-01-07
+	// 2025-01-08
+}
+
+// Logging to the console and to fetcher_logs at once.
+func ExampleDB_NewLogHandler() {
+	dir, err := os.MkdirTemp("", "pricefill-example-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(dir, "backfill.db"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+
+	h, err := db.NewLogHandler()
+	if err != nil {
+		log.Fatal(err)
+	}
+	console := slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{} // keep the example's output the same every time
+			}
+			return a
+		},
+	})
+	logger := slog.New(slog.NewMultiHandler(console, h))
+	logger.Info("stored", "symbol", "AAPL", "task_id", 1, "inserted", 3)
+	if err := h.Close(); err != nil { // writes what is buffered
+		log.Fatal(err)
+	}
+	fmt.Printf("%+v\n", h.Stats())
+	// Output:
+	// level=INFO msg=stored symbol=AAPL task_id=1 inserted=3
+	// {Written:1 Dropped:0}
+}

@@ -1,0 +1,74 @@
+package store_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/pricefill/pricefill"
+	"github.com/pricefill/pricefill/internal/clocktest"
+	"github.com/pricefill/pricefill/queue"
+	"github.com/pricefill/pricefill/queue/queuetest"
+	"github.com/pricefill/pricefill/store"
+)
+
+func TestQueueConformance(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, d dialect) {
+		queuetest.Run(t, func(t *testing.T, clock pricefill.Clock) queuetest.Queue {
+			return open(t, d.dsn(t), store.WithClock(clock))
+		})
+	})
+}
+
+func TestStatusReads(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, d dialect) {
+		clock := clocktest.NewFake(start)
+		db := open(t, d.dsn(t), store.WithClock(clock))
+		r := pricefill.Range{From: pricefill.Date(2025, 1, 1), To: pricefill.Date(2025, 1, 31)}
+		var ids []int64
+		for _, sym := range []string{"A", "B", "C", "D"} {
+			got, err := db.Enqueue(ctx, []queue.Spec{{Symbol: sym, Range: r}}, queue.EnqueueOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, got...)
+			clock.Advance(time.Second)
+		}
+		if err := db.Finish(ctx, mustClaim(t, db, ids[:1], "w"), queue.Fail(errors.New("symbol A not found"))); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(time.Second)
+		if err := db.Finish(ctx, mustClaim(t, db, ids[1:2], "w"), queue.Retry(clock.Now().Add(time.Hour), errors.New("503"))); err != nil {
+			t.Fatal(err)
+		}
+		mustClaim(t, db, ids[2:3], "w")
+
+		counts, err := db.Counts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[queue.Status]int{queue.PermanentlyFailed: 1, queue.Failed: 1, queue.InProgress: 1, queue.Pending: 1}
+		if diff := cmp.Diff(want, counts); diff != "" {
+			t.Errorf("Counts (-want +got):\n%s", diff)
+		}
+		oldest, err := db.OldestWaiting(ctx)
+		if err != nil || oldest == nil || oldest.Symbol != "B" {
+			t.Errorf("OldestWaiting = %+v, %v; want B (failed, enqueued before D)", oldest, err)
+		}
+		errs, err := db.LastErrors(ctx, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, task := range errs {
+			got = append(got, task.Symbol+": "+task.LastError)
+		}
+		if diff := cmp.Diff([]string{"B: 503", "A: symbol A not found"}, got); diff != "" {
+			t.Errorf("LastErrors (-want +got):\n%s", diff)
+		}
+	})
+}

@@ -1,0 +1,113 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/pricefill/pricefill"
+	"github.com/pricefill/pricefill/internal/sqldialect"
+)
+
+// StoredDates returns the dates within r for which symbol has a stored
+// bar, in ascending order, as midnight UTC. The runner uses them to fetch
+// only the days missing.
+func (db *DB) StoredDates(ctx context.Context, symbol string, r pricefill.Range) ([]time.Time, error) {
+	rows, err := db.x.QueryxContext(ctx, db.d.Rebind(`SELECT p.date FROM prices p JOIN assets a ON a.id = p.asset_id
+		WHERE a.symbol = $1 AND p.date >= $2 AND p.date <= $3 ORDER BY p.date`),
+		symbol, sqldialect.FormatDate(r.From), sqldialect.FormatDate(r.To))
+	if err != nil {
+		return nil, fmt.Errorf("store: dates of %s in %s: %w", symbol, r, err)
+	}
+	defer rows.Close()
+	var dates []time.Time
+	for rows.Next() {
+		var d sqldialect.Date
+		if err := rows.Scan(&d); err != nil {
+			return nil, fmt.Errorf("store: dates of %s in %s: %w", symbol, r, err)
+		}
+		dates = append(dates, d.Time)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: dates of %s in %s: %w", symbol, r, err)
+	}
+	return dates, nil
+}
+
+// Bars returns the stored bars of symbol within r, in date order.
+func (db *DB) Bars(ctx context.Context, symbol string, r pricefill.Range) ([]pricefill.Bar, error) {
+	rows, err := db.x.QueryxContext(ctx, db.d.Rebind(`SELECT p.date, p.open, p.high, p.low, p.close, p.adj_close, p.volume, p.source
+		FROM prices p JOIN assets a ON a.id = p.asset_id
+		WHERE a.symbol = $1 AND p.date >= $2 AND p.date <= $3 ORDER BY p.date`),
+		symbol, sqldialect.FormatDate(r.From), sqldialect.FormatDate(r.To))
+	if err != nil {
+		return nil, fmt.Errorf("store: bars of %s in %s: %w", symbol, r, err)
+	}
+	defer rows.Close()
+	var bars []pricefill.Bar
+	for rows.Next() {
+		b := pricefill.Bar{Symbol: symbol}
+		var (
+			d   sqldialect.Date
+			adj sql.NullFloat64
+		)
+		if err := rows.Scan(&d, &b.Open, &b.High, &b.Low, &b.Close, &adj, &b.Volume, &b.Source); err != nil {
+			return nil, fmt.Errorf("store: bars of %s in %s: %w", symbol, r, err)
+		}
+		b.Date, b.AdjClose = d.Time, adj.Float64
+		bars = append(bars, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: bars of %s in %s: %w", symbol, r, err)
+	}
+	return bars, nil
+}
+
+// Asset returns the stored description of symbol, or nil when symbol is
+// not an asset of the database.
+func (db *DB) Asset(ctx context.Context, symbol string) (*pricefill.Asset, error) {
+	a := pricefill.Asset{Symbol: symbol}
+	var name, currency, exchange, tz sql.NullString
+	err := db.x.QueryRowxContext(ctx, db.d.Rebind(`SELECT name, currency, exchange, timezone FROM assets WHERE symbol = $1`), symbol).
+		Scan(&name, &currency, &exchange, &tz)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: asset %s: %w", symbol, err)
+	}
+	a.Name, a.Currency, a.Exchange, a.Timezone = name.String, currency.String, exchange.String, tz.String
+	return &a, nil
+}
+
+// A Tracked is the tracked_assets row of a symbol: when its prices were
+// last saved and the span of dates stored.
+type Tracked struct {
+	Symbol          string
+	LastPriceUpdate time.Time
+	// FirstDate and LastDate are the first and last dates of the stored
+	// bars, over all of them; zero when none is stored.
+	FirstDate, LastDate time.Time
+}
+
+// Tracked returns the tracked_assets row of symbol, or nil when its prices
+// were never saved.
+func (db *DB) Tracked(ctx context.Context, symbol string) (*Tracked, error) {
+	t := Tracked{Symbol: symbol}
+	var (
+		last         sqldialect.Time
+		first, lastD sqldialect.Date
+	)
+	err := db.x.QueryRowxContext(ctx, db.d.Rebind(`SELECT t.last_price_update, t.first_date, t.last_date
+		FROM tracked_assets t JOIN assets a ON a.id = t.asset_id WHERE a.symbol = $1`), symbol).Scan(&last, &first, &lastD)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: tracked asset %s: %w", symbol, err)
+	}
+	t.LastPriceUpdate, t.FirstDate, t.LastDate = last.Time, first.Time, lastD.Time
+	return &t, nil
+}

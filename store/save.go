@@ -1,0 +1,223 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/pricefill/pricefill"
+	"github.com/pricefill/pricefill/backfill"
+	"github.com/pricefill/pricefill/internal/sqldialect"
+	"github.com/pricefill/pricefill/queue"
+)
+
+// saveStatements are the statements of a save, in the dialect's form.
+type saveStatements struct {
+	upsertAsset, update, insert, track string
+}
+
+func (s saveStatements) all() []string { return []string{s.upsertAsset, s.update, s.insert, s.track} }
+
+func newSaveStatements(d *sqldialect.Dialect) saveStatements {
+	bars := d.BarsSource(2) // the bars as relation s; $1 is the asset
+	return saveStatements{
+		// DO UPDATE, even when nothing changes, locks the asset's row
+		// until commit: saves of one symbol take turns, so their counts
+		// are exact however many workers store the same bars.
+		upsertAsset: d.Rebind(`INSERT INTO assets (symbol, name, currency, exchange, timezone, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (symbol) DO UPDATE SET
+				name = COALESCE(excluded.name, assets.name),
+				currency = COALESCE(excluded.currency, assets.currency),
+				exchange = COALESCE(excluded.exchange, assets.exchange),
+				timezone = COALESCE(excluded.timezone, assets.timezone)
+			RETURNING id`),
+		// With force: the stored days whose values differ.
+		update: d.Rebind(`UPDATE prices SET open = s.open, high = s.high, low = s.low, close = s.close,
+				adj_close = s.adj_close, volume = s.volume, source = s.source
+			FROM ` + bars + `
+			WHERE prices.asset_id = $1 AND prices.date = s.date
+				AND (prices.open <> s.open OR prices.high <> s.high OR prices.low <> s.low
+					OR prices.close <> s.close OR prices.adj_close IS DISTINCT FROM s.adj_close
+					OR prices.volume <> s.volume)`),
+		// The new days. (WHERE true tells SQLite's parser that ON CONFLICT
+		// belongs to the INSERT.)
+		insert: d.Rebind(`INSERT INTO prices (asset_id, date, open, high, low, close, adj_close, volume, source)
+			SELECT CAST($1 AS BIGINT), s.date, s.open, s.high, s.low, s.close, s.adj_close, s.volume, s.source
+			FROM ` + bars + ` WHERE true
+			ON CONFLICT (asset_id, date) DO NOTHING`),
+		track: d.Rebind(`INSERT INTO tracked_assets (asset_id, last_price_update, first_date, last_date)
+			VALUES ($1, $2,
+				(SELECT min(date) FROM prices WHERE asset_id = $1),
+				(SELECT max(date) FROM prices WHERE asset_id = $1))
+			ON CONFLICT (asset_id) DO UPDATE SET last_price_update = excluded.last_price_update,
+				first_date = excluded.first_date, last_date = excluded.last_date`),
+	}
+}
+
+// Save stores the bars of req.Series in one transaction: the asset (its
+// name, currency, exchange and time zone where the provider gave them; a
+// value it did not give is kept), the bars of days not stored yet, with
+// req.Force the stored days whose values changed, and the asset's
+// tracked_assets row (the time of this save and the first and last dates
+// stored). When req.Task was claimed from this database's queue, the same
+// transaction completes it with the counts and req.Completeness, and
+// TaskCompleted says so; when the claim's lease was lost meanwhile, Save
+// stores nothing and returns an error matching [queue.ErrLeaseLost]. A task
+// of another queue is left to the caller.
+//
+// Inserted, Updated and Skipped add up to the number of bars: a bar for a
+// day stored already with the same values (or without req.Force) is
+// skipped, and so is any bar after the first for one day. Saves of one symbol take
+// turns, so their counts are exact under any concurrency. A bar the
+// schema would refuse (a price not finite and above zero, a negative
+// volume, a date not midnight UTC, another symbol) fails the whole save.
+func (db *DB) Save(ctx context.Context, req backfill.SaveRequest) (backfill.SaveResult, error) {
+	if req.Series == nil {
+		return backfill.SaveResult{}, errors.New("store: save: no series")
+	}
+	a := req.Series.Asset
+	if a.Symbol == "" && req.Task != nil {
+		a.Symbol = req.Task.Symbol
+	}
+	if a.Symbol == "" && len(req.Series.Bars) > 0 {
+		a.Symbol = req.Series.Bars[0].Symbol
+	}
+	if a.Symbol == "" {
+		return backfill.SaveResult{}, errors.New("store: save: the series names no symbol")
+	}
+	bars, dups, err := checkBars(a.Symbol, req.Series.Bars)
+	if err != nil {
+		return backfill.SaveResult{}, fmt.Errorf("store: save %s: %w", a.Symbol, err)
+	}
+	completeTask := req.Task != nil && db.Owns(req.Task)
+
+	var res backfill.SaveResult
+	err = db.inTx(ctx, func(tx *sqlx.Tx) error {
+		res = backfill.SaveResult{Skipped: int64(dups)}
+		now := sqldialect.Now(db.clock)
+		var assetID int64
+		if err := db.cache.QueryRow(ctx, tx, db.stmts.upsertAsset, a.Symbol, orNull(a.Name), orNull(a.Currency),
+			orNull(a.Exchange), orNull(a.Timezone), sqldialect.FormatTime(now)).Scan(&assetID); err != nil {
+			return fmt.Errorf("store asset: %w", err)
+		}
+		if len(bars) > 0 {
+			if err := db.merge(ctx, tx, assetID, bars, req.Force, &res); err != nil {
+				return err
+			}
+		}
+		if _, err := db.cache.Exec(ctx, tx, db.stmts.track, assetID, sqldialect.FormatTime(now)); err != nil {
+			return fmt.Errorf("track asset: %w", err)
+		}
+		if completeTask {
+			o := queue.Succeed(queue.Result{Inserted: res.Inserted, Updated: res.Updated, Skipped: res.Skipped, Completeness: req.Completeness})
+			if err := db.FinishTx(ctx, tx, req.Task, o); err != nil {
+				return err
+			}
+			res.TaskCompleted = true
+		}
+		return nil
+	})
+	if err != nil {
+		return backfill.SaveResult{}, fmt.Errorf("store: save %s: %w", a.Symbol, err)
+	}
+	return res, nil
+}
+
+// merge merges bars into prices, counting what it did into res.
+func (db *DB) merge(ctx context.Context, tx *sqlx.Tx, assetID int64, bars []pricefill.Bar, force bool, res *backfill.SaveResult) error {
+	if err := db.d.LoadBars(ctx, tx, db.cache, bars); err != nil {
+		return err
+	}
+	args := append([]any{assetID}, db.d.BarsArgs(bars)...)
+	if force {
+		r, err := db.cache.Exec(ctx, tx, db.stmts.update, args...)
+		if err != nil {
+			return fmt.Errorf("update changed bars: %w", err)
+		}
+		if res.Updated, err = r.RowsAffected(); err != nil {
+			return err
+		}
+	}
+	r, err := db.cache.Exec(ctx, tx, db.stmts.insert, args...)
+	if err != nil {
+		return fmt.Errorf("insert new bars: %w", err)
+	}
+	if res.Inserted, err = r.RowsAffected(); err != nil {
+		return err
+	}
+	res.Skipped += int64(len(bars)) - res.Inserted - res.Updated
+	if clear := db.d.ClearStaging(); clear != "" {
+		if _, err := tx.ExecContext(ctx, clear); err != nil {
+			return fmt.Errorf("clear staging table: %w", err)
+		}
+	}
+	return nil
+}
+
+// checkBars returns bars without a second bar for one date, and how many
+// it left out, or an error naming the first bar the schema would refuse.
+func checkBars(symbol string, bars []pricefill.Bar) ([]pricefill.Bar, int, error) {
+	seen := make(map[string]bool, len(bars))
+	out := bars[:0:0]
+	for _, b := range bars {
+		if err := checkBar(symbol, b); err != nil {
+			return nil, 0, err
+		}
+		day := sqldialect.FormatDate(b.Date)
+		if seen[day] {
+			continue
+		}
+		seen[day] = true
+		out = append(out, b)
+	}
+	return out, len(bars) - len(out), nil
+}
+
+func checkBar(symbol string, b pricefill.Bar) error {
+	day := b.Date.Format(pricefill.DateLayout)
+	switch {
+	case b.Symbol != "" && b.Symbol != symbol:
+		return fmt.Errorf("bar %s of symbol %s in the series of %s", day, b.Symbol, symbol)
+	case b.Date.IsZero() || !b.Date.Equal(pricefill.DateOf(b.Date)):
+		return fmt.Errorf("bar date %s: want a date at midnight UTC", b.Date)
+	case b.Volume < 0:
+		return fmt.Errorf("bar %s: volume %d is negative", day, b.Volume)
+	}
+	for _, p := range [...]struct {
+		name string
+		v    float64
+	}{{"open", b.Open}, {"high", b.High}, {"low", b.Low}, {"close", b.Close}, {"adj_close", b.AdjClose}} {
+		if math.IsNaN(p.v) || math.IsInf(p.v, 0) || p.v < 0 || (p.v == 0 && p.name != "adj_close") {
+			return fmt.Errorf("bar %s: %s %v: want a finite price above 0", day, p.name, p.v)
+		}
+	}
+	return nil
+}
+
+func orNull(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// inTx runs fn in a transaction, committed when fn returns nil and rolled
+// back otherwise.
+func (db *DB) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := db.x.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
