@@ -2,8 +2,6 @@ module github.com/pricefill/pricefill
 
 go 1.26.0
 
-require pgregory.net/rapid v1.3.0
-
 require (
 	github.com/cenkalti/backoff/v4 v4.3.0
 	github.com/google/go-cmp v0.7.0
@@ -11,6 +9,7 @@ require (
 	github.com/lib/pq v1.12.3
 	go.uber.org/goleak v1.3.0
 	modernc.org/sqlite v1.62.0
+	pgregory.net/rapid v1.3.0
 )
 
 require (

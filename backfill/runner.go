@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pricefill/pricefill"
@@ -346,21 +347,13 @@ func (ru *run) setFatal(err error) {
 func (ru *run) process(ctx, workCtx context.Context, t *queue.Task) {
 	taskCtx, cancelTask := context.WithCancel(workCtx)
 	defer cancelTask()
-	var (
-		lost sync.WaitGroup
-		lk   = &leaseKeeper{}
-	)
-	lost.Add(1)
-	go func() {
-		defer lost.Done()
-		ru.keepLease(taskCtx, t, lk, cancelTask)
-	}()
-	res := ru.attempt(ctx, taskCtx, t)
+	ls := ru.keepLease(taskCtx, t, cancelTask)
+	res := ru.attempt(ctx, taskCtx, t, ls)
+	lost := ls.end()
 	cancelTask()
-	lost.Wait()
 
 	log := ru.cfg.logger.With("symbol", t.Symbol, "task_id", t.ID)
-	if lk.isLost() {
+	if lost {
 		log.Warn("lease lost: another worker took the task over")
 		ru.notify()
 		return
@@ -384,41 +377,45 @@ func (ru *run) process(ctx, workCtx context.Context, t *queue.Task) {
 	ru.notify()
 }
 
-// leaseKeeper records that a task's lease was lost.
-type leaseKeeper struct {
-	mu   sync.Mutex
-	lost bool
+// A lease is the renewal of a task's lease while the task runs.
+type lease struct {
+	stop context.CancelFunc
+	done chan struct{}
+	lost atomic.Bool
 }
 
-func (l *leaseKeeper) setLost() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.lost = true
+// end stops renewing the lease, once the renewals in flight are over, and
+// reports whether the lease was lost to another worker.
+func (l *lease) end() bool {
+	l.stop()
+	<-l.done
+	return l.lost.Load()
 }
 
-func (l *leaseKeeper) isLost() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.lost
-}
-
-// keepLease renews t's lease every third of its length until ctx ends. If
-// another worker took the task over, it cancels the task's work.
-func (ru *run) keepLease(ctx context.Context, t *queue.Task, lk *leaseKeeper, cancelTask context.CancelFunc) {
-	for {
-		if err := pricefill.Sleep(ctx, ru.cfg.clock, ru.cfg.lease/3); err != nil {
-			return
+// keepLease renews t's lease every third of its length until the lease is
+// ended or ctx ends. If another worker took the task over, it cancels the
+// task's work.
+func (ru *run) keepLease(ctx context.Context, t *queue.Task, cancelTask context.CancelFunc) *lease {
+	ctx, stop := context.WithCancel(ctx)
+	l := &lease{stop: stop, done: make(chan struct{})}
+	go func() {
+		defer close(l.done)
+		for {
+			if err := pricefill.Sleep(ctx, ru.cfg.clock, ru.cfg.lease/3); err != nil {
+				return
+			}
+			err := ru.cfg.queue.Extend(ctx, t, ru.cfg.lease)
+			switch {
+			case errors.Is(err, queue.ErrLeaseLost):
+				l.lost.Store(true)
+				cancelTask()
+				return
+			case err != nil && ctx.Err() == nil:
+				ru.cfg.logger.Warn("renewing the lease failed", "symbol", t.Symbol, "task_id", t.ID, "err", err.Error())
+			}
 		}
-		err := ru.cfg.queue.Extend(ctx, t, ru.cfg.lease)
-		switch {
-		case errors.Is(err, queue.ErrLeaseLost):
-			lk.setLost()
-			cancelTask()
-			return
-		case err != nil && ctx.Err() == nil:
-			ru.cfg.logger.Warn("renewing the lease failed", "symbol", t.Symbol, "task_id", t.ID, "err", err.Error())
-		}
-	}
+	}()
+	return l
 }
 
 // result is how one attempt at a task went.
@@ -439,7 +436,7 @@ const RuleDuplicateDate pricefill.Rule = "duplicate_date"
 
 // attempt fetches the days a task misses, validates them and stores the
 // valid ones.
-func (ru *run) attempt(ctx, taskCtx context.Context, t *queue.Task) result {
+func (ru *run) attempt(ctx, taskCtx context.Context, t *queue.Task, ls *lease) result {
 	now := ru.cfg.clock.Now()
 	settled := ru.settled(t, pricefill.Asset{Symbol: t.Symbol}, now)
 	spans, stored, err := ru.plan(taskCtx, t, settled)
@@ -478,6 +475,11 @@ func (ru *run) attempt(ctx, taskCtx context.Context, t *queue.Task) result {
 		have = append(have, b.Date)
 	}
 	completeness := validate.Completeness(ru.cfg.calendarFor(series.Asset), ru.settled(t, series.Asset, now), have)
+	// A store that keeps the queue completes the task with the bars, after
+	// which a renewal would find the lease gone: stop renewing first.
+	if ls.end() {
+		return result{outcome: queue.Release()}
+	}
 	// The bars are fetched: store them even if the run is being cancelled.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(taskCtx), saveTimeout)
 	defer cancel()
