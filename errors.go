@@ -52,6 +52,9 @@ func (k Kind) String() string {
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
 
+// MarshalText returns the kind's name, so kinds read well in JSON.
+func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
 // KindOf classifies err: rate limited, not found, permanent, or else
 // transient. A nil error is transient too; callers check for nil first.
 func KindOf(err error) Kind {

@@ -1,7 +1,12 @@
 package backfill
 
 import (
-	"sort"
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/pricefill/pricefill"
@@ -9,75 +14,77 @@ import (
 )
 
 // A Report says what a run did. Counts are of this run's work: a task
-// completed by an earlier run counts in AlreadyDone and nowhere else.
+// completed by an earlier run counts in AlreadyDone and nowhere else. In
+// JSON, durations are seconds.
 type Report struct {
-	Range    pricefill.Range
-	Started  time.Time
-	Duration time.Duration
+	Range    pricefill.Range `json:"-"`
+	Started  time.Time       `json:"started"`
+	Duration time.Duration   `json:"-"`
 	// Interrupted says the run's context ended before every task did.
-	Interrupted bool
+	Interrupted bool `json:"interrupted"`
 
 	// Total is the number of symbols (tasks) in the run.
-	Total int
+	Total int `json:"total"`
 	// Succeeded counts the tasks this run completed, Covered among them.
-	Succeeded int
+	Succeeded int `json:"succeeded"`
 	// Covered counts the tasks completed without a request because the
 	// store held every trading day of their range already.
-	Covered int
+	Covered int `json:"covered"`
 	// Failed counts the tasks this run gave up: Failures says why.
-	Failed int
+	Failed int `json:"failed"`
 	// AlreadyDone counts the tasks that were completed before the run began.
-	AlreadyDone int
+	AlreadyDone int `json:"already_done"`
 	// Unfinished counts the tasks neither completed nor given up when the
 	// run ended: interrupted, or left to another process.
-	Unfinished int
+	Unfinished int `json:"unfinished"`
 
 	// Requests counts the fetches made; RateLimited and Retried count the
 	// rate-limit responses and transient failures among them.
-	Requests    int
-	RateLimited int
-	Retried     int
+	Requests    int `json:"requests"`
+	RateLimited int `json:"rate_limited"`
+	Retried     int `json:"retried"`
 	// LimiterWait is the time workers spent waiting on the limiter, summed
 	// over workers.
-	LimiterWait time.Duration
+	LimiterWait time.Duration `json:"-"`
 
 	// Inserted, Updated and Skipped count stored bars: new days, changed
 	// days replaced (with force), and days stored already.
-	Inserted int64
-	Updated  int64
-	Skipped  int64
-	// Rejected counts the bars that failed validation; RejectedByRule
-	// counts their violations by rule (a bar may break several).
-	Rejected       int
-	RejectedByRule map[pricefill.Rule]int
+	Inserted int64 `json:"inserted"`
+	Updated  int64 `json:"updated"`
+	Skipped  int64 `json:"skipped"`
+	// Rejected counts the bars that failed validation in the fetches of
+	// completed tasks; RejectedByRule counts their violations by rule (a
+	// bar may break several).
+	Rejected       int                    `json:"rejected"`
+	RejectedByRule map[pricefill.Rule]int `json:"rejected_by_rule"`
 
 	// Failures lists the tasks this run gave up, in symbol order.
-	Failures []Failure
+	Failures []Failure `json:"failures"`
 	// Symbols has one line per symbol this run completed or gave up, in
 	// symbol order.
-	Symbols []SymbolReport
+	Symbols []SymbolReport `json:"symbols"`
 }
 
 // A Failure is a task given up, and why.
 type Failure struct {
-	Symbol   string
-	Kind     pricefill.Kind
-	Attempts int
-	Err      string
+	Symbol   string         `json:"symbol"`
+	Kind     pricefill.Kind `json:"kind"`
+	Attempts int            `json:"attempts"`
+	Err      string         `json:"error"`
 }
 
 // A SymbolReport is what the run did for one symbol.
 type SymbolReport struct {
-	Symbol   string
-	Status   queue.Status
-	Requests int
-	Inserted int64
-	Updated  int64
-	Skipped  int64
-	Rejected int
+	Symbol   string       `json:"symbol"`
+	Status   queue.Status `json:"status"`
+	Requests int          `json:"requests"`
+	Inserted int64        `json:"inserted"`
+	Updated  int64        `json:"updated"`
+	Skipped  int64        `json:"skipped"`
+	Rejected int          `json:"rejected"`
 	// Completeness is the share of expected trading days stored, in
 	// percent; 0 for a failed symbol.
-	Completeness float64
+	Completeness float64 `json:"completeness_pct"`
 }
 
 // Progress is a snapshot of a run, as given to the function of
@@ -99,6 +106,132 @@ type Progress struct {
 }
 
 func (r *Report) sort() {
-	sort.Slice(r.Failures, func(i, j int) bool { return r.Failures[i].Symbol < r.Failures[j].Symbol })
-	sort.Slice(r.Symbols, func(i, j int) bool { return r.Symbols[i].Symbol < r.Symbols[j].Symbol })
+	slices.SortFunc(r.Failures, func(a, b Failure) int { return cmp.Compare(a.Symbol, b.Symbol) })
+	slices.SortFunc(r.Symbols, func(a, b SymbolReport) int { return cmp.Compare(a.Symbol, b.Symbol) })
+}
+
+// CompletenessThreshold is the completeness, in percent, under which
+// [Report.Incomplete] lists a symbol.
+const CompletenessThreshold = 95.0
+
+// Completeness returns the lowest and the median completeness of the
+// symbols this run completed, and false when it completed none.
+func (r *Report) Completeness() (lowest, median float64, ok bool) {
+	var cs []float64
+	for _, s := range r.Symbols {
+		if s.Status == queue.Completed {
+			cs = append(cs, s.Completeness)
+		}
+	}
+	if len(cs) == 0 {
+		return 0, 0, false
+	}
+	slices.Sort(cs)
+	median = cs[len(cs)/2]
+	if len(cs)%2 == 0 {
+		median = (cs[len(cs)/2-1] + cs[len(cs)/2]) / 2
+	}
+	return cs[0], median, true
+}
+
+// Incomplete returns the symbols this run completed with a completeness
+// under [CompletenessThreshold], least complete first.
+func (r *Report) Incomplete() []SymbolReport {
+	var out []SymbolReport
+	for _, s := range r.Symbols {
+		if s.Status == queue.Completed && s.Completeness < CompletenessThreshold {
+			out = append(out, s)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b SymbolReport) int { return cmp.Compare(a.Completeness, b.Completeness) })
+	return out
+}
+
+// MarshalJSON writes the report with its range as from and to dates and
+// its durations in seconds.
+func (r *Report) MarshalJSON() ([]byte, error) {
+	type plain Report // without this method
+	lo, md, _ := r.Completeness()
+	return json.Marshal(struct {
+		From           string  `json:"from"`
+		To             string  `json:"to"`
+		DurationS      float64 `json:"duration_s"`
+		LimiterWaitS   float64 `json:"limiter_wait_s"`
+		CompletenessLo float64 `json:"completeness_min_pct"`
+		CompletenessMd float64 `json:"completeness_median_pct"`
+		*plain
+	}{
+		From:           r.Range.From.Format(pricefill.DateLayout),
+		To:             r.Range.To.Format(pricefill.DateLayout),
+		DurationS:      r.Duration.Seconds(),
+		LimiterWaitS:   r.LimiterWait.Seconds(),
+		CompletenessLo: lo,
+		CompletenessMd: md,
+		plain:          (*plain)(r),
+	})
+}
+
+// WriteText writes the report for people to read: totals, bars, requests,
+// completeness, and the failures grouped by kind with their symbols.
+func (r *Report) WriteText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "range         %s\n", r.Range)
+	fmt.Fprintf(&b, "symbols       %d: %d succeeded (%d already stored), %d failed, %d done before, %d unfinished\n",
+		r.Total, r.Succeeded, r.Covered, r.Failed, r.AlreadyDone, r.Unfinished)
+	fmt.Fprintf(&b, "bars          %d inserted, %d updated, %d skipped (stored already), %d rejected\n",
+		r.Inserted, r.Updated, r.Skipped, r.Rejected)
+	if len(r.RejectedByRule) > 0 {
+		rules := make([]string, 0, len(r.RejectedByRule))
+		for rule, n := range r.RejectedByRule {
+			rules = append(rules, fmt.Sprintf("%s %d", rule, n))
+		}
+		slices.Sort(rules)
+		fmt.Fprintf(&b, "rejected by   %s\n", strings.Join(rules, ", "))
+	}
+	fmt.Fprintf(&b, "requests      %d (%d rate limited, %d retried); workers waited %s on the limiter\n",
+		r.Requests, r.RateLimited, r.Retried, r.LimiterWait.Round(time.Second))
+	if lo, md, ok := r.Completeness(); ok {
+		fmt.Fprintf(&b, "completeness  min %.1f%%, median %.1f%%", lo, md)
+		if inc := r.Incomplete(); len(inc) > 0 {
+			parts := make([]string, 0, min(len(inc), 20))
+			for _, s := range inc[:min(len(inc), 20)] {
+				parts = append(parts, fmt.Sprintf("%s %.1f%%", s.Symbol, s.Completeness))
+			}
+			more := ""
+			if len(inc) > 20 {
+				more = fmt.Sprintf(" and %d more", len(inc)-20)
+			}
+			fmt.Fprintf(&b, "; %d under %.0f%%: %s%s", len(inc), CompletenessThreshold, strings.Join(parts, ", "), more)
+		}
+		b.WriteByte('\n')
+	}
+	fmt.Fprintf(&b, "duration      %s\n", r.Duration.Round(time.Millisecond))
+	if r.Interrupted {
+		b.WriteString("interrupted   yes: run again to resume\n")
+	}
+	if len(r.Failures) > 0 {
+		byKind := make(map[pricefill.Kind][]Failure)
+		var kinds []pricefill.Kind
+		for _, f := range r.Failures {
+			if byKind[f.Kind] == nil {
+				kinds = append(kinds, f.Kind)
+			}
+			byKind[f.Kind] = append(byKind[f.Kind], f)
+		}
+		slices.Sort(kinds)
+		b.WriteString("failures\n")
+		for _, k := range kinds {
+			fs := byKind[k]
+			syms := make([]string, len(fs))
+			for i, f := range fs {
+				syms[i] = f.Symbol
+			}
+			fmt.Fprintf(&b, "  %s (%d): %s\n", k, len(fs), strings.Join(syms, " "))
+			for _, f := range fs {
+				fmt.Fprintf(&b, "    %s after %d attempts: %s\n", f.Symbol, f.Attempts, f.Err)
+			}
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }

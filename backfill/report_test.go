@@ -1,0 +1,97 @@
+package backfill_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/pricefill/pricefill"
+	"github.com/pricefill/pricefill/backfill"
+	"github.com/pricefill/pricefill/queue"
+)
+
+func sampleReport() *backfill.Report {
+	return &backfill.Report{
+		Range: march, Started: now, Duration: 90 * time.Second, LimiterWait: 80 * time.Second,
+		Total: 5, Succeeded: 3, Covered: 1, Failed: 2, Requests: 9, RateLimited: 1, Retried: 4,
+		Inserted: 40, Skipped: 20, Rejected: 1, RejectedByRule: map[pricefill.Rule]int{"high_below_low": 1},
+		Failures: []backfill.Failure{
+			{Symbol: "DEAD", Kind: pricefill.KindTransient, Attempts: 5, Err: "HTTP 503"},
+			{Symbol: "GONE", Kind: pricefill.KindNotFound, Err: "symbol GONE not found"},
+		},
+		Symbols: []backfill.SymbolReport{
+			{Symbol: "A", Status: queue.Completed, Completeness: 100},
+			{Symbol: "B", Status: queue.Completed, Completeness: 60},
+			{Symbol: "C", Status: queue.Completed, Completeness: 90},
+			{Symbol: "DEAD", Status: queue.PermanentlyFailed},
+			{Symbol: "GONE", Status: queue.PermanentlyFailed},
+		},
+	}
+}
+
+func TestReportCompleteness(t *testing.T) {
+	t.Parallel()
+	rep := sampleReport()
+	lo, md, ok := rep.Completeness()
+	if !ok || lo != 60 || md != 90 {
+		t.Errorf("Completeness = %v, %v, %v; want 60, 90, true (failed symbols do not count)", lo, md, ok)
+	}
+	var under []string
+	for _, s := range rep.Incomplete() {
+		under = append(under, s.Symbol)
+	}
+	if diff := cmp.Diff([]string{"B", "C"}, under); diff != "" {
+		t.Errorf("Incomplete (-want +got):\n%s", diff)
+	}
+}
+
+func TestReportText(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	if err := sampleReport().WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	want := `range         2026-03-02..2026-03-27
+symbols       5: 3 succeeded (1 already stored), 2 failed, 0 done before, 0 unfinished
+bars          40 inserted, 0 updated, 20 skipped (stored already), 1 rejected
+rejected by   high_below_low 1
+requests      9 (1 rate limited, 4 retried); workers waited 1m20s on the limiter
+completeness  min 60.0%, median 90.0%; 2 under 95%: B 60.0%, C 90.0%
+duration      1m30s
+failures
+  transient (1): DEAD
+    DEAD after 5 attempts: HTTP 503
+  not_found (1): GONE
+    GONE after 0 attempts: symbol GONE not found
+`
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("WriteText (-want +got):\n%s", diff)
+	}
+}
+
+func TestReportJSON(t *testing.T) {
+	t.Parallel()
+	raw, err := json.Marshal(sampleReport())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(raw, &got); err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]any{
+		"from": "2026-03-02", "to": "2026-03-27", "duration_s": 90.0, "limiter_wait_s": 80.0,
+		"succeeded": 3.0, "completeness_min_pct": 60.0, "completeness_median_pct": 90.0,
+	} {
+		if got[key] != want {
+			t.Errorf("%s = %v, want %v", key, got[key], want)
+		}
+	}
+	f := got["failures"].([]any)[1].(map[string]any)
+	if f["kind"] != "not_found" || f["symbol"] != "GONE" {
+		t.Errorf("second failure = %v, want GONE, not_found", f)
+	}
+}
