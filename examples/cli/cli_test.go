@@ -1,0 +1,582 @@
+package main_test
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	_ "modernc.org/sqlite"
+
+	"github.com/pricefill/pricefill"
+	"github.com/pricefill/pricefill/internal/pgtest"
+	"github.com/pricefill/pricefill/internal/upstream"
+	"github.com/pricefill/pricefill/queue"
+	"github.com/pricefill/pricefill/store"
+	"github.com/pricefill/pricefill/validate"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/help.golden")
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// binary builds the program once per test binary and returns its path.
+var binary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "pricefill-cli-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "pricefill")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+// result is how one run of the program went.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// command returns the program with args, its environment cleared of
+// DATABASE_URL and API keys but for env.
+func command(t *testing.T, ctx context.Context, env []string, args ...string) *exec.Cmd {
+	t.Helper()
+	bin, err := binary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "DATABASE_URL=") && !strings.HasPrefix(kv, "STOOQ_API_KEY=") && !strings.HasPrefix(kv, "ALPHAVANTAGE_API_KEY=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, env...)
+	cmd.WaitDelay = 5 * time.Second
+	return cmd
+}
+
+// runCLI runs the program to its end.
+func runCLI(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := command(t, ctx, env, args...)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("running %v: %v", args, err)
+	}
+	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
+}
+
+// dialects are the databases the program is tried on: a new SQLite file
+// or a new PostgreSQL schema.
+var dialects = []struct {
+	name string
+	dsn  func(t *testing.T) string
+}{
+	{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "backfill.db") }},
+	{"postgres", func(t *testing.T) string { return pgtest.DSN(t) }},
+}
+
+func openDB(t *testing.T, dsn string) *store.DB {
+	t.Helper()
+	db, err := store.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// fetches counts the data requests the upstream served for each symbol
+// that had any.
+func fetches(srv *upstream.Server, symbols ...string) map[string]int {
+	out := map[string]int{}
+	for _, s := range symbols {
+		if n := len(srv.RequestsFor(s)); n > 0 {
+			out[s] = n
+		}
+	}
+	return out
+}
+
+// expectedBars returns the bars a run of days days should store for
+// symbol: what the upstream serves for the sessions over, that pass
+// validation.
+func expectedBars(t *testing.T, srv *upstream.Server, symbol string, days int) []pricefill.Bar {
+	t.Helper()
+	now := time.Now()
+	r := pricefill.LastDays(now.In(validate.NYSE.Location()), days)
+	a := pricefill.Asset{Symbol: symbol, Timezone: "America/New_York"}
+	if last := validate.LastSessionOver(validate.NYSE, a, now); last.Before(r.To) {
+		r.To = last
+	}
+	var v validate.Validator
+	var out []pricefill.Bar
+	for _, b := range srv.Bars(symbol, r) {
+		if v.Validate(now, r, a, b) == nil {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+func storedBars(t *testing.T, db *store.DB, symbol string) []pricefill.Bar {
+	t.Helper()
+	bars, err := db.Bars(context.Background(), symbol, pricefill.Range{From: pricefill.Date(1900, 1, 1), To: pricefill.Date(2200, 1, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range bars {
+		bars[i].Source = "" // the upstream's bars carry none
+	}
+	return bars
+}
+
+func TestHelpMatchesTheGoldenFile(t *testing.T) {
+	t.Parallel()
+	res := runCLI(t, nil, "--help")
+	if res.code != 0 {
+		t.Fatalf("--help exited %d: %s", res.code, res.stderr)
+	}
+	golden := filepath.Join("testdata", "help.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(res.stdout), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), res.stdout); diff != "" {
+		t.Errorf("--help differs from %s (go test -update to accept) (-want +got):\n%s", golden, diff)
+	}
+	for _, f := range []string{"--once", "--scheduled", "--every", "--symbols", "--days", "--force", "--config", "--db", "--source",
+		"--base-url", "--concurrency", "--rate", "--hourly-limit", "--max-attempts", "--log-format", "--log-level", "--status",
+		"--version", "--report-json", "--lease", "DATABASE_URL"} {
+		if !strings.Contains(res.stdout, f) {
+			t.Errorf("--help does not mention %s", f)
+		}
+	}
+}
+
+func TestBadInputExitsTwoBeforeAnyRequest(t *testing.T) {
+	t.Parallel()
+	srv, err := upstream.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	db := filepath.Join(t.TempDir(), "backfill.db")
+	missing := filepath.Join(t.TempDir(), "missing.json")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--nope"}, "flag provided but not defined: -nope"},
+		{[]string{"--source", "bloomberg"}, `--source "bloomberg": unknown; want one of alphavantage, csvdir, stooq, synthetic, yahoo`},
+		{[]string{"--symbols", "AAPL,DROP TABLE,MSFT"}, `--symbols: symbol "DROP TABLE": character ' ' not allowed`},
+		{[]string{"--symbols", "AAPL,,MSFT"}, `--symbols: symbol "": empty`},
+		{[]string{"--days", "0"}, "--days 0: want 1 or more"},
+		{[]string{"--days", "-5"}, "--days -5: want 1 or more"},
+		{[]string{"--config", missing}, "--config: universe: open " + missing + ": no such file or directory"},
+		{[]string{"--db", "postgres://pricefill:s3cret@127.0.0.1:1/prices?sslmode=disable&connect_timeout=5"}, "--db: "},
+		{[]string{"--source", "alphavantage"}, "--source alphavantage: "},
+		{[]string{"--rate", "-1"}, "--rate -1: want 0 or more"},
+		{[]string{"extra"}, `unexpected argument "extra"`},
+	} {
+		args := []string{"--db", db, "--base-url", srv.URL()}
+		if !slices.Contains(tc.args, "--symbols") && !slices.Contains(tc.args, "--config") {
+			args = append(args, "--symbols", "AAPL")
+		}
+		args = append(args, tc.args...)
+		res := runCLI(t, nil, args...)
+		lines := strings.Split(strings.TrimRight(res.stderr, "\n"), "\n")
+		if res.code != 2 || len(lines) != 1 || !strings.Contains(lines[0], tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and one line containing %q", tc.args, res.code, res.stderr, tc.want)
+		}
+		if strings.Contains(res.stderr, "s3cret") {
+			t.Errorf("%v: the database password is in the message: %s", tc.args, res.stderr)
+		}
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("bad input made %d requests upstream, want none", n)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	res := runCLI(t, nil, "--version")
+	if res.code != 0 || !strings.HasPrefix(res.stdout, "pricefill ") {
+		t.Errorf("--version: exit %d, %q", res.code, res.stdout)
+	}
+}
+
+func TestRunsStoreOnceAndRerunsFetchNothingNew(t *testing.T) {
+	t.Parallel()
+	for _, d := range dialects {
+		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
+			srv, err := upstream.New()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			dsn := d.dsn(t)
+			report := filepath.Join(t.TempDir(), "report.json")
+			args := []string{"--db", dsn, "--base-url", srv.URL(), "--symbols", "AAPL,MSFT,BRK.B", "--days", "20", "--rate", "0"}
+
+			res := runCLI(t, nil, append(args, "--report-json", report)...)
+			if res.code != 0 {
+				t.Fatalf("first run exited %d:\n%s\n%s", res.code, res.stdout, res.stderr)
+			}
+			if diff := cmp.Diff(map[string]int{"AAPL": 1, "MSFT": 1, "BRK.B": 1}, fetches(srv, "AAPL", "MSFT", "BRK.B")); diff != "" {
+				t.Errorf("requests of the first run (-want +got):\n%s", diff)
+			}
+			db := openDB(t, dsn)
+			total := 0
+			for _, s := range []string{"AAPL", "MSFT", "BRK.B"} {
+				want := expectedBars(t, srv, s, 20)
+				total += len(want)
+				if diff := cmp.Diff(want, storedBars(t, db, s)); diff != "" {
+					t.Errorf("%s stored (-served +stored):\n%s", s, diff)
+				}
+			}
+			if !strings.Contains(res.stdout, fmt.Sprintf("bars          %d inserted", total)) {
+				t.Errorf("the report does not say %d bars inserted:\n%s", total, res.stdout)
+			}
+			var rep map[string]any
+			raw, err := os.ReadFile(report)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(raw, &rep); err != nil || rep["succeeded"] != 3.0 || rep["inserted"] != float64(total) {
+				t.Errorf("--report-json: %v, %v", err, rep)
+			}
+
+			srv.Reset()
+			res = runCLI(t, nil, args...)
+			if res.code != 0 || len(srv.Requests()) != 0 {
+				t.Errorf("second run: exit %d, %d requests; want 0, none", res.code, len(srv.Requests()))
+			}
+
+			// --days reaches further back: only the older days are asked for.
+			res = runCLI(t, nil, append(slices.Clone(args[:len(args)-4]), "--days", "40", "--rate", "0")...)
+			if res.code != 0 {
+				t.Fatalf("--days 40 exited %d: %s", res.code, res.stderr)
+			}
+			for _, s := range []string{"AAPL", "MSFT", "BRK.B"} {
+				if diff := cmp.Diff(expectedBars(t, srv, s, 40), storedBars(t, db, s)); diff != "" {
+					t.Errorf("%s stored after --days 40 (-served +stored):\n%s", s, diff)
+				}
+			}
+
+			srv.Reset()
+			res = runCLI(t, nil, append(args, "--force")...)
+			if res.code != 0 {
+				t.Fatalf("--force exited %d: %s", res.code, res.stderr)
+			}
+			if diff := cmp.Diff(map[string]int{"AAPL": 1, "MSFT": 1, "BRK.B": 1}, fetches(srv, "AAPL", "MSFT", "BRK.B")); diff != "" {
+				t.Errorf("requests with --force (-want +got):\n%s", diff)
+			}
+			if !strings.Contains(res.stdout, "bars          0 inserted, 0 updated") {
+				t.Errorf("--force report:\n%s", res.stdout)
+			}
+		})
+	}
+}
+
+func TestSomeFailedExitsOne(t *testing.T) {
+	t.Parallel()
+	srv, err := upstream.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	srv.SetUnknown("ZZZZ")
+	db := filepath.Join(t.TempDir(), "backfill.db")
+	res := runCLI(t, nil, "--db", db, "--base-url", srv.URL(), "--symbols", "AAPL,ZZZZ", "--days", "10", "--rate", "0")
+	if res.code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", res.code, res.stderr)
+	}
+	if !strings.Contains(res.stdout, "not_found (1): ZZZZ") {
+		t.Errorf("the report does not name the failure:\n%s", res.stdout)
+	}
+	status := runCLI(t, nil, "--db", db, "--status")
+	if status.code != 0 || !strings.Contains(status.stdout, "permanently_failed 1") || !strings.Contains(status.stdout, "ZZZZ") {
+		t.Errorf("--status: exit %d:\n%s", status.code, status.stdout)
+	}
+}
+
+// startCLI starts the program and returns it with a channel of its
+// standard error's lines.
+func startCLI(t *testing.T, args ...string) (*exec.Cmd, <-chan string) {
+	t.Helper()
+	cmd := command(t, context.Background(), nil, args...)
+	pipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string, 1024)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(pipe)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	return cmd, lines
+}
+
+// waitFor reads lines until one contains s.
+func waitFor(t *testing.T, lines <-chan string, s string) {
+	t.Helper()
+	timeout := time.After(time.Minute)
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("the program ended before logging %q", s)
+			}
+			if strings.Contains(l, s) {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("no line with %q within a minute", s)
+		}
+	}
+}
+
+func manySymbols(n int) string {
+	s := make([]string, n)
+	for i := range s {
+		s[i] = fmt.Sprintf("S%03d", i)
+	}
+	return strings.Join(s, ",")
+}
+
+func TestKilledRunResumes(t *testing.T) {
+	t.Parallel()
+	for _, d := range dialects {
+		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
+			srv, err := upstream.New(upstream.WithLatency(20 * time.Millisecond))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			dsn := d.dsn(t)
+			const n = 40
+			args := []string{"--db", dsn, "--base-url", srv.URL(), "--symbols", manySymbols(n), "--days", "15", "--rate", "0", "--concurrency", "2", "--lease", "2s"}
+			cmd, lines := startCLI(t, args...)
+			waitFor(t, lines, "msg=progress done=8 ")
+			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			_ = cmd.Wait()
+			for range lines {
+			}
+
+			db := openDB(t, dsn)
+			counts, err := db.Counts(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if counts[queue.Completed] < 8 || counts[queue.Completed] == n {
+				t.Fatalf("after the kill: %v; want some but not all completed", counts)
+			}
+			var done []string
+			for i := range n {
+				s := fmt.Sprintf("S%03d", i)
+				if len(storedBars(t, db, s)) > 0 {
+					done = append(done, s)
+				}
+			}
+			srv.Reset()
+			res := runCLI(t, nil, args...)
+			if res.code != 0 {
+				t.Fatalf("the second run exited %d: %s", res.code, res.stderr)
+			}
+			again := fetches(srv, strings.Split(manySymbols(n), ",")...)
+			for _, s := range done {
+				if again[s] != 0 {
+					t.Errorf("%s was stored before the kill and fetched again", s)
+				}
+			}
+			for i := range n {
+				s := fmt.Sprintf("S%03d", i)
+				if diff := cmp.Diff(expectedBars(t, srv, s, 15), storedBars(t, db, s)); diff != "" {
+					t.Errorf("%s stored (-served +stored):\n%s", s, diff)
+				}
+			}
+		})
+	}
+}
+
+func TestInterruptedRunExits130AndResumes(t *testing.T) {
+	t.Parallel()
+	srv, err := upstream.New(upstream.WithLatency(20 * time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	dsn := filepath.Join(t.TempDir(), "backfill.db")
+	const n = 40
+	args := []string{"--db", dsn, "--base-url", srv.URL(), "--symbols", manySymbols(n), "--days", "15", "--rate", "0", "--concurrency", "2"}
+	cmd, lines := startCLI(t, args...)
+	waitFor(t, lines, "msg=progress done=4 ")
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	for range lines {
+	}
+	err = cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+		t.Fatalf("after SIGINT: %v, want exit status 130", err)
+	}
+	db := openDB(t, dsn)
+	counts, err := db.Counts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts[queue.InProgress] != 0 || counts[queue.Completed] == n {
+		t.Errorf("after SIGINT: %v; want nothing left in progress, and not all completed", counts)
+	}
+	res := runCLI(t, nil, args...)
+	if res.code != 0 {
+		t.Fatalf("the rerun exited %d: %s", res.code, res.stderr)
+	}
+	counts, err = db.Counts(context.Background())
+	if err != nil || counts[queue.Completed] != n {
+		t.Errorf("after the rerun: %v, %v; want %d completed", counts, err, n)
+	}
+}
+
+// TestEveryLogLineLandsInFetcherLogs runs with JSON logs and finds each
+// console line's record in fetcher_logs.
+func TestEveryLogLineLandsInFetcherLogs(t *testing.T) {
+	t.Parallel()
+	srv, err := upstream.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	srv.SetUnknown("ZZZZ")
+	srv.PushFaults("MSFT", upstream.Fault{Kind: upstream.Status, Status: 503})
+	dsn := filepath.Join(t.TempDir(), "backfill.db")
+	res := runCLI(t, nil, "--db", dsn, "--base-url", srv.URL(), "--symbols", "AAPL,MSFT,ZZZZ", "--days", "10", "--rate", "0",
+		"--log-format", "json", "--max-attempts", "1")
+	if res.code != 1 {
+		t.Fatalf("exit %d, want 1: %s", res.code, res.stderr)
+	}
+	type rec struct {
+		Level, Msg, Symbol string
+	}
+	var console []rec
+	for _, l := range strings.Split(strings.TrimSpace(res.stderr), "\n") {
+		var r rec
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatalf("a console line is not JSON: %q", l)
+		}
+		console = append(console, r)
+	}
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT level, message, coalesce(symbol, '') FROM fetcher_logs ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var stored []rec
+	for rows.Next() {
+		var r rec
+		if err := rows.Scan(&r.Level, &r.Msg, &r.Symbol); err != nil {
+			t.Fatal(err)
+		}
+		stored = append(stored, r)
+	}
+	if len(console) < 5 {
+		t.Fatalf("only %d console lines", len(console))
+	}
+	less := func(a, b rec) int { return strings.Compare(a.Level+a.Msg+a.Symbol, b.Level+b.Msg+b.Symbol) }
+	slices.SortFunc(console, less)
+	slices.SortFunc(stored, less)
+	if diff := cmp.Diff(console, stored); diff != "" {
+		t.Errorf("console lines vs fetcher_logs (-console +table):\n%s", diff)
+	}
+	var sawError bool
+	for _, r := range console {
+		sawError = sawError || (r.Level == "ERROR" && r.Symbol == "ZZZZ")
+	}
+	if !sawError {
+		t.Errorf("no error line names ZZZZ")
+	}
+}
+
+func TestScheduledRunsUntilInterrupted(t *testing.T) {
+	t.Parallel()
+	srv, err := upstream.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	dsn := filepath.Join(t.TempDir(), "backfill.db")
+	cmd, lines := startCLI(t, "--db", dsn, "--base-url", srv.URL(), "--symbols", "AAPL,MSFT", "--days", "10", "--rate", "0",
+		"--scheduled", "--every", "1h")
+	waitFor(t, lines, `msg="next run"`)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	for range lines {
+	}
+	err = cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+		t.Fatalf("after SIGTERM: %v, want exit status 130", err)
+	}
+	if diff := cmp.Diff(map[string]int{"AAPL": 1, "MSFT": 1}, fetches(srv, "AAPL", "MSFT")); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+}
+
+// TestExampleConfig runs the example config (which docker-compose.yml
+// mounts) against the fake upstream.
+func TestExampleConfig(t *testing.T) {
+	t.Parallel()
+	srv, err := upstream.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	res := runCLI(t, nil, "--db", filepath.Join(t.TempDir(), "b.db"), "--base-url", srv.URL(), "--config", "symbols.example.json", "--days", "10", "--rate", "0")
+	if res.code != 0 || !strings.Contains(res.stdout, "symbols       5: 5 succeeded") {
+		t.Errorf("exit %d:\n%s\n%s", res.code, res.stdout, res.stderr)
+	}
+}

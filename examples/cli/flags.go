@@ -1,0 +1,205 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/pricefill/pricefill"
+	"github.com/pricefill/pricefill/backfill"
+	"github.com/pricefill/pricefill/universe"
+)
+
+// DBDefault is the database when neither --db nor DATABASE_URL says one.
+const DBDefault = "backfill.db"
+
+// options are the program's flags, checked.
+type options struct {
+	scheduled   bool
+	every       time.Duration
+	symbols     []string // nil: from the config or the S&P 500
+	universe    string   // where the symbols come from, for the logs
+	days        int
+	force       bool
+	dsn         string
+	source      string
+	baseURL     string
+	concurrency int
+	rate        float64 // requests per second; < 0: the source's default
+	hourlyLimit int     // 0: the source's default
+	maxAttempts int
+	lease       time.Duration
+	logFormat   string
+	logLevel    slog.Level
+	levelSet    bool // --log-level was given
+	status      bool
+	version     bool
+	reportJSON  string
+}
+
+// usageError is bad usage or configuration: exit status 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+const usageHead = `pricefill backfills daily stock prices (OHLCV) into SQLite or PostgreSQL.
+
+Usage:
+  go run ./examples/cli [flags]
+
+With no flags it backfills the S&P 500 for the last 365 days from Yahoo
+Finance into the SQLite file backfill.db, and resumes where an earlier run
+stopped. Examples:
+
+  go run ./examples/cli --symbols AAPL,MSFT,BRK.B --days 30
+  go run ./examples/cli --db postgres://user@localhost/prices --concurrency 8
+  go run ./examples/cli --scheduled --every 24h
+  go run ./examples/cli --status
+
+Exit status: 0 all symbols succeeded, 1 some failed, 2 bad usage or
+configuration, 130 interrupted.
+
+Environment: DATABASE_URL (the database when --db is not given),
+STOOQ_API_KEY, ALPHAVANTAGE_API_KEY (API keys: only ever from here).
+
+Flags:
+`
+
+// parseArgs parses the command line. It returns flag.ErrHelp after
+// printing the help for -h or --help, and a usageError for anything wrong.
+func parseArgs(args []string, out io.Writer, getenv func(string) string) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("pricefill", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.Usage = func() { printUsage(fs) }
+	var symbols, config, level string
+	fs.Bool("once", true, "run once and exit (the default; see --scheduled)")
+	fs.BoolVar(&o.scheduled, "scheduled", false, "run now, then again every --every, until interrupted; later runs fetch only new trading days")
+	fs.DurationVar(&o.every, "every", 24*time.Hour, "the `INTERVAL` of --scheduled")
+	fs.StringVar(&symbols, "symbols", "", "comma-separated `LIST` of symbols to backfill, e.g. AAPL,MSFT,BRK.B (default: --config, else the S&P 500)")
+	fs.IntVar(&o.days, "days", 365, "fill `N` calendar days back from today (New York)")
+	fs.BoolVar(&o.force, "force", false, "fetch symbols again even when stored, and replace bars whose values changed")
+	fs.StringVar(&config, "config", "", "a JSON `FILE` of symbols: {\"symbols\": [{\"symbol\": \"AAPL\"}, …]}")
+	fs.StringVar(&o.dsn, "db", "", "the database `DSN`: a file path or sqlite:PATH for SQLite, postgres://… for PostgreSQL\n(default: $DATABASE_URL, else "+DBDefault+")")
+	fs.StringVar(&o.source, "source", "yahoo", "the provider `NAME`: yahoo, stooq, alphavantage, csvdir (CSV files in the directory --base-url),\nsynthetic (made-up demo data)")
+	fs.StringVar(&o.baseURL, "base-url", "", "the provider's base `URL`, for proxies and tests; for csvdir, the directory")
+	fs.IntVar(&o.concurrency, "concurrency", backfill.ConcurrencyDefault, "`N` workers fetch at once, sharing one rate limit")
+	fs.Float64Var(&o.rate, "rate", -1, "at most `R` requests per second; 0 for no minimum gap\n(default: the source's: 1 for yahoo and stooq, 1/12 for alphavantage, none for csvdir and synthetic)")
+	fs.IntVar(&o.hourlyLimit, "hourly-limit", 0, "at most `N` requests in any rolling hour (default: 2000; none for csvdir and synthetic)")
+	fs.IntVar(&o.maxAttempts, "max-attempts", backfill.MaxAttemptsDefault, "give a symbol up after `N` transient failures")
+	fs.DurationVar(&o.lease, "lease", backfill.LeaseDefault, "a symbol's task is held for `DURATION` at a time, renewed while it runs;\nafter a crash (kill -9) the next run takes the task over once it lapses")
+	fs.StringVar(&o.logFormat, "log-format", "text", "console log `FORMAT`: text or json")
+	fs.StringVar(&level, "log-level", "info", "log `LEVEL`: debug, info, warn or error\n(on a terminal the console shows warn and above under a progress line, unless this is given)")
+	fs.BoolVar(&o.status, "status", false, "show the queue (counts by status, oldest waiting task, last errors) and exit, fetching nothing")
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.StringVar(&o.reportJSON, "report-json", "", "also write the final report as JSON to `FILE`")
+
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return nil, usagef("unexpected argument %q (flags only; see --help)", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	return o, o.check(symbols, config, level, set, getenv)
+}
+
+// printUsage prints the help: what the program does, then every flag as
+// --name VALUE, its meaning and its default.
+func printUsage(fs *flag.FlagSet) {
+	var b strings.Builder
+	b.WriteString(usageHead)
+	fs.VisitAll(func(f *flag.Flag) {
+		value, usage := flag.UnquoteUsage(f)
+		fmt.Fprintf(&b, "  --%s", f.Name)
+		if value != "" {
+			fmt.Fprintf(&b, " %s", value)
+		}
+		b.WriteString("\n      ")
+		b.WriteString(strings.ReplaceAll(usage, "\n", "\n      "))
+		if f.DefValue != "" && f.DefValue != "false" && !strings.Contains(usage, "default") {
+			fmt.Fprintf(&b, " (default %s)", f.DefValue)
+		}
+		b.WriteByte('\n')
+	})
+	fmt.Fprint(fs.Output(), b.String())
+}
+
+// check turns the string flags into options and rejects bad values.
+func (o *options) check(symbols, config, level string, set map[string]bool, getenv func(string) string) error {
+	switch {
+	case o.days <= 0:
+		return usagef("--days %d: want 1 or more", o.days)
+	case o.concurrency < 1:
+		return usagef("--concurrency %d: want 1 or more", o.concurrency)
+	case set["rate"] && o.rate < 0:
+		return usagef("--rate %g: want 0 or more requests per second", o.rate)
+	case set["hourly-limit"] && o.hourlyLimit < 1:
+		return usagef("--hourly-limit %d: want 1 or more", o.hourlyLimit)
+	case o.maxAttempts < 1:
+		return usagef("--max-attempts %d: want 1 or more", o.maxAttempts)
+	case o.lease < time.Second:
+		return usagef("--lease %s: want a second or more", o.lease)
+	case o.scheduled && o.every < time.Minute:
+		return usagef("--every %s: want a minute or more", o.every)
+	case o.logFormat != "text" && o.logFormat != "json":
+		return usagef("--log-format %q: want text or json", o.logFormat)
+	case set["symbols"] && set["config"]:
+		return usagef("--symbols and --config both say which symbols: give one")
+	}
+	if _, ok := sources[o.source]; !ok {
+		return usagef("--source %q: unknown; want one of %s", o.source, strings.Join(sourceNames(), ", "))
+	}
+	if err := o.logLevel.UnmarshalText([]byte(level)); err != nil {
+		return usagef("--log-level %q: want debug, info, warn or error", level)
+	}
+	o.levelSet = set["log-level"]
+	if !set["rate"] {
+		o.rate = -1
+	}
+
+	switch {
+	case set["symbols"]:
+		var errs []error
+		for _, s := range strings.Split(symbols, ",") {
+			sym, err := pricefill.NormalizeSymbol(s)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			o.symbols = append(o.symbols, sym)
+		}
+		if len(errs) > 0 {
+			return usagef("--symbols: %w", errors.Join(errs...))
+		}
+		o.universe = "--symbols"
+	case set["config"]:
+		u, err := universe.ReadFile(config)
+		if err != nil {
+			return usagef("--config: %w", err)
+		}
+		o.symbols, o.universe = u.Tickers(), config
+	default:
+		u := universe.SP500()
+		o.symbols, o.universe = u.Tickers(), u.Name+" as of "+u.LastUpdated
+	}
+
+	if o.dsn == "" {
+		o.dsn = getenv("DATABASE_URL")
+	}
+	if o.dsn == "" {
+		o.dsn = DBDefault
+	}
+	return nil
+}

@@ -1,0 +1,201 @@
+// Command cli is pricefill's example program: it backfills daily prices
+// for a universe of symbols (by default the S&P 500, from Yahoo Finance,
+// into the SQLite file backfill.db) and reports what it did. It only wires
+// the library: flags, then the parts, then backfill.Runner.Run.
+//
+// Run it with go run ./examples/cli; --help lists the flags.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+	_ "time/tzdata" // exchange time zones on machines without a zone database
+
+	"github.com/pricefill/pricefill"
+	"github.com/pricefill/pricefill/backfill"
+	"github.com/pricefill/pricefill/store"
+	"github.com/pricefill/pricefill/validate"
+)
+
+// Exit statuses.
+const (
+	exitOK          = 0
+	exitFailures    = 1
+	exitUsage       = 2
+	exitInterrupted = 130
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = ""
+
+func main() {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The first SIGINT or SIGTERM stops gracefully, the second at once.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-sigs
+		fmt.Fprintf(os.Stderr, "\npricefill: %s: stopping; symbols in flight get %s to finish (again to stop at once)\n", s, backfill.GracePeriodDefault)
+		cancel()
+		<-sigs
+		os.Exit(exitInterrupted)
+	}()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+}
+
+// run is the program, minus the process: it returns the exit status.
+func run(ctx context.Context, args []string, stdout io.Writer, stderr *os.File, getenv func(string) string) int {
+	o, err := parseArgs(args, stdout, getenv)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case err != nil:
+		fmt.Fprintln(stderr, "pricefill:", oneLine(err))
+		return exitUsage
+	case o.version:
+		fmt.Fprintln(stdout, "pricefill", versionString())
+		return exitOK
+	}
+	code, err := runWith(ctx, o, stdout, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "pricefill:", oneLine(err))
+	}
+	return code
+}
+
+// runWith opens the database and the source, then runs once, on a
+// schedule, or shows the status.
+func runWith(ctx context.Context, o *options, stdout io.Writer, stderr *os.File) (int, error) {
+	fetcher, err := sources[o.source].open(o.baseURL)
+	if err != nil {
+		return exitUsage, fmt.Errorf("--source %s: %w", o.source, err)
+	}
+	limiter, err := o.limiter()
+	if err != nil {
+		return exitUsage, err
+	}
+	db, err := store.Open(ctx, o.dsn)
+	if err != nil {
+		return exitUsage, fmt.Errorf("--db: %w", err)
+	}
+	defer db.Close()
+	if o.status {
+		if err := showStatus(ctx, db, stdout); err != nil {
+			return exitUsage, err
+		}
+		return exitOK, nil
+	}
+
+	con := newConsole(stderr)
+	dbLog, err := db.NewLogHandler(store.WithLogLevel(o.logLevel))
+	if err != nil {
+		return exitUsage, err
+	}
+	defer dbLog.Close()
+	consoleLevel := o.logLevel
+	if con.terminal && !o.levelSet {
+		consoleLevel = slog.LevelWarn // the progress line says the rest
+	}
+	hopts := &slog.HandlerOptions{Level: consoleLevel}
+	var consoleLog slog.Handler = slog.NewTextHandler(con, hopts)
+	if o.logFormat == "json" {
+		consoleLog = slog.NewJSONHandler(con, hopts)
+	}
+	logger := slog.New(slog.NewMultiHandler(consoleLog, dbLog))
+
+	r, err := backfill.New(fetcher, db,
+		backfill.WithLimiter(limiter),
+		backfill.WithConcurrency(o.concurrency),
+		backfill.WithMaxAttempts(o.maxAttempts),
+		backfill.WithLease(o.lease),
+		backfill.WithForce(o.force),
+		backfill.WithLogger(logger),
+		backfill.WithProgress(con.progress),
+	)
+	if err != nil {
+		return exitUsage, err
+	}
+	logger.Info("pricefill", "version", versionString(), "source", o.describe(), "db", db.String(),
+		"symbols", len(o.symbols), "from", o.universe, "days", o.days)
+
+	for {
+		today := time.Now().In(validate.NYSE.Location())
+		rng := pricefill.LastDays(today, o.days)
+		rep, err := r.Run(ctx, backfill.Request{Symbols: o.symbols, Range: rng})
+		con.done()
+		if rep != nil {
+			if werr := writeReport(rep, o, db, stdout); werr != nil {
+				logger.Error("writing the report failed", "err", werr.Error())
+			}
+		}
+		switch {
+		case ctx.Err() != nil:
+			return exitInterrupted, nil
+		case err != nil:
+			return exitFailures, err
+		case !o.scheduled:
+			if rep.Failed > 0 {
+				return exitFailures, nil
+			}
+			return exitOK, nil
+		}
+		next := time.Now().Add(o.every)
+		logger.Info("next run", "at", next.Format(time.RFC3339))
+		if pricefill.Sleep(ctx, pricefill.SystemClock(), o.every) != nil {
+			return exitInterrupted, nil
+		}
+	}
+}
+
+// writeReport prints the report, and writes it as JSON when asked.
+func writeReport(rep *backfill.Report, o *options, db *store.DB, stdout io.Writer) error {
+	fmt.Fprintf(stdout, "pricefill report: %s into %s\n", o.describe(), db)
+	if err := rep.WriteText(stdout); err != nil {
+		return err
+	}
+	if o.reportJSON == "" {
+		return nil
+	}
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(o.reportJSON, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("--report-json: %w", err)
+	}
+	return nil
+}
+
+// oneLine puts an error on one line: joined errors go on with "; ".
+func oneLine(err error) string {
+	return strings.ReplaceAll(err.Error(), "\n", "; ")
+}
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	v := bi.Main.Version
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += " " + s.Value[:12]
+		}
+	}
+	return v
+}

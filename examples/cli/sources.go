@@ -1,0 +1,100 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/pricefill/pricefill/backfill"
+	"github.com/pricefill/pricefill/backfill/alphavantage"
+	"github.com/pricefill/pricefill/backfill/csvdir"
+	"github.com/pricefill/pricefill/backfill/stooq"
+	"github.com/pricefill/pricefill/backfill/synthetic"
+	"github.com/pricefill/pricefill/backfill/yahoo"
+	"github.com/pricefill/pricefill/ratelimit"
+)
+
+// A source is a provider the program can fetch from, with its pace.
+type source struct {
+	// open returns the fetcher; baseURL is "" for the provider's own.
+	open func(baseURL string) (backfill.Fetcher, error)
+	// rate is the default requests per second (0: no minimum gap), and
+	// hourly the default budget of any rolling hour (0: none).
+	rate   float64
+	hourly int
+}
+
+var sources = map[string]source{
+	"yahoo": {open: func(u string) (backfill.Fetcher, error) {
+		return yahoo.New(baseURL(u, yahoo.WithBaseURL)...)
+	}, rate: 1, hourly: ratelimit.HourlyLimitDefault},
+	"stooq": {open: func(u string) (backfill.Fetcher, error) {
+		return stooq.New(append(baseURL(u, stooq.WithBaseURL), stooq.WithAPIKeyFromEnv())...)
+	}, rate: 1, hourly: ratelimit.HourlyLimitDefault},
+	// The free tier allows 5 requests a minute (and 25 a day, which the
+	// provider's quota message enforces).
+	"alphavantage": {open: func(u string) (backfill.Fetcher, error) {
+		return alphavantage.New(append(baseURL(u, alphavantage.WithBaseURL), alphavantage.WithAPIKeyFromEnv())...)
+	}, rate: 1.0 / 12, hourly: ratelimit.HourlyLimitDefault},
+	"csvdir": {open: func(dir string) (backfill.Fetcher, error) {
+		if dir == "" {
+			return nil, usagef("--source csvdir needs the directory as --base-url")
+		}
+		return csvdir.New(dir)
+	}},
+	"synthetic": {open: func(u string) (backfill.Fetcher, error) {
+		if u != "" {
+			return nil, usagef("--base-url: the synthetic source makes its data up and has no URL")
+		}
+		return synthetic.New()
+	}},
+}
+
+func sourceNames() []string {
+	names := make([]string, 0, len(sources))
+	for n := range sources {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func baseURL[O any](u string, with func(string) O) []O {
+	if u == "" {
+		return nil
+	}
+	return []O{with(u)}
+}
+
+// limiter returns the limiter for the source at the pace of the flags.
+func (o *options) limiter() (*ratelimit.Limiter, error) {
+	src := sources[o.source]
+	rate, hourly := src.rate, src.hourly
+	if o.rate >= 0 {
+		rate = o.rate
+	}
+	if o.hourlyLimit > 0 {
+		hourly = o.hourlyLimit
+	}
+	var interval time.Duration
+	if rate > 0 {
+		interval = time.Duration(float64(time.Second) / rate)
+	}
+	if hourly == 0 {
+		hourly = math.MaxInt32
+	}
+	l, err := ratelimit.New(ratelimit.WithInterval(interval), ratelimit.WithHourlyLimit(hourly))
+	if err != nil {
+		return nil, usagef("rate limit: %w", err)
+	}
+	return l, nil
+}
+
+// describe says where data comes from, for the logs and the report.
+func (o *options) describe() string {
+	if o.baseURL == "" {
+		return o.source
+	}
+	return fmt.Sprintf("%s at %s", o.source, o.baseURL)
+}

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/pricefill/pricefill/queue"
+	"github.com/pricefill/pricefill/store"
+)
+
+// showStatus prints the queue of db: counts by status, the oldest task
+// waiting, and the last errors. It fetches nothing.
+func showStatus(ctx context.Context, db *store.DB, w io.Writer) error {
+	counts, err := db.Counts(ctx)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "queue of %s\n", db)
+	total := 0
+	for _, s := range queue.Statuses {
+		total += counts[s]
+	}
+	for _, s := range queue.Statuses {
+		fmt.Fprintf(&b, "  %-18s %d\n", s, counts[s])
+	}
+	fmt.Fprintf(&b, "  %-18s %d\n", "total", total)
+	oldest, err := db.OldestWaiting(ctx)
+	if err != nil {
+		return err
+	}
+	if oldest != nil {
+		fmt.Fprintf(&b, "oldest waiting: %s %s, %s since %s, %d attempts", oldest.Symbol, oldest.Range, oldest.Status,
+			oldest.CreatedAt.UTC().Format(time.RFC3339), oldest.Attempts)
+		if !oldest.RetryAfter.IsZero() {
+			fmt.Fprintf(&b, ", retry after %s", oldest.RetryAfter.UTC().Format(time.RFC3339))
+		}
+		b.WriteByte('\n')
+	} else {
+		b.WriteString("oldest waiting: none\n")
+	}
+	errs, err := db.LastErrors(ctx, 10)
+	if err != nil {
+		return err
+	}
+	if len(errs) == 0 {
+		b.WriteString("last errors: none\n")
+	} else {
+		b.WriteString("last errors:\n")
+		for _, t := range errs {
+			fmt.Fprintf(&b, "  %s  %-8s %-18s after %d attempts: %s\n", t.UpdatedAt.UTC().Format(time.RFC3339), t.Symbol, t.Status,
+				t.Attempts, t.LastError)
+		}
+	}
+	_, err = io.WriteString(w, b.String())
+	return err
+}
