@@ -63,10 +63,11 @@ func NewSQL(ctx context.Context, db *sqlx.DB, opts ...Option) (*SQL, error) {
 	q.prepare()
 	prepared := append(q.enqueueSQL[:], q.extendSQL, q.finishSQL, q.summarizeSQL, q.getSQL)
 	if !d.IsPostgres() {
-		// Not on PostgreSQL: the generic plan that a prepared claim comes
-		// to probes the index once for each of the IDs, where a plan for
-		// the IDs at hand walks the open tasks in order and stops at the
-		// first (measured: twice the claims per second unprepared).
+		// The claim is prepared on SQLite only. On PostgreSQL, the generic
+		// plan that a prepared claim comes to probes the index once for
+		// each of the IDs, where a plan for the IDs at hand walks the open
+		// tasks in order and stops at the first (measured: twice the
+		// claims per second unprepared).
 		prepared = append(prepared, q.claimSQL)
 	}
 	q.stmts, err = sqldialect.NewStmtCache(ctx, db, prepared...)
@@ -116,9 +117,9 @@ func (q *SQL) prepare() {
 	q.extendSQL = r(`UPDATE backfill_queue SET locked_until = $3, updated_at = $4
 		WHERE id = $1 AND status = 'in_progress' AND locked_by = $2`)
 	q.finishSQL = r(`UPDATE backfill_queue SET status = $3, attempts = attempts + $4, retry_after = $5,
-			last_error = CASE WHEN $6 = 1 THEN last_error ELSE $7 END,
-			records_inserted = $8, records_updated = $9, records_skipped = $10, completeness_pct = $11,
-			locked_by = NULL, locked_until = NULL, updated_at = $12
+			last_error = coalesce($6, last_error),
+			records_inserted = $7, records_updated = $8, records_skipped = $9, completeness_pct = $10,
+			locked_by = NULL, locked_until = NULL, updated_at = $11
 		WHERE id = $1 AND status = 'in_progress' AND locked_by = $2`)
 	q.summarizeSQL = r(`SELECT status, count(*), min(CASE
 			WHEN status IN ` + waitingStatuses + ` AND retry_after > $1 THEN retry_after
@@ -284,20 +285,18 @@ func (q *SQL) finish(ctx context.Context, tx *sqlx.Tx, t *Task, o Outcome) error
 		return err
 	}
 	now := sqldialect.Now(q.clock)
-	attempt, keepError := 0, 0
+	attempt := 0
 	if o.Attempt {
 		attempt = 1
 	}
-	if o.Status == Pending {
-		keepError = 1
-	}
+	// An outcome without an error (a success, a release) keeps the last one.
 	var lastError any
 	if o.Error != "" {
 		lastError = o.Error
 	}
 	r := o.Result
 	res, err := q.stmts.Exec(ctx, tx, q.finishSQL, t.ID, t.LockedBy, string(o.Status), attempt,
-		sqldialect.FormatTime(o.RetryAfter), keepError, lastError,
+		sqldialect.FormatTime(o.RetryAfter), lastError,
 		r.Inserted, r.Updated, r.Skipped, r.Completeness, sqldialect.FormatTime(now))
 	if err != nil {
 		return fmt.Errorf("queue: finish task %d (%s) as %s: %w", t.ID, t.Symbol, o.Status, err)
