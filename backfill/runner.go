@@ -142,7 +142,6 @@ func defaultWorkerName() string {
 type run struct {
 	*Runner
 	ids   []int64
-	rng   pricefill.Range
 	start time.Time
 	step  int // progress is reported every step tasks done
 
@@ -162,7 +161,6 @@ func newRun(r *Runner, ids []int64, rng pricefill.Range, sum queue.Summary) *run
 	ru := &run{
 		Runner:   r,
 		ids:      ids,
-		rng:      rng,
 		start:    r.cfg.clock.Now(),
 		step:     max(1, min(len(ids)/10, 10)),
 		done:     already,
