@@ -211,6 +211,7 @@ func (f *Fetcher) cookies(ctx context.Context, what string) (*fetchhttp.Response
 		return nil, nil, pricefill.Permanent(fmt.Errorf("%s: cookie page: %w", what, fetchhttp.Redactor{}.Error(err)))
 	}
 	req.Header.Set("User-Agent", f.cfg.UserAgent)
+	fetchhttp.SendOnce(req)
 	hresp, err := f.cfg.Client.Do(req)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: cookie page: %w", what, fetchhttp.Redactor{}.Error(err))

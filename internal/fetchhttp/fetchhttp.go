@@ -148,6 +148,7 @@ type Response struct {
 // every error text is redacted by red. what names the request in errors,
 // such as "yahoo AAPL".
 func Get(client *http.Client, req *http.Request, maxBody int64, red Redactor, what string) (*Response, error) {
+	SendOnce(req)
 	resp, err := client.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("%s: request failed: %w", what, red.Error(err))
@@ -162,6 +163,27 @@ func Get(client *http.Client, req *http.Request, maxBody int64, red Redactor, wh
 	}
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: body}, nil
 }
+
+// SendOnce makes req, a request without a body, one that net/http sends
+// at most once. To its Transport a GET without a body is replayable: when
+// a kept-alive connection closes without an answer, it sends the request
+// again on a new one, unseen by the caller. The provider may have counted
+// the first, and the limiter granted one request, not two; so a fetcher
+// sends each request once and lets the Runner retry, paced by the
+// limiter. An empty body other than [http.NoBody] is what makes a request
+// not replayable; the Transport finds it empty and sends no body. A 307
+// or 308 redirect is then not followed (no provider answers with one).
+func SendOnce(req *http.Request) {
+	if req.Body == nil || req.Body == http.NoBody {
+		req.Body, req.GetBody, req.ContentLength = emptyBody{}, nil, 0
+	}
+}
+
+// emptyBody is an empty request body that is not [http.NoBody].
+type emptyBody struct{}
+
+func (emptyBody) Read([]byte) (int, error) { return 0, io.EOF }
+func (emptyBody) Close() error             { return nil }
 
 // ReadAll reads r to its end, but no more than max bytes: a longer
 // stream is an error matching [ErrBodyTooLarge], never data cut short.

@@ -3,10 +3,13 @@ package fetchhttp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -142,5 +145,59 @@ func TestValidate(t *testing.T) {
 	}
 	if err := ValidateAPIKey("WithAPIKey", "ABC123-_.+/="); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestGetSendsOnce checks that a request whose kept-alive connection
+// closes without an answer reaches the server once, not twice: net/http
+// would resend a GET on its own, behind the limiter's back.
+func TestGetSendsOnce(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var seen []string // per request: its transfer encoding and length
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, fmt.Sprintf("%v %d", r.TransferEncoding, r.ContentLength))
+		n := len(seen)
+		mu.Unlock()
+		if n == 2 {
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				conn.Close()
+			}
+			return
+		}
+		io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+	client := srv.Client()
+	get := func() error {
+		req, err := http.NewRequest(http.MethodGet, srv.URL+"/?apikey=k", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Get(client, req, 1<<10, NewRedactor("k"), "test")
+		return err
+	}
+	if err := get(); err != nil {
+		t.Fatalf("first request: %v", err)
+	}
+	// The second goes on the kept-alive connection, which the server
+	// closes after reading the request.
+	if err := get(); err == nil {
+		t.Fatal("second request: no error from a connection closed without an answer")
+	}
+	if err := get(); err != nil {
+		t.Fatalf("third request: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 3 {
+		t.Errorf("the server saw %d requests, want 3 (one each)", len(seen))
+	}
+	for i, s := range seen {
+		if s != "[] 0" {
+			t.Errorf("request %d came with transfer encoding and length %q, want no body", i+1, s)
+		}
 	}
 }
