@@ -33,8 +33,10 @@
 // # Records
 //
 // Every request is recorded ([Server.Requests]): provider, path, symbol as
-// sent, query, time on the server's clock, status and fault. [Server.PeakRate]
-// counts the most requests within any window.
+// sent, query, time on the server's clock, status and fault, and whether
+// the server's own rate limit refused it (as opposed to an injected
+// RateLimit fault). [Server.PeakRate] counts the most requests within any
+// window.
 //
 // # Use
 //

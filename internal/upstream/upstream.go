@@ -123,6 +123,12 @@ type Request struct {
 	// crumb or API key counts as Unauthorized, a request over the rate
 	// limit as RateLimit.
 	Fault FaultKind
+	// Limited says the server refused the request for its own rate limit
+	// ([WithRateLimit]), and Fault is RateLimit for that reason: a
+	// RateLimit fault that was set, pushed or drawn leaves it false, so
+	// tests can tell a client that went too fast from one that met the
+	// faults they asked for.
+	Limited bool
 }
 
 type config struct {
@@ -521,6 +527,7 @@ func (s *Server) admit(p Provider, r *http.Request, sent, sym string, data bool)
 		s.recent = append(s.recent[cut:], now)
 		if len(s.recent) > s.cfg.rate {
 			f = Fault{Kind: RateLimit, RetryAfter: "1"}
+			s.requests[idx].Limited = true
 		}
 	}
 	n := s.counts[sym]

@@ -170,8 +170,30 @@ func TestRateLimit(t *testing.T) {
 	if got := srv.PeakRate(time.Second); got != 4 {
 		t.Errorf("PeakRate(1s) = %d, want 4", got)
 	}
+	var limited []bool
+	for _, r := range srv.Requests() {
+		limited = append(limited, r.Limited)
+	}
+	if diff := cmp.Diff([]bool{false, false, true, true, false}, limited); diff != "" {
+		t.Errorf("Limited of the requests (-want +got):\n%s", diff)
+	}
 	if got := srv.Requests()[2].Fault; got != upstream.RateLimit {
 		t.Errorf("refused request recorded with fault %s", got)
+	}
+}
+
+// TestInjectedRateLimitIsNotLimited: a RateLimit fault that a test asked
+// for is not the server's own rate limit.
+func TestInjectedRateLimitIsNotLimited(t *testing.T) {
+	t.Parallel()
+	srv := setup(t, upstream.WithRateLimit(100))
+	srv.PushFaults("AAPL", upstream.Fault{Kind: upstream.RateLimit, RetryAfter: "3"})
+	st, h, _ := mustGet(t, srv, stooqWeek)
+	if st != 429 || h.Get("Retry-After") != "3" {
+		t.Fatalf("pushed RateLimit: %d, Retry-After %q", st, h.Get("Retry-After"))
+	}
+	if r := srv.Requests()[0]; r.Fault != upstream.RateLimit || r.Limited {
+		t.Errorf("pushed RateLimit recorded as fault %s, limited %v; want rate_limit, not limited", r.Fault, r.Limited)
 	}
 }
 
