@@ -11,6 +11,10 @@
 // A test that cannot have a database fails when CI=true or when
 // PRICEFILL_TEST_DATABASE_URL is set (and its server does not answer);
 // elsewhere it is skipped, with the reason.
+//
+// A test that stops and starts the server under a running program (to see
+// what a crash of the database does to it) cannot do that to the shared
+// server: [NewCluster] gives it a server of its own.
 package pgtest
 
 import (
@@ -46,7 +50,13 @@ const EnvURL = "PRICEFILL_TEST_DATABASE_URL"
 // cluster that pgtest started, if any. Use it as:
 //
 //	func TestMain(m *testing.M) { pgtest.Main(m) }
-func Main(m *testing.M) { testmain.Run(m, stop) }
+func Main(m *testing.M) { MainWith(m) }
+
+// MainWith is [Main] with options for [testmain.RunWith], such as
+// testmain.WithRapidChecks.
+func MainWith(m *testing.M, opts ...testmain.Option) {
+	testmain.RunWith(m, append(opts, testmain.WithCleanup(stop))...)
+}
 
 var (
 	once    sync.Once
@@ -138,7 +148,11 @@ func stop() {
 type localCluster struct {
 	dir, bin string
 	asPG     []string // the command prefix that runs a command as postgres
+	port     int
 	url      string
+	// syncCommit makes a commit wait for its WAL to be written. Without
+	// it (the shared cluster, for speed) a crash loses the last commits.
+	syncCommit bool
 }
 
 // binDir finds the directory of initdb and pg_ctl: the newest under
@@ -163,6 +177,20 @@ func binDir() (string, error) {
 }
 
 func startCluster() (*localCluster, error) {
+	c, err := initCluster()
+	if err != nil {
+		return nil, err
+	}
+	if err := c.start(); err != nil {
+		c.remove()
+		return nil, err
+	}
+	return c, nil
+}
+
+// initCluster creates a cluster in a new temporary directory and chooses
+// a free port for it, without starting it.
+func initCluster() (*localCluster, error) {
 	bin, err := binDir()
 	if err != nil {
 		return nil, err
@@ -191,18 +219,27 @@ func startCluster() (*localCluster, error) {
 		c.remove()
 		return nil, err
 	}
-	port, err := freePort()
-	if err != nil {
+	if c.port, err = freePort(); err != nil {
 		c.remove()
 		return nil, err
 	}
-	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200", port, dir)
-	if err := c.run("pg_ctl", "-D", filepath.Join(dir, "data"), "-l", filepath.Join(dir, "log"), "-w", "-o", opts, "start"); err != nil {
-		c.remove()
-		return nil, err
-	}
-	c.url = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
+	c.url = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", c.port)
 	return c, nil
+}
+
+// start starts the server on c's port and waits until it takes
+// connections (after recovering from a crash, if it was stopped at once).
+func (c *localCluster) start() error {
+	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=%s -c full_page_writes=off -c max_connections=200",
+		c.port, c.dir, onOff(c.syncCommit))
+	return c.run("pg_ctl", "-D", filepath.Join(c.dir, "data"), "-l", filepath.Join(c.dir, "log"), "-w", "-o", opts, "start")
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
 }
 
 func (c *localCluster) run(tool string, args ...string) error {
@@ -215,8 +252,14 @@ func (c *localCluster) run(tool string, args ...string) error {
 }
 
 func (c *localCluster) stop() {
-	_ = c.run("pg_ctl", "-D", filepath.Join(c.dir, "data"), "-m", "immediate", "-w", "stop")
+	_ = c.halt()
 	c.remove()
+}
+
+// halt stops the server at once, as a crash would: pg_ctl stop -m
+// immediate.
+func (c *localCluster) halt() error {
+	return c.run("pg_ctl", "-D", filepath.Join(c.dir, "data"), "-m", "immediate", "-w", "stop")
 }
 
 func (c *localCluster) remove() { _ = os.RemoveAll(c.dir) }
