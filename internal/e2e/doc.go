@@ -1,0 +1,22 @@
+// Package e2e holds pricefill's end-to-end fault tests; it has no code of
+// its own. They run the real parts together (the backfill Runner, the
+// Yahoo fetcher, the ratelimit Limiter, the validator, the SQL store and
+// queue, on an SQLite file and on PostgreSQL, and the example program as a
+// process) against the fake provider of internal/upstream, and break
+// things on purpose:
+//
+//	test                          what goes wrong                           what must hold
+//	TestMixedFaults               429 bursts, 5xx, dropped connections,     every valid bar stored once, no invalid
+//	                              truncated and malformed bodies, slow      or null one; unknown symbols given up,
+//	                              bodies, unknown symbols, null days,       the rest completed; never more than R
+//	                              invalid bars                              requests a second, no 429 of the server's own
+//	TestPostgresRestart           the database crashes mid-run and comes    no symbol half-written; the run, or a
+//	                              back                                      rerun, completes every task
+//	TestTwoProcesses              two programs share one database,          each symbol fetched once, stored once
+//	                              PostgreSQL or SQLite
+//	TestKillAndResume             the program is SIGKILLed at a moment      the rerun completes, fetches nothing
+//	                              rapid picks                               completed before, stores nothing twice
+//
+// They are short enough for CI; -e2e.seed replays the random faults of a
+// failed TestMixedFaults.
+package e2e
