@@ -12,6 +12,10 @@ import (
 // from a provider. It classifies its errors by the kinds of package
 // pricefill (rate limited, not found, permanent, else transient) and never
 // puts a secret, such as an API key, into them.
+//
+// The Runner waits on its limiter before each call of Fetch: that pays
+// for one request. A Fetcher that needs more than one request for a fetch
+// calls [Pace] before each of the others.
 type Fetcher interface {
 	Fetch(ctx context.Context, symbol string, r pricefill.Range) (*pricefill.Series, error)
 }

@@ -19,7 +19,10 @@
 // [Runner.Run] queues one task per symbol (idempotently: a re-run finds the
 // same tasks and skips the completed ones), then workers claim tasks and,
 // for each, wait on the limiter, fetch, validate every bar, store the valid
-// ones and record the task's end:
+// ones and record the task's end. Every request to the provider waits on
+// the limiter: the Runner waits before calling Fetch, and a fetcher that
+// needs more requests for one fetch (Yahoo's session cookie and crumb)
+// waits through [Pace] before each of the others. What becomes of a task:
 //
 //	outcome of the fetch             task becomes          attempts
 //	bars (some maybe invalid)        completed             unchanged

@@ -447,15 +447,27 @@ func (ru *run) attempt(ctx, taskCtx context.Context, t *queue.Task, ls *lease) r
 	}
 
 	series := &pricefill.Series{Asset: pricefill.Asset{Symbol: t.Symbol}}
+	// paced says the run stopped the fetcher at a Pace: the task goes
+	// back to the queue, its attempt unspent.
+	var paced atomic.Bool
+	fetchCtx := withPace(taskCtx, func(c context.Context) error {
+		if err := ru.waitLimiter(ctx, c); err != nil {
+			paced.Store(true)
+			return err
+		}
+		ru.countRequest(t)
+		return nil
+	})
 	for _, span := range spans {
 		if err := ru.waitLimiter(ctx, taskCtx); err != nil {
 			return result{outcome: queue.Release()}
 		}
 		ru.countRequest(t)
-		s, err := ru.fetch(taskCtx, t.Symbol, span)
+		s, err := ru.fetch(fetchCtx, t.Symbol, span)
 		if err != nil {
-			if taskCtx.Err() != nil {
-				// The grace period ran out, or the lease was lost.
+			if taskCtx.Err() != nil || paced.Load() {
+				// The grace period ran out, the lease was lost, or the
+				// run stopped the fetcher waiting for a request.
 				return result{outcome: queue.Release()}
 			}
 			return ru.failure(t, err)

@@ -58,7 +58,10 @@
 //
 // The crumb is fetched only when Yahoo asks for it, and kept for the
 // fetcher's later requests; concurrent fetches refused together refresh it
-// once. The cookie page and the crumb are on [WithCookieURL] and
+// once. Under a [backfill.Runner], the cookie page, the crumb and the
+// chart asked for again each wait on the runner's limiter first
+// ([backfill.Pace]): a refresh costs three requests of the budget. The
+// cookie page and the crumb are on [WithCookieURL] and
 // [WithBaseURL], so a single test server can stand in for Yahoo
 // (internal/upstream does).
 //

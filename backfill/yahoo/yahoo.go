@@ -18,7 +18,8 @@ import (
 
 // A Fetcher gets daily bars from Yahoo Finance's chart API, one request per
 // symbol and range, plus a cookie page and a crumb request when Yahoo asks
-// for a session (401). It is safe for concurrent use; the session it holds
+// for a session (401), each of which waits on the runner's limiter first
+// ([backfill.Pace]). It is safe for concurrent use; the session it holds
 // is shared by all its fetches and refreshed by one of them at a time.
 type Fetcher struct {
 	cfg config
@@ -97,6 +98,9 @@ func (f *Fetcher) Fetch(ctx context.Context, symbol string, r pricefill.Range) (
 		if resp.Status == http.StatusUnauthorized && !refreshed {
 			refreshed = true
 			if sess, err = f.refresh(ctx, sess, what); err != nil {
+				return nil, err
+			}
+			if err := pace(ctx, what+": the chart again"); err != nil {
 				return nil, err
 			}
 			continue
@@ -181,6 +185,9 @@ func (f *Fetcher) refresh(ctx context.Context, stale *session, what string) (*se
 	}
 	// The cookie page answers 404 (fc.yahoo.com) or 200; only its cookies
 	// matter, unless it refuses for rate.
+	if err := pace(ctx, what+": cookie page"); err != nil {
+		return nil, err
+	}
 	resp, cookies, err := f.cookies(ctx, what)
 	if err != nil {
 		return nil, err
@@ -189,6 +196,9 @@ func (f *Fetcher) refresh(ctx context.Context, stale *session, what string) (*se
 		return nil, fetchhttp.StatusError(resp, f.cfg.Clock.Now(), what+": cookie page", describe(resp))
 	}
 	sess := &session{cookies: cookies}
+	if err := pace(ctx, what+": crumb"); err != nil {
+		return nil, err
+	}
 	resp, err = f.get(ctx, f.cfg.BaseURL+"/v1/test/getcrumb", sess, what)
 	if err != nil {
 		return nil, err
@@ -202,6 +212,15 @@ func (f *Fetcher) refresh(ctx context.Context, stale *session, what string) (*se
 	f.sess = sess
 	f.mu.Unlock()
 	return sess, nil
+}
+
+// pace waits for the runner's limiter before a request of a fetch beyond
+// its first: see [backfill.Pace].
+func pace(ctx context.Context, what string) error {
+	if err := backfill.Pace(ctx); err != nil {
+		return fmt.Errorf("%s: waiting for the limiter: %w", what, err)
+	}
+	return nil
 }
 
 // cookies fetches the cookie page and returns the cookies it set.
