@@ -439,7 +439,7 @@ func (ru *run) attempt(ctx, taskCtx context.Context, t *queue.Task, ls *lease) r
 	settled := ru.settled(t, pricefill.Asset{Symbol: t.Symbol}, now)
 	spans, stored, err := ru.plan(taskCtx, t, settled)
 	if err != nil {
-		return ru.failure(t, fmt.Errorf("store: %w", err))
+		return ru.failure(t, fmt.Errorf("reading the stored dates: %w", err))
 	}
 	if len(spans) == 0 {
 		c := validate.Completeness(ru.cfg.calendarFor(pricefill.Asset{Symbol: t.Symbol}), settled, stored)
@@ -507,7 +507,7 @@ func (ru *run) attempt(ctx, taskCtx context.Context, t *queue.Task, ls *lease) r
 		// stored nothing, and the task is the other worker's now.
 		return result{outcome: queue.Release()}
 	case err != nil:
-		return ru.failure(t, fmt.Errorf("store: %w", err))
+		return ru.failure(t, fmt.Errorf("saving the bars: %w", err))
 	}
 	return result{
 		outcome: queue.Succeed(queue.Result{

@@ -260,7 +260,7 @@ func TestStoreFailureIsRetried(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := h.tasks()["AAPL"]; got.Status != queue.Completed || got.Attempts != 1 || !strings.Contains(got.LastError, "store: database is locked") {
+		if got := h.tasks()["AAPL"]; got.Status != queue.Completed || got.Attempts != 1 || !strings.Contains(got.LastError, "saving the bars: database is locked") {
 			t.Errorf("AAPL: %s, %d attempts, %q; want completed after 1 failed attempt naming the store", got.Status, got.Attempts, got.LastError)
 		}
 		if rep.Inserted != 20 || rep.Requests != 2 {
