@@ -162,7 +162,7 @@ func (db *DB) merge(ctx context.Context, tx *sqlx.Tx, assetID int64, bars []pric
 // it left out, or an error naming the first bar the schema would refuse.
 func checkBars(symbol string, bars []pricefill.Bar) ([]pricefill.Bar, int, error) {
 	seen := make(map[string]bool, len(bars))
-	out := bars[:0:0]
+	out := make([]pricefill.Bar, 0, len(bars))
 	for _, b := range bars {
 		if err := checkBar(symbol, b); err != nil {
 			return nil, 0, err
