@@ -127,19 +127,7 @@ func fetches(srv *upstream.Server, symbols ...string) map[string]int {
 func expectedBars(t *testing.T, srv *upstream.Server, symbol string, days int) []pricefill.Bar {
 	t.Helper()
 	now := time.Now()
-	r := pricefill.LastDays(now.In(validate.NYSE.Location()), days)
-	a := pricefill.Asset{Symbol: symbol, Timezone: "America/New_York"}
-	if last := validate.LastSessionOver(validate.NYSE, a, now); last.Before(r.To) {
-		r.To = last
-	}
-	var v validate.Validator
-	var out []pricefill.Bar
-	for _, b := range srv.Bars(symbol, r) {
-		if v.Validate(now, r, a, b) == nil {
-			out = append(out, b)
-		}
-	}
-	return out
+	return srv.ValidBars(symbol, pricefill.LastDays(now.In(validate.NYSE.Location()), days), now)
 }
 
 func storedBars(t *testing.T, db *store.DB, symbol string) []pricefill.Bar {

@@ -70,24 +70,6 @@ func runRange(now time.Time, days int) pricefill.Range {
 	return pricefill.LastDays(now.In(validate.NYSE.Location()), days)
 }
 
-// expectedBars returns the bars a run over r, at now, should store for
-// symbol (a US listing): what the server serves on the days whose session
-// is over, without null days, that pass validation.
-func expectedBars(srv *upstream.Server, symbol string, r pricefill.Range, now time.Time) []pricefill.Bar {
-	a := pricefill.Asset{Symbol: symbol, Timezone: "America/New_York"}
-	if last := validate.LastSessionOver(validate.NYSE, a, now); last.Before(r.To) {
-		r.To = last
-	}
-	var v validate.Validator
-	var out []pricefill.Bar
-	for _, b := range srv.Bars(symbol, r) {
-		if v.Validate(now, r, a, b) == nil {
-			out = append(out, b)
-		}
-	}
-	return out
-}
-
 // expected is what a run should store for each symbol. A run that spans
 // the close of a session may or may not have that day, depending on when
 // each symbol was fetched, so each symbol may match either of two lists:
@@ -99,8 +81,8 @@ type expected struct {
 func expect(srv *upstream.Server, syms []string, r pricefill.Range, start, end time.Time) expected {
 	e := expected{before: map[string][]pricefill.Bar{}, after: map[string][]pricefill.Bar{}}
 	for _, s := range syms {
-		e.before[s] = expectedBars(srv, s, r, start)
-		e.after[s] = expectedBars(srv, s, r, end)
+		e.before[s] = srv.ValidBars(s, r, start)
+		e.after[s] = srv.ValidBars(s, r, end)
 	}
 	return e
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/internal/ticker"
+	"github.com/pricefill/pricefill/validate"
 )
 
 // An exchange is where a symbol trades: its zone and opening time, at
@@ -161,6 +162,24 @@ func (s *Server) Bars(symbol string, r pricefill.Range) []pricefill.Bar {
 		if !d.null {
 			b := d.bar
 			b.Symbol, b.Source = sym, ""
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// ValidBars returns the bars of symbol, a US listing, that a correct
+// client asking for r at now stores: those of [Server.Bars] on the days
+// whose NYSE session is over at now that pass the validator.
+func (s *Server) ValidBars(symbol string, r pricefill.Range, now time.Time) []pricefill.Bar {
+	a := pricefill.Asset{Symbol: symbol, Timezone: "America/New_York"}
+	if last := validate.LastSessionOver(validate.NYSE, a, now); last.Before(r.To) {
+		r.To = last
+	}
+	var v validate.Validator
+	var out []pricefill.Bar
+	for _, b := range s.Bars(symbol, r) {
+		if v.Validate(now, r, a, b) == nil {
 			out = append(out, b)
 		}
 	}
