@@ -27,6 +27,22 @@ func (l *countingLimiter) Wait(ctx context.Context) error {
 	return nil
 }
 
+// crumbServer returns a fake Yahoo that wants a cookie and crumb, closed
+// when t ends, and a fetcher for it.
+func crumbServer(t *testing.T) (*upstream.Server, *yahoo.Fetcher) {
+	t.Helper()
+	srv, err := upstream.New(upstream.WithYahooCrumb())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	f, err := yahoo.New(yahoo.WithBaseURL(srv.URL()), yahoo.WithHTTPClient(srv.Client()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, f
+}
+
 // TestSessionRequestsWaitOnTheLimiter: when Yahoo asks for a crumb (401),
 // the cookie page, the crumb and the chart sent again each wait on the
 // runner's limiter, so the server sees exactly the requests the limiter
@@ -34,15 +50,7 @@ func (l *countingLimiter) Wait(ctx context.Context) error {
 // on the grant of the first chart request: 11 requests for 8 grants.
 func TestSessionRequestsWaitOnTheLimiter(t *testing.T) {
 	t.Parallel()
-	srv, err := upstream.New(upstream.WithYahooCrumb())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	f, err := yahoo.New(yahoo.WithBaseURL(srv.URL()), yahoo.WithHTTPClient(srv.Client()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, f := crumbServer(t)
 	lim := &countingLimiter{}
 	r, err := backfill.New(f, fake.NewStore(), backfill.WithLimiter(lim), backfill.WithConcurrency(4),
 		backfill.WithLogger(slog.New(slog.DiscardHandler)))
@@ -77,15 +85,7 @@ func TestSessionRequestsWaitOnTheLimiter(t *testing.T) {
 // attempt, and sends nothing more.
 func TestSessionRefreshStopsWithTheRun(t *testing.T) {
 	t.Parallel()
-	srv, err := upstream.New(upstream.WithYahooCrumb())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	f, err := yahoo.New(yahoo.WithBaseURL(srv.URL()), yahoo.WithHTTPClient(srv.Client()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, f := crumbServer(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	// The first grant (the chart) passes; the second (the cookie page)
