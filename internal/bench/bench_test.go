@@ -3,12 +3,18 @@ package main
 import (
 	"context"
 	"io"
+	"maps"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/internal/pgtest"
+	"github.com/pricefill/pricefill/internal/upstream"
+	"github.com/pricefill/pricefill/queue"
 )
 
 // TestMain runs the ingest child when the tests re-execute their own
@@ -126,6 +132,198 @@ func TestSmokeIngest(t *testing.T) {
 	}
 }
 
+// TestSmokeFaults runs the faults experiment at a tiny size: every
+// property holds, the report says so, and the checks catch a bar lost from
+// the real run's outcome.
+func TestSmokeFaults(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("-faults-seed %d", seed)
+	c := faultsConfig{symbols: 12, unknown: 2, days: 30, rate: 50, margin: 0.99, latency: 5 * time.Millisecond,
+		concurrency: 8, faultRate: 0.2, seed: seed, dir: t.TempDir()}
+	if err := c.validate(); err != nil {
+		t.Fatal(err)
+	}
+	if os.Getenv(pgtest.EnvURL) != "" { // a server at hand: cheap
+		c.pgURL = pgtest.DSN(t)
+	}
+	res, err := runFaults(context.Background(), c, io.Discard)
+	var b strings.Builder
+	writeFaults(&b, c, res)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, b.String())
+	}
+	if len(res) != 2 {
+		t.Fatalf("%d results, want one per database (2)", len(res))
+	}
+	for _, r := range res {
+		if r.skipped != "" {
+			if r.dialect != "postgres" || c.pgURL != "" {
+				t.Errorf("%s: %s", r.dialect, r.skipped)
+			}
+			continue
+		}
+		if !r.held() || len(r.checks) != 7 {
+			t.Errorf("%s: %d properties checked, every one held: %v; want 7, true\n%s", r.dialect, len(r.checks), r.held(), b.String())
+		}
+		o := r.outcome
+		if r.succeeded != c.symbols || r.failed != c.unknown || o.server.requests < c.symbols+c.unknown+8 || r.wall <= 0 {
+			t.Errorf("%s: %d succeeded, %d failed, %d requests in %s; want %d, %d, at least one a symbol plus the 8 pushed faults, a positive time",
+				r.dialect, r.succeeded, r.failed, o.server.requests, r.wall, c.symbols, c.unknown)
+		}
+		if o.wantTotal() < 10*c.symbols || o.storedTotal() != o.wantTotal() {
+			t.Errorf("%s: %d bars stored, %d expected; want equal, about 20 a symbol", r.dialect, o.storedTotal(), o.wantTotal())
+		}
+		// The checks see through the real run's outcome: one bar lost is
+		// caught.
+		sym := o.known[0]
+		o.stored = maps.Clone(o.stored)
+		o.stored[sym] = o.stored[sym][1:]
+		if checkFaults(o)[0].ok {
+			t.Errorf("%s: %s lost a bar of %s, and the check says it held", r.dialect, targetBarsOnce, sym)
+		}
+	}
+	for _, want := range []string{"## 4. Mixed faults", "| sqlite | 12 + 2 |", "Target " + targetBarsOnce + ": sqlite: met",
+		"Target " + targetNotLimited + ": sqlite: met", "-faults-seed " + strconv.FormatUint(seed, 10)} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("the report lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+// TestCheckFaults shows that the checks of the faults experiment can
+// fail: each case breaks one property of an outcome in which every one
+// holds.
+func TestCheckFaults(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		breaks func(o *faultsOutcome)
+		target string // the property missed; "" when every one holds
+	}{
+		{"every property held", func(*faultsOutcome) {}, ""},
+		{"a session closed during the run", func(o *faultsOutcome) {
+			o.before["AAA"] = o.before["AAA"][:1] // the last day was not over at the start
+		}, ""},
+		{"a bar stored twice", func(o *faultsOutcome) {
+			o.stored["AAA"] = append(o.stored["AAA"], o.stored["AAA"][1])
+		}, targetBarsOnce},
+		{"a bar inserted twice", func(o *faultsOutcome) {
+			o.tasks["AAA"] = taskRow{Status: queue.Completed, Inserted: 3}
+			o.reportInserted++
+		}, targetBarsOnce},
+		{"a bar missing", func(o *faultsOutcome) {
+			o.stored["BBB"] = o.stored["BBB"][1:]
+		}, targetBarsOnce},
+		{"a bar changed", func(o *faultsOutcome) {
+			o.stored["BBB"][0].Close += 0.01
+		}, targetBarsOnce},
+		{"a bar from elsewhere", func(o *faultsOutcome) {
+			o.stored["BBB"][0].Source = "synthetic"
+		}, targetBarsOnce},
+		{"the report's count wrong", func(o *faultsOutcome) {
+			o.reportInserted--
+		}, targetBarsOnce},
+		{"an invalid bar stored", func(o *faultsOutcome) {
+			o.broken["AAA"][day(o.stored["AAA"][0].Date)] = true
+		}, targetNoBad},
+		{"a null day stored", func(o *faultsOutcome) {
+			delete(o.served["AAA"], day(o.stored["AAA"][1].Date))
+		}, targetNoBad},
+		{"an unknown symbol retried", func(o *faultsOutcome) {
+			o.tasks["ZZZ"] = taskRow{Status: queue.PermanentlyFailed, Attempts: 1}
+			o.asked["ZZZ"] = 2
+		}, targetUnknown},
+		{"an unknown symbol left failed", func(o *faultsOutcome) {
+			o.tasks["ZZZ"] = taskRow{Status: queue.Failed}
+		}, targetUnknown},
+		{"a task left failed", func(o *faultsOutcome) {
+			o.tasks["BBB"] = taskRow{Status: queue.Failed, Attempts: 1}
+		}, targetCompleted},
+		{"a task missing", func(o *faultsOutcome) {
+			delete(o.tasks, "BBB")
+		}, targetCompleted},
+		{"the run hit its deadline", func(o *faultsOutcome) {
+			o.deadline = time.Minute
+		}, targetCompleted},
+		{"the server refused a request of its own", func(o *faultsOutcome) {
+			o.server.limited = 1
+		}, targetNotLimited},
+		{"more than R in a second", func(o *faultsOutcome) {
+			o.peak = o.rate + 1
+		}, targetPeak},
+		{"a kind of fault never served", func(o *faultsOutcome) {
+			delete(o.server.byFault, upstream.Truncate)
+		}, targetFaults},
+		{"no null day sent", func(o *faultsOutcome) {
+			o.nullsSent = 0
+		}, targetFaults},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			o := passingOutcome()
+			tc.breaks(&o)
+			r := faultsResult{dialect: "sqlite", checks: checkFaults(o), outcome: o}
+			for _, c := range r.checks {
+				if c.target == tc.target && c.ok {
+					t.Errorf("%s: held, want missed", c.target)
+				}
+				if tc.target == "" && !c.ok {
+					t.Errorf("%s: missed (%s), want held", c.target, c.detail)
+				}
+			}
+			var b strings.Builder
+			writeFaults(&b, faultsConfig{symbols: 2, unknown: 1, rate: o.rate, margin: 0.99, concurrency: 8, latency: time.Millisecond}, []faultsResult{r})
+			missed := strings.Contains(b.String(), "Target "+tc.target+": sqlite: **missed** (")
+			if tc.target == "" {
+				if r.err() != nil || !r.held() || strings.Contains(b.String(), "missed") {
+					t.Errorf("every property held, but err() = %v, held() = %v, or the report says missed:\n%s", r.err(), r.held(), b.String())
+				}
+			} else if r.err() == nil || r.held() || !missed {
+				t.Errorf("err() = %v, held() = %v, the report says missed: %v; want an error, false, true:\n%s", r.err(), r.held(), missed, b.String())
+			}
+		})
+	}
+}
+
+// passingOutcome is the outcome of a small run in which every property
+// holds: two known symbols with three days served each, one of them
+// invalid and one null day; one unknown symbol.
+func passingOutcome() faultsOutcome {
+	o := faultsOutcome{
+		rate: 10, known: []string{"AAA", "BBB"}, unknown: []string{"ZZZ"},
+		before: map[string][]pricefill.Bar{}, after: map[string][]pricefill.Bar{}, stored: map[string][]pricefill.Bar{},
+		served: map[string]map[string]bool{}, broken: map[string]map[string]bool{},
+		nullsSent: 1, brokenSent: 2,
+		tasks:          map[string]taskRow{"ZZZ": {Status: queue.PermanentlyFailed}},
+		asked:          map[string]int{"ZZZ": 1},
+		reportInserted: 4,
+		server:         serverCounts{requests: 20, byFault: map[upstream.FaultKind]int{upstream.None: 3, upstream.NotFound: 1}},
+		peak:           10,
+	}
+	for _, k := range faultsKinds {
+		o.server.byFault[k]++
+	}
+	for i, s := range o.known {
+		var valid, stored []pricefill.Bar
+		o.served[s], o.broken[s] = map[string]bool{}, map[string]bool{}
+		for d := 2; d <= 4; d++ {
+			b := pricefill.Bar{Symbol: s, Date: pricefill.Date(2025, 6, d), Open: 10, High: 12, Low: 9, Close: float64(10 + i + d), Volume: 1000}
+			o.served[s][day(b.Date)] = true
+			if d == 4 { // sent broken, rejected
+				o.broken[s][day(b.Date)] = true
+				continue
+			}
+			valid = append(valid, b)
+			b.Source = "yahoo"
+			stored = append(stored, b)
+		}
+		o.before[s], o.after[s], o.stored[s] = valid, slices.Clone(valid), stored
+		o.tasks[s] = taskRow{Status: queue.Completed, Inserted: int64(len(valid))}
+	}
+	o.stored["ZZZ"] = nil
+	return o
+}
+
 func TestFlags(t *testing.T) {
 	t.Parallel()
 	cfg, err := parseFlags([]string{"-run", "ingest,utilisation", "-concurrency", "2,3", "-ingest-symbols", "7"}, io.Discard)
@@ -135,12 +333,27 @@ func TestFlags(t *testing.T) {
 	if strings.Join(cfg.run, ",") != "ingest,utilisation" || len(cfg.utilisation.concurrency) != 2 || cfg.ingest.symbols[0] != 7 {
 		t.Errorf("parsed %+v", cfg)
 	}
+	if cfg.faults.seed == 0 || cfg.faults.symbols != 400 || cfg.faults.margin != 0.99 {
+		t.Errorf("faults: seed %d, %d symbols, margin %g; want a seed picked, 400, 0.99", cfg.faults.seed, cfg.faults.symbols, cfg.faults.margin)
+	}
+	cfg, err = parseFlags([]string{"-run", "faults", "-faults-seed", "42", "-pg", "postgres://x"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.faults.seed != 42 || cfg.faults.pgURL != "postgres://x" {
+		t.Errorf("faults: seed %d, -pg %q; want 42, postgres://x", cfg.faults.seed, cfg.faults.pgURL)
+	}
 	for _, args := range [][]string{
 		{"-run", "bogus"},
 		{"-concurrency", "0"},
 		{"-margin", "1.5"},
 		{"-ingest-symbols", "x"},
 		{"-pg", "mysql://x"},
+		{"-faults-symbols", "8"},
+		{"-faults-unknown", "0"},
+		{"-faults-margin", "0"},
+		{"-faults-random", "0.9"},
+		{"-faults-latency", "1s"}, // 8 workers at 1 s cannot outrun R = 20
 		{"extra"},
 	} {
 		if _, err := parseFlags(args, io.Discard); err == nil {

@@ -3,18 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/validate"
@@ -76,11 +72,10 @@ func runIngest(ctx context.Context, c ingestConfig, stderr io.Writer) ([]ingestR
 		}
 	}
 	var out []ingestResult
-	for _, dialect := range []string{"sqlite", "postgres"} {
+	for _, dialect := range dialects {
 		for _, n := range c.symbols {
 			res := ingestResult{dialect: dialect, symbols: n}
-			if dialect == "postgres" && c.pgURL == "" {
-				res.skipped = "skipped: no -pg"
+			if res.skipped = skipped(dialect, c.pgURL); res.skipped != "" {
 				out = append(out, res)
 				continue
 			}
@@ -99,23 +94,11 @@ func runIngest(ctx context.Context, c ingestConfig, stderr io.Writer) ([]ingestR
 // ingestOnce runs one child on a new database and returns what it
 // measured and its peak RSS.
 func ingestOnce(ctx context.Context, c ingestConfig, exe, dialect string, n int, dir string, stderr io.Writer) (childResult, int64, error) {
-	var dsn string
-	switch dialect {
-	case "sqlite":
-		dsn = filepath.Join(dir, fmt.Sprintf("ingest-%d.db", n))
-	case "postgres":
-		var drop func() error
-		var err error
-		dsn, drop, err = newSchema(ctx, c.pgURL)
-		if err != nil {
-			return childResult{}, 0, err
-		}
-		defer func() {
-			if err := drop(); err != nil {
-				fmt.Fprintln(stderr, "bench: dropping the schema:", err)
-			}
-		}()
+	dsn, drop, err := newDatabase(ctx, dialect, filepath.Join(dir, fmt.Sprintf("ingest-%d.db", n)), c.pgURL, stderr)
+	if err != nil {
+		return childResult{}, 0, err
 	}
+	defer drop()
 	args := []string{childCommand,
 		"-dialect", dialect, "-dsn", dsn, "-symbols", fmt.Sprint(n),
 		"-years", fmt.Sprint(c.years), "-concurrency", fmt.Sprint(c.concurrency)}
@@ -140,34 +123,6 @@ func ingestOnce(ctx context.Context, c ingestConfig, exe, dialect string, n int,
 		return res, 0, errors.New("no rusage for the child on this system")
 	}
 	return res, rss, nil
-}
-
-// newSchema creates an empty schema on the server of base and returns a
-// URL whose search_path is that schema, and a function that drops it.
-func newSchema(ctx context.Context, base string) (string, func() error, error) {
-	u, err := url.Parse(base)
-	if err != nil {
-		return "", nil, fmt.Errorf("-pg: %w", err)
-	}
-	schema := "bench_" + strings.ToLower(rand.Text()[:12])
-	admin := func(stmt string) error {
-		db, err := sql.Open("postgres", base)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		_, err = db.ExecContext(ctx, stmt)
-		return err
-	}
-	if err := admin("CREATE SCHEMA " + schema); err != nil {
-		return "", nil, fmt.Errorf("-pg %s: create schema: %w", u.Redacted(), err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String(), func() error { return admin("DROP SCHEMA " + schema + " CASCADE") }, nil
 }
 
 // wantBars returns the bars the synthetic fetcher makes for symbols over r.
@@ -208,7 +163,7 @@ func writeIngest(w io.Writer, c ingestConfig, res []ingestResult) {
 		}
 	}
 	var verdicts []string
-	for _, d := range []string{"sqlite", "postgres"} {
+	for _, d := range dialects {
 		xs := byDialect[d]
 		if len(xs) == 0 {
 			continue

@@ -1,9 +1,10 @@
 // Command bench measures pricefill end to end, on this machine, and prints
 // a Markdown report. Every figure is measured by the run that prints it.
 //
-//	go run ./internal/bench                       # every experiment, full size (about 7 minutes)
-//	go run ./internal/bench -run utilisation      # one experiment (utilisation, baseline, ingest)
-//	go run ./internal/bench -symbols 100 -baseline-symbols 10 -ingest-symbols 50,100 -ingest-years 2
+//	go run ./internal/bench                       # every experiment, full size (about 8 minutes; 9 with -pg)
+//	go run ./internal/bench -run utilisation      # one experiment (utilisation, baseline, ingest, faults)
+//	go run ./internal/bench -symbols 100 -baseline-symbols 10 -ingest-symbols 50,100 -ingest-years 2 -faults-symbols 40
+//	go run ./internal/bench -run faults -faults-seed 1234   # replay the faults of a run's seed
 //	go run ./internal/bench -pg postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 //
 // # Experiments
@@ -19,15 +20,30 @@
 //	ingest       the Runner and store with the synthetic fetcher and no limiter, on
 //	             SQLite and PostgreSQL: bars/s, and the peak RSS of the run, each run in
 //	             a child process (this program re-executed) whose rusage gives it.
+//	faults       the long version of internal/e2e's TestMixedFaults: a fake Yahoo at R
+//	             that also serves faults at random (429 bursts with Retry-After, 5xx,
+//	             dropped connections, truncated and malformed bodies, outage pages,
+//	             slow bodies), null days and invalid bars, and "not found" for a few
+//	             unknown symbols; the Runner, wired as above with a short retry
+//	             backoff and enough attempts, on SQLite and PostgreSQL. It reports
+//	             whether every valid bar was stored exactly once and nothing else,
+//	             the unknown symbols given up and the others completed, and the
+//	             server never over R (no refusal of its own, at most R in a second).
+//	             -faults-seed replays a run's faults; the report prints the seed.
 //
 // The Runner's limiter runs at each share of R that -margin lists, by
 // default 1 and 0.99: a limiter at exactly R leaves no slack for the
 // jitter between a grant and the request's arrival, and a strict server
-// then refuses a request now and then (RESULTS.md measures it).
+// then refuses a request now and then (RESULTS.md measures it). The faults
+// experiment's limiter runs at -faults-margin, 0.99, since a refusal of
+// the server's own fails it.
 //
 // PostgreSQL comes from -pg, by default $PRICEFILL_BENCH_DATABASE_URL; each
-// ingest run gets a schema of its own there, dropped afterwards. Without a
-// URL the PostgreSQL rows say "skipped: no -pg".
+// ingest and faults run gets a schema of its own there, dropped afterwards.
+// Without a URL the PostgreSQL rows say "skipped: no -pg".
+//
+// The program exits 1 when an experiment fails, a faults property
+// included, after printing the report.
 //
 // internal/bench/RESULTS.md holds the figures of a full run, with the
 // machine and the commands.
@@ -48,7 +64,7 @@ import (
 )
 
 // experiments are the names -run accepts, in the order they run.
-var experiments = []string{"utilisation", "baseline", "ingest"}
+var experiments = []string{"utilisation", "baseline", "ingest", "faults"}
 
 // config is the whole benchmark's configuration, from the flags.
 type config struct {
@@ -56,6 +72,7 @@ type config struct {
 	utilisation utilisationConfig
 	baseline    baselineConfig
 	ingest      ingestConfig
+	faults      faultsConfig
 }
 
 func main() {
@@ -110,8 +127,19 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&sizes, "ingest-symbols", "500,1000", "ingest: comma-separated symbol counts; the first gives the throughput figure")
 	fs.IntVar(&in.years, "ingest-years", 10, "ingest: years of daily bars per symbol")
 	fs.IntVar(&in.concurrency, "ingest-concurrency", 4, "ingest: the Runner's workers (examples/cli's default)")
-	fs.StringVar(&in.pgURL, "pg", os.Getenv(pgEnv), "ingest: PostgreSQL `URL` (default $"+pgEnv+"); empty skips PostgreSQL")
+	fs.StringVar(&in.pgURL, "pg", os.Getenv(pgEnv), "ingest and faults: PostgreSQL `URL` (default $"+pgEnv+"); empty skips PostgreSQL")
 	fs.StringVar(&in.profileDir, "memprofile", "", "ingest: write each child's heap profile into `DIR`")
+
+	fa := &cfg.faults
+	fs.IntVar(&fa.symbols, "faults-symbols", 400, "faults: `N` symbols the server knows")
+	fs.IntVar(&fa.unknown, "faults-unknown", 10, "faults: `N` symbols it answers \"not found\" for")
+	fs.IntVar(&fa.days, "faults-days", 30, "faults: calendar days of the range, ending today (New York)")
+	fs.IntVar(&fa.rate, "faults-rate", 20, "faults: the server's limit R, requests a second")
+	fs.Float64Var(&fa.margin, "faults-margin", 0.99, "faults: the limiter's rate, a share of R (1: exactly R, which jitter can push over)")
+	fs.DurationVar(&fa.latency, "faults-latency", 50*time.Millisecond, "faults: the server's latency L")
+	fs.IntVar(&fa.concurrency, "faults-concurrency", 8, "faults: the Runner's workers")
+	fs.Float64Var(&fa.faultRate, "faults-random", 0.2, "faults: the share of requests that get a random fault")
+	fs.Uint64Var(&fa.seed, "faults-seed", 0, "faults: the seed of the random faults; 0 picks one from the clock (the report prints it)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -132,7 +160,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return cfg, err
 	}
 	b.margins = u.margins
-	return cfg, errors.Join(u.validate(), b.validate(), in.validate())
+	fa.pgURL = in.pgURL
+	if fa.seed == 0 {
+		fa.seed = uint64(time.Now().UnixNano())
+	}
+	return cfg, errors.Join(u.validate(), b.validate(), in.validate(), fa.validate())
 }
 
 func parseRun(list string) ([]string, error) {
@@ -204,6 +236,10 @@ func runAll(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 			var res []ingestResult
 			res, err = runIngest(ctx, cfg.ingest, stderr)
 			writeIngest(&rep, cfg.ingest, res)
+		case "faults":
+			var res []faultsResult
+			res, err = runFaults(ctx, cfg.faults, stderr)
+			writeFaults(&rep, cfg.faults, res)
 		}
 		if err != nil {
 			_, _ = io.WriteString(stdout, rep.String())

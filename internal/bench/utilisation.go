@@ -163,24 +163,50 @@ func utilisationOnce(ctx context.Context, c utilisationConfig, margin float64, c
 	return res, nil
 }
 
+// serverCounts is what the server recorded of a run's data requests:
+// Yahoo's cookie page and crumb, which carry no symbol, are left out.
+type serverCounts struct {
+	requests int
+	// byFault counts the requests by the fault served, None for a normal
+	// answer; a refusal for the server's own limit is a RateLimit.
+	byFault map[upstream.FaultKind]int
+	// limited counts the requests the server refused for its own rate
+	// limit (upstream.Request.Limited), not for a fault it was told to
+	// serve: every request, Yahoo's cookie page and crumb included.
+	limited int
+	// times are the arrivals, in order.
+	times []time.Time
+}
+
+// countRequests counts the data requests among reqs.
+func countRequests(reqs []upstream.Request) serverCounts {
+	c := serverCounts{byFault: map[upstream.FaultKind]int{}}
+	for _, r := range reqs {
+		if r.Limited {
+			c.limited++
+		}
+		if r.Symbol == "" {
+			continue
+		}
+		c.requests++
+		c.byFault[r.Fault]++
+		c.times = append(c.times, r.Time)
+	}
+	return c
+}
+
+// faulty is the number of requests answered with any fault but a rate
+// limit.
+func (c serverCounts) faulty() int {
+	return c.requests - c.byFault[upstream.None] - c.byFault[upstream.RateLimit]
+}
+
 // tally counts the server's chart requests by fault and measures their
 // spacing against the server's limit of rate a second.
 func tally(res *utilisationResult, reqs []upstream.Request, rate int) {
-	var times []time.Time
-	for _, r := range reqs {
-		if r.Symbol == "" { // Yahoo's cookie page and crumb: none expected
-			continue
-		}
-		res.requests++
-		switch r.Fault {
-		case upstream.None:
-		case upstream.RateLimit:
-			res.rateLimited++
-		default:
-			res.other++
-		}
-		times = append(times, r.Time)
-	}
+	c := countRequests(reqs) // Yahoo's cookie page and crumb: none expected
+	res.requests, res.rateLimited, res.other = c.requests, c.byFault[upstream.RateLimit], c.faulty()
+	times := c.times
 	res.minGap = -1
 	for i := 1; i < len(times); i++ {
 		if g := times[i].Sub(times[i-1]); res.minGap < 0 || g < res.minGap {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -27,8 +28,19 @@ type wiring struct {
 	hourly      int
 	concurrency int
 	// console receives the warnings and errors, as the program's stderr
-	// on a terminal does.
+	// on a terminal does; quiet keeps it to the errors (a run with faults
+	// on purpose warns of every retry and every rejected bar).
 	console io.Writer
+	quiet   bool
+
+	// What a run may set that the program takes from its defaults:
+	// limiterOptions add to the limiter's (a shorter cool-down, say);
+	// maxAttempts is --max-attempts, 0 meaning backfill.MaxAttemptsDefault;
+	// retryBackoff is the wait before a retry, nil meaning the Runner's
+	// default (5, 10, 20, 40, 80 s).
+	limiterOptions []ratelimit.Option
+	maxAttempts    int
+	retryBackoff   backfill.BackoffFunc
 }
 
 // pipeline is a run's parts, wired as examples/cli's runWith wires them:
@@ -44,7 +56,7 @@ type pipeline struct {
 
 // openPipeline wires w. Close the pipeline when done.
 func openPipeline(ctx context.Context, w wiring) (*pipeline, error) {
-	limiter, err := newLimiter(w.rate, w.hourly)
+	limiter, err := newLimiter(w.rate, w.hourly, w.limiterOptions...)
 	if err != nil {
 		return nil, err
 	}
@@ -57,12 +69,17 @@ func openPipeline(ctx context.Context, w wiring) (*pipeline, error) {
 		_ = db.Close()
 		return nil, err
 	}
-	console := slog.NewTextHandler(w.console, &slog.HandlerOptions{Level: slog.LevelWarn})
+	level := slog.LevelWarn
+	if w.quiet {
+		level = slog.LevelError
+	}
+	console := slog.NewTextHandler(w.console, &slog.HandlerOptions{Level: level})
 	logger := slog.New(slog.NewMultiHandler(console, dbLog))
 	r, err := backfill.New(w.fetcher, db,
 		backfill.WithLimiter(limiter),
 		backfill.WithConcurrency(w.concurrency),
-		backfill.WithMaxAttempts(backfill.MaxAttemptsDefault),
+		backfill.WithMaxAttempts(cmp.Or(w.maxAttempts, backfill.MaxAttemptsDefault)),
+		backfill.WithRetryBackoff(w.retryBackoff),
 		backfill.WithLease(backfill.LeaseDefault),
 		backfill.WithLogger(logger),
 	)
@@ -77,8 +94,8 @@ func openPipeline(ctx context.Context, w wiring) (*pipeline, error) {
 }
 
 // newLimiter builds the limiter as examples/cli does from --rate and
-// --hourly-limit.
-func newLimiter(rate float64, hourly int) (*ratelimit.Limiter, error) {
+// --hourly-limit, with opts after the program's.
+func newLimiter(rate float64, hourly int, opts ...ratelimit.Option) (*ratelimit.Limiter, error) {
 	var interval time.Duration
 	if rate > 0 {
 		interval = time.Duration(float64(time.Second) / rate)
@@ -86,19 +103,25 @@ func newLimiter(rate float64, hourly int) (*ratelimit.Limiter, error) {
 	if hourly == 0 {
 		hourly = math.MaxInt32
 	}
-	return ratelimit.New(ratelimit.WithInterval(interval), ratelimit.WithHourlyLimit(hourly))
+	return ratelimit.New(append([]ratelimit.Option{ratelimit.WithInterval(interval), ratelimit.WithHourlyLimit(hourly)}, opts...)...)
 }
 
 // run backfills symbols over r and returns the report and the wall time
-// of Run.
+// of Run; every symbol must succeed.
 func (p *pipeline) run(ctx context.Context, symbols []string, r pricefill.Range) (*backfill.Report, time.Duration, error) {
-	t0 := time.Now()
-	rep, err := p.runner.Run(ctx, backfill.Request{Symbols: symbols, Range: r})
-	elapsed := time.Since(t0)
+	rep, elapsed, err := p.runSome(ctx, symbols, r)
 	if err == nil && rep.Succeeded != len(symbols) {
 		err = fmt.Errorf("%d of %d symbols succeeded (%d failed, %d unfinished)", rep.Succeeded, len(symbols), rep.Failed, rep.Unfinished)
 	}
 	return rep, elapsed, err
+}
+
+// runSome backfills symbols over r and returns the report and the wall
+// time of Run, whatever became of each symbol: the report says.
+func (p *pipeline) runSome(ctx context.Context, symbols []string, r pricefill.Range) (*backfill.Report, time.Duration, error) {
+	t0 := time.Now()
+	rep, err := p.runner.Run(ctx, backfill.Request{Symbols: symbols, Range: r})
+	return rep, time.Since(t0), err
 }
 
 // Close flushes the log and closes the store, as the program does; calls
