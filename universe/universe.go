@@ -27,7 +27,7 @@ import (
 	"github.com/pricefill/pricefill"
 )
 
-//go:generate go run ./internal/gensp500 ../../shared/data/sp500_constituents.csv 2026-08-08 "datasets/s-and-p-500-companies data/constituents.csv@56509dd (from Wikipedia's List of S&P 500 companies), ODC-PDDL-1.0" sp500.json
+//go:generate go run ./internal/gensp500 testdata/sp500_constituents.csv 2026-08-08 "datasets/s-and-p-500-companies data/constituents.csv@56509dd (from Wikipedia's List of S&P 500 companies), ODC-PDDL-1.0" sp500.json
 
 //go:embed sp500.json
 var sp500JSON []byte

@@ -14,10 +14,11 @@ import (
 )
 
 // TestSP500MatchesTheSource checks the committed JSON against the CSV it
-// was generated from (in ../shared, next to the module).
+// was generated from (testdata/sp500_constituents.csv; testdata/SOURCE.md
+// says where it came from).
 func TestSP500MatchesTheSource(t *testing.T) {
 	t.Parallel()
-	f, err := os.Open("../../shared/data/sp500_constituents.csv")
+	f, err := os.Open("testdata/sp500_constituents.csv")
 	if err != nil {
 		t.Fatalf("the source CSV: %v", err)
 	}

@@ -1,11 +1,13 @@
 // Package fetchtest holds what the tests of the fetchers share: the real
-// responses in ../shared/fixtures, a check that a series is well formed,
-// and the fake upstream started for one test.
+// provider responses in its testdata directory (each provider's SOURCE.md
+// says where each came from), a check that a series is well formed, and
+// the fake upstream started for one test.
 package fetchtest
 
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -13,17 +15,24 @@ import (
 	"github.com/pricefill/pricefill/internal/upstream"
 )
 
-// FixtureDir is shared/fixtures as the tests of a package two levels down
-// (backfill/yahoo) see it: shared/ sits beside the clone, in CI as in a
-// worktree.
-const FixtureDir = "../../../shared/fixtures"
+// FixtureDir is the directory of the fixtures, one subdirectory per
+// provider: this package's testdata, wherever the test that asks runs.
+var FixtureDir = fixtureDir()
+
+func fixtureDir() string {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		return "testdata"
+	}
+	return filepath.Join(filepath.Dir(file), "testdata")
+}
 
 // Fixture returns the content of the fixture name of provider.
 func Fixture(t testing.TB, provider, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(FixtureDir, provider, name))
 	if err != nil {
-		t.Fatalf("fixture: %v (shared/ must sit beside the clone)", err)
+		t.Fatalf("fixture: %v", err)
 	}
 	return b
 }
@@ -33,7 +42,7 @@ func Fixtures(t testing.TB, provider, suffix string) []string {
 	t.Helper()
 	matches, err := filepath.Glob(filepath.Join(FixtureDir, provider, "*"+suffix))
 	if err != nil || len(matches) == 0 {
-		t.Fatalf("no fixtures %s/*%s under %s (shared/ must sit beside the clone)", provider, suffix, FixtureDir)
+		t.Fatalf("no fixtures %s/*%s under %s", provider, suffix, FixtureDir)
 	}
 	names := make([]string, len(matches))
 	for i, m := range matches {
