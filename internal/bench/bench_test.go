@@ -300,7 +300,7 @@ func passingOutcome() faultsOutcome {
 		server:         serverCounts{requests: 20, byFault: map[upstream.FaultKind]int{upstream.None: 3, upstream.NotFound: 1}},
 		peak:           10,
 	}
-	for _, k := range faultsKinds {
+	for _, k := range upstream.EveryKind() {
 		o.server.byFault[k]++
 	}
 	for i, s := range o.known {

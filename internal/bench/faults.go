@@ -41,9 +41,6 @@ type faultsConfig struct {
 
 // The mixed-fault run's fixed parts; the reasons are TestMixedFaults'.
 const (
-	// faultsMinSymbols is the fewest known symbols: faultsPushes gives
-	// faults to eight of them.
-	faultsMinSymbols = 9
 	// faultsMaxFaultRate bounds -faults-random: beyond it the attempts
 	// that keep transient faults from giving symbols up (see
 	// faultsMaxAttempts) make runs long.
@@ -69,72 +66,10 @@ const (
 	// faultsMinAttempts is TestMixedFaults' maximum of attempts, the
 	// least faultsMaxAttempts gives.
 	faultsMinAttempts = 20
-	// faultsPushedMax is the most transient faults faultsPushes gives one
-	// symbol.
-	faultsPushedMax = 2
 	// faultsGiveUpOdds bounds the chance that transient faults give any
 	// symbol up (see faultsMaxAttempts).
 	faultsGiveUpOdds = 1e-9
 )
-
-// faultsRateLimited is an injected 429 with Retry-After: 1.
-var faultsRateLimited = upstream.Fault{Kind: upstream.RateLimit, RetryAfter: "1"}
-
-// faultsMix is what the random faults are drawn from: TestMixedFaults'
-// mix, every transient fault and a rate limit. (Not found and other
-// permanent faults would give symbols up at random; unknown symbols are
-// set apart instead.) The rate limits are few: each stops every worker for
-// a second, and were they many, the stretches between them would be too
-// short for a limiter that let too many requests through to show it.
-var faultsMix = []upstream.Fault{
-	faultsRateLimited,
-	{Kind: upstream.Status, Status: http.StatusInternalServerError},
-	{Kind: upstream.Status, Status: http.StatusBadGateway},
-	{Kind: upstream.Status, Status: http.StatusServiceUnavailable},
-	{Kind: upstream.Status, Status: http.StatusGatewayTimeout},
-	{Kind: upstream.Drop},
-	{Kind: upstream.Truncate},
-	{Kind: upstream.Malformed},
-	{Kind: upstream.HTML},
-	{Kind: upstream.ProofOfWork}, // Yahoo's outage page
-	{Kind: upstream.Slow, Delay: 100 * time.Millisecond},
-}
-
-// faultsKinds are the kinds of fault a run must have served: each is
-// pushed (see faultsPushes) or, for NotFound, the unknown symbols'.
-var faultsKinds = []upstream.FaultKind{upstream.RateLimit, upstream.Quota, upstream.Status, upstream.Drop,
-	upstream.Truncate, upstream.Malformed, upstream.HTML, upstream.Slow, upstream.NotFound}
-
-// faultsPushes returns the faults served first, by symbol, so that every
-// kind happens whatever the seed (TestMixedFaults' pushes): the transient
-// ones to the first five of known, the rate limits to the last ones. Tasks
-// are claimed in the order of the request, so the 429s come at the end of
-// the first pass. known has at least faultsMinSymbols symbols.
-func faultsPushes(known []string) map[string][]upstream.Fault {
-	n := len(known)
-	return map[string][]upstream.Fault{
-		known[0]: {{Kind: upstream.Status, Status: http.StatusInternalServerError}, {Kind: upstream.Status, Status: http.StatusServiceUnavailable}},
-		known[1]: {{Kind: upstream.Drop}, {Kind: upstream.Truncate}},
-		known[2]: {{Kind: upstream.Malformed}, {Kind: upstream.HTML}},
-		// A body that stalls past the client's timeout: a transient failure.
-		known[3]: {{Kind: upstream.Slow, Delay: time.Minute}},
-		// A slow body that arrives in time: a success.
-		known[4]: {{Kind: upstream.Slow, Delay: 200 * time.Millisecond}},
-		// Yahoo's quota answer is a 429 without Retry-After.
-		known[n-4]: {{Kind: upstream.Quota}},
-		// A burst: the first requests of two symbols are in flight together
-		// (when the latency exceeds the limiter's gap), and both get 429;
-		// then one 429 more.
-		known[n-2]: {faultsRateLimited, faultsRateLimited},
-		known[n-1]: {faultsRateLimited},
-	}
-}
-
-// faultsPushedText says in words what faultsPushes does, for the report.
-const faultsPushedText = "500 then 503 to the 1st symbol, a dropped connection then a truncated body to the 2nd, " +
-	"malformed JSON then an HTML page to the 3rd, a body that stalls past the client's timeout to the 4th, " +
-	"a body 200 ms slow to the 5th, Yahoo's 429 without Retry-After to the 4th from last, " +
-	"two 429s (Retry-After: 1) to the 2nd from last and one to the last"
 
 // unknownSymbols returns n symbols the server is to answer "not found"
 // for: NOSUCH001, NOSUCH002…
@@ -149,8 +84,8 @@ func unknownSymbols(n int) []string {
 // validate says what is wrong with c, naming the flags.
 func (c faultsConfig) validate() error {
 	var errs []error
-	if c.symbols < faultsMinSymbols {
-		errs = append(errs, fmt.Errorf("-faults-symbols %d: want at least %d (the faults pushed so that every kind happens go to 8 of them)", c.symbols, faultsMinSymbols))
+	if c.symbols < upstream.PushEveryKindMin {
+		errs = append(errs, fmt.Errorf("-faults-symbols %d: want at least %d (the faults pushed so that every kind happens go to 8 of them)", c.symbols, upstream.PushEveryKindMin))
 	}
 	if c.unknown < 1 || c.days < 7 || c.rate < 1 || c.concurrency < 1 || c.latency < 0 {
 		errs = append(errs, errors.New("-faults-unknown, -faults-rate and -faults-concurrency must be at least 1, -faults-days at least 7 (a week of trading days), -faults-latency not negative"))
@@ -190,14 +125,14 @@ func (c faultsConfig) deadline() time.Duration {
 // maxAttempts-th transient failure (rate limits use no attempt); each
 // request meets a random fault with chance rate, whatever came before
 // (draws depend only on the seed, the symbol and the request's number),
-// and the pushed faults add at most faultsPushedMax, so that chance is at
-// most n × rate^(maxAttempts − faultsPushedMax).
+// and the pushed faults add at most upstream.PushEveryKindMaxTransient (p),
+// so that chance is at most n × rate^(maxAttempts − p).
 func faultsMaxAttempts(n int, rate float64) int {
 	if rate <= 0 {
 		return faultsMinAttempts
 	}
 	k := math.Ceil(math.Log(faultsGiveUpOdds/float64(n)) / math.Log(rate))
-	return max(faultsMinAttempts, faultsPushedMax+int(k))
+	return max(faultsMinAttempts, upstream.PushEveryKindMaxTransient+int(k))
 }
 
 // faultsResult is one run of the experiment, on one database, or why
@@ -283,7 +218,7 @@ func faultsOnce(ctx context.Context, c faultsConfig, dialect, sqlitePath string,
 	srv, err := upstream.New(
 		upstream.WithRateLimit(c.rate),
 		upstream.WithLatency(c.latency),
-		upstream.WithRandomFaults(c.seed, c.faultRate, faultsMix...),
+		upstream.WithRandomFaults(c.seed, c.faultRate, upstream.MixedFaults()...),
 		upstream.WithNullRate(faultsNullRate),
 		upstream.WithGenerator(genOpts...),
 	)
@@ -293,9 +228,7 @@ func faultsOnce(ctx context.Context, c faultsConfig, dialect, sqlitePath string,
 	defer srv.Close()
 	known, unknown := benchSymbols(c.symbols), unknownSymbols(c.unknown)
 	srv.SetUnknown(unknown...)
-	for sym, fs := range faultsPushes(known) {
-		srv.PushFaults(sym, fs...)
-	}
+	srv.PushEveryKind(known)
 
 	dsn, drop, err := newDatabase(ctx, dialect, sqlitePath, c.pgURL, stderr)
 	if err != nil {
@@ -595,7 +528,7 @@ func checkFaults(o faultsOutcome) []faultsCheck {
 	out = append(out, p.check(targetPeak))
 
 	p = problems{}
-	for _, k := range faultsKinds {
+	for _, k := range upstream.EveryKind() {
 		if o.server.byFault[k] == 0 {
 			p.add("no %s fault served", k)
 		}
@@ -688,7 +621,7 @@ func faultName(f upstream.Fault) string {
 // a row per database, the faults served by kind, and a line per property.
 func writeFaults(w io.Writer, c faultsConfig, res []faultsResult) {
 	var mix []string
-	for _, f := range faultsMix {
+	for _, f := range upstream.MixedFaults() {
 		mix = append(mix, faultName(f))
 	}
 	rng := "the last " + fmt.Sprint(c.days) + " calendar days"
@@ -709,7 +642,7 @@ func writeFaults(w io.Writer, c faultsConfig, res []faultsResult) {
 		"and the cool-down after a 429 steps from %s to %s (not 5 s to 80 s). "+
 		"Without the limiter the workers could send %.4g requests a second (workers ÷ L), far beyond R, so the server's count tests the limiter. "+
 		"A new server and database per row.\n\n",
-		c.rate, c.latency, c.symbols, c.unknown, rng, c.seed, c.seed, c.faultRate, strings.Join(mix, ", "), faultsPushedText,
+		c.rate, c.latency, c.symbols, c.unknown, rng, c.seed, c.seed, c.faultRate, strings.Join(mix, ", "), upstream.PushEveryKindText,
 		faultsNullRate, faultsInvalidRate, c.concurrency, c.margin, c.margin*float64(c.rate),
 		faultsClientTimeout, faultsRetryInitial, faultsRetryMax, faultsMaxAttempts(c.symbols+c.unknown, c.faultRate),
 		faultsCoolDown, faultsCoolDownMax, c.unbridled())

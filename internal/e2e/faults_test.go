@@ -52,49 +52,6 @@ const (
 	faultInvalidRate = 0.1
 )
 
-// rateLimited is an injected 429 with Retry-After: 1.
-var rateLimited = upstream.Fault{Kind: upstream.RateLimit, RetryAfter: "1"}
-
-// faultMix is what the random faults are drawn from: every fault that is
-// transient, and a rate limit. (Not found and other permanent faults would
-// give up symbols at random; unknown symbols are set apart instead.) The
-// rate limits are few: each stops every worker for a second, and were
-// they many, the stretches between them would be too short for a limiter
-// that let too many requests through to show it.
-var faultMix = []upstream.Fault{
-	rateLimited,
-	{Kind: upstream.Status, Status: http.StatusInternalServerError},
-	{Kind: upstream.Status, Status: http.StatusBadGateway},
-	{Kind: upstream.Status, Status: http.StatusServiceUnavailable},
-	{Kind: upstream.Status, Status: http.StatusGatewayTimeout},
-	{Kind: upstream.Drop},
-	{Kind: upstream.Truncate},
-	{Kind: upstream.Malformed},
-	{Kind: upstream.HTML},
-	{Kind: upstream.ProofOfWork}, // Yahoo's outage page
-	{Kind: upstream.Slow, Delay: 100 * time.Millisecond},
-}
-
-// faultPushes are served first, so that every kind of fault happens
-// whatever the seed. Tasks are claimed in symbol order, so the 429s come
-// at the end of the run.
-var faultPushes = map[string][]upstream.Fault{
-	"F000": {{Kind: upstream.Status, Status: http.StatusInternalServerError}, {Kind: upstream.Status, Status: http.StatusServiceUnavailable}},
-	"F001": {{Kind: upstream.Drop}, {Kind: upstream.Truncate}},
-	"F002": {{Kind: upstream.Malformed}, {Kind: upstream.HTML}},
-	// A body that stalls past the client's timeout: a transient failure.
-	"F003": {{Kind: upstream.Slow, Delay: time.Minute}},
-	// A slow body that arrives in time: a success.
-	"F004": {{Kind: upstream.Slow, Delay: 200 * time.Millisecond}},
-	// Yahoo's quota message is a 429 without Retry-After.
-	"F036": {{Kind: upstream.Quota}},
-	// A burst: the first requests of two symbols are in flight together
-	// (the server's latency exceeds the limiter's gap), and both get 429;
-	// then one 429 more.
-	"F038": {rateLimited, rateLimited},
-	"F039": {rateLimited},
-}
-
 // TestMixedFaults runs the Runner through every kind of fault at once, on
 // SQLite and on PostgreSQL: at the end every valid bar is stored once and
 // nothing else is, unknown symbols are given up and the others completed,
@@ -119,7 +76,7 @@ func mixedFaults(t *testing.T, dsn string, seed uint64) {
 	srv, err := upstream.New(
 		upstream.WithRateLimit(faultServerRate),
 		upstream.WithLatency(faultLatency),
-		upstream.WithRandomFaults(seed, faultRate, faultMix...),
+		upstream.WithRandomFaults(seed, faultRate, upstream.MixedFaults()...),
 		upstream.WithNullRate(faultNullRate),
 		upstream.WithGenerator(genOpts...),
 	)
@@ -129,9 +86,7 @@ func mixedFaults(t *testing.T, dsn string, seed uint64) {
 	defer srv.Close()
 	known, unknown := symbols("F", faultKnown), symbols("U", faultUnknown)
 	srv.SetUnknown(unknown...)
-	for sym, fs := range faultPushes {
-		srv.PushFaults(sym, fs...)
-	}
+	srv.PushEveryKind(known)
 
 	db := openStore(t, dsn)
 	// The default first cool-down, 5 s, would make each 429 without
@@ -241,8 +196,7 @@ func mixedFaults(t *testing.T, dsn string, seed uint64) {
 			limited++
 		}
 	}
-	for _, k := range []upstream.FaultKind{upstream.RateLimit, upstream.Quota, upstream.Status, upstream.Drop,
-		upstream.Truncate, upstream.Malformed, upstream.HTML, upstream.Slow, upstream.NotFound} {
+	for _, k := range upstream.EveryKind() {
 		if faults[k] == 0 {
 			t.Errorf("no %s fault was served", k)
 		}
