@@ -23,6 +23,13 @@ var (
 	// ErrInvalidBar means a bar broke a validation rule. Errors of type
 	// *[InvalidBarError] match it.
 	ErrInvalidBar = errors.New("invalid bar")
+	// ErrUnavailable means the provider could not be reached at all: the
+	// name did not resolve, the connection was refused, TLS failed. It
+	// says nothing about the symbol, so the runner never charges it to
+	// one: the request is made again once the provider is back. Errors
+	// built by [Unavailable] match it, and so does a limiter's error that
+	// gives up on an outage.
+	ErrUnavailable = errors.New("provider unavailable")
 )
 
 // A Kind is what the runner makes of an error.
@@ -40,11 +47,16 @@ const (
 	KindNotFound
 	// KindPermanent failures end the symbol's task at once.
 	KindPermanent
+	// KindUnavailable failures did not reach the provider: the task is
+	// given back without using up an attempt, and the limiter's outage
+	// breaker counts them.
+	KindUnavailable
 )
 
-var kindNames = [...]string{"transient", "rate_limited", "not_found", "permanent"}
+var kindNames = [...]string{"transient", "rate_limited", "not_found", "permanent", "unavailable"}
 
-// String returns the kind's name: transient, rate_limited, not_found or permanent.
+// String returns the kind's name: transient, rate_limited, not_found,
+// permanent or unavailable.
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
 		return kindNames[k]
@@ -55,8 +67,9 @@ func (k Kind) String() string {
 // MarshalText returns the kind's name, so kinds read well in JSON.
 func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
-// KindOf classifies err: rate limited, not found, permanent, or else
-// transient. A nil error is transient too; callers check for nil first.
+// KindOf classifies err: rate limited, not found, permanent, unavailable,
+// or else transient. A nil error is transient too; callers check for nil
+// first.
 func KindOf(err error) Kind {
 	switch {
 	case errors.Is(err, ErrRateLimited):
@@ -65,15 +78,25 @@ func KindOf(err error) Kind {
 		return KindNotFound
 	case errors.Is(err, ErrPermanent):
 		return KindPermanent
+	case errors.Is(err, ErrUnavailable):
+		return KindUnavailable
 	}
 	return KindTransient
 }
 
 // A RateLimitError is a refusal for rate, with the wait the server asked
-// for. It matches [ErrRateLimited].
+// for, or a quota used up until it resets. It matches [ErrRateLimited].
 type RateLimitError struct {
 	// RetryAfter is the server's Retry-After, or 0 when it gave none.
 	RetryAfter time.Duration
+	// Quota says the provider refused because a quota over a long period
+	// (a day's) is used up, not because requests came too fast: the
+	// limiter then holds every request until Reset, without slowing its
+	// pace.
+	Quota bool
+	// Reset is when the quota resets, if the provider says or it is
+	// known; zero otherwise.
+	Reset time.Time
 	// Err is what the server said, or nil.
 	Err error
 }
@@ -84,10 +107,22 @@ func RateLimited(retryAfter time.Duration, err error) error {
 	return &RateLimitError{RetryAfter: retryAfter, Err: err}
 }
 
+// QuotaExceeded returns a *[RateLimitError] for a quota used up until
+// reset (zero when the provider does not say when), wrapping err, which
+// may be nil.
+func QuotaExceeded(reset time.Time, err error) error {
+	return &RateLimitError{Quota: true, Reset: reset, Err: err}
+}
+
 func (e *RateLimitError) Error() string {
 	var b strings.Builder
 	b.WriteString("rate limited")
-	if e.RetryAfter > 0 {
+	switch {
+	case e.Quota && !e.Reset.IsZero():
+		fmt.Fprintf(&b, " (quota used up until %s)", e.Reset.UTC().Format(time.RFC3339))
+	case e.Quota:
+		b.WriteString(" (quota used up)")
+	case e.RetryAfter > 0:
 		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter)
 	}
 	if e.Err != nil {
@@ -112,6 +147,29 @@ func RetryAfterOf(err error) time.Duration {
 	}
 	return 0
 }
+
+// An UnavailableError says the provider could not be reached. It matches
+// [ErrUnavailable].
+type UnavailableError struct {
+	Err error
+}
+
+// Unavailable marks err as a failure to reach the provider at all. It
+// returns nil for a nil err.
+func Unavailable(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &UnavailableError{Err: err}
+}
+
+func (e *UnavailableError) Error() string { return e.Err.Error() }
+
+// Is reports whether target is [ErrUnavailable].
+func (e *UnavailableError) Is(target error) bool { return target == ErrUnavailable }
+
+// Unwrap returns the wrapped error.
+func (e *UnavailableError) Unwrap() error { return e.Err }
 
 // A PermanentError marks an error that retrying will not cure. It matches
 // [ErrPermanent].

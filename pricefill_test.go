@@ -53,6 +53,8 @@ func TestKindOf(t *testing.T) {
 		{fmt.Errorf("stooq: %w", pricefill.NotFound("ZZZZ", cause)), pricefill.KindNotFound},
 		{pricefill.Permanent(cause), pricefill.KindPermanent},
 		{fmt.Errorf("alphavantage: %w", pricefill.Permanent(cause)), pricefill.KindPermanent},
+		{fmt.Errorf("yahoo: %w", pricefill.Unavailable(cause)), pricefill.KindUnavailable},
+		{pricefill.QuotaExceeded(time.Time{}, cause), pricefill.KindRateLimited},
 	} {
 		if got := pricefill.KindOf(tc.err); got != tc.want {
 			t.Errorf("KindOf(%v) = %s, want %s", tc.err, got, tc.want)
@@ -65,8 +67,29 @@ func TestKindOf(t *testing.T) {
 	if !errors.Is(pricefill.NotFound("X", cause), cause) || !errors.Is(pricefill.Permanent(cause), cause) {
 		t.Errorf("the error kinds do not unwrap to their cause")
 	}
-	if pricefill.Permanent(nil) != nil {
-		t.Errorf("Permanent(nil) is not nil")
+	if pricefill.Permanent(nil) != nil || pricefill.Unavailable(nil) != nil {
+		t.Errorf("Permanent(nil) or Unavailable(nil) is not nil")
+	}
+	if !errors.Is(pricefill.Unavailable(cause), cause) {
+		t.Errorf("Unavailable does not unwrap to its cause")
+	}
+}
+
+func TestRateLimitErrorText(t *testing.T) {
+	t.Parallel()
+	reset := time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{pricefill.RateLimited(0, nil), "rate limited"},
+		{pricefill.RateLimited(2*time.Second, errors.New("HTTP 429")), "rate limited (retry after 2s): HTTP 429"},
+		{pricefill.QuotaExceeded(time.Time{}, errors.New("25 a day")), "rate limited (quota used up): 25 a day"},
+		{pricefill.QuotaExceeded(reset, nil), "rate limited (quota used up until 2026-12-04T00:00:00Z)"},
+	} {
+		if got := tc.err.Error(); got != tc.want {
+			t.Errorf("Error() = %q, want %q", got, tc.want)
+		}
 	}
 }
 
