@@ -23,6 +23,7 @@
 //	in_progress                permanently_failed   Finish(Fail(err)): not found or permanent, attempts unchanged
 //	in_progress                permanently_failed   Finish(FailLastAttempt(err)): the last transient failure, attempts+1
 //	in_progress                pending              Finish(Release()): given back on shutdown, attempts unchanged
+//	in_progress                pending              Finish(Defer(err)): given back for the provider's outage, attempts unchanged
 //	completed                  pending              Enqueue with Force
 //	permanently_failed         pending              Enqueue: a new run, attempts reset to 0
 //

@@ -117,7 +117,7 @@ type Result struct {
 
 // An Outcome is how a claimed task ended, as given to Finish. Build one
 // with [Succeed], [Retry], [RetryRateLimited], [Fail], [FailLastAttempt] or
-// [Release].
+// [Release] or [Defer].
 type Outcome struct {
 	// Status is the task's next status.
 	Status Status
@@ -162,6 +162,11 @@ func FailLastAttempt(err error) Outcome {
 // attempts and last error unchanged. Workers release their tasks when the
 // run is cancelled.
 func Release() Outcome { return Outcome{Status: Pending} }
+
+// Defer gives a task back after a failure that was not the task's own,
+// such as the provider's outage: it is pending again, with its attempts
+// unchanged and err recorded as its last error.
+func Defer(err error) Outcome { return Outcome{Status: Pending, Error: errText(err)} }
 
 // Validate reports an error when the outcome cannot end an in_progress task.
 func (o Outcome) Validate() error {

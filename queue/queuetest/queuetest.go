@@ -287,9 +287,14 @@ func testRelease(t *testing.T, e *env) {
 	if got.Status != queue.Pending || got.Attempts != 1 || got.LastError != "first" || got.LockedBy != "" {
 		t.Errorf("released: %s, %d attempts, %q, locked by %q; want pending, 1, %q, none", got.Status, got.Attempts, got.LastError, got.LockedBy, "first")
 	}
+	e.finish(e.mustClaim(ids, "w"), queue.Defer(errors.New("provider down")))
+	got = e.get(ids[0])
+	if got.Status != queue.Pending || got.Attempts != 1 || got.LastError != "provider down" || !got.RetryAfter.IsZero() {
+		t.Errorf("deferred: %s, %d attempts, %q, retry after %s; want pending, 1, %q, none", got.Status, got.Attempts, got.LastError, got.RetryAfter, "provider down")
+	}
 	e.finish(e.mustClaim(ids, "w"), queue.Succeed(queue.Result{Inserted: 1}))
-	if got := e.get(ids[0]); got.Status != queue.Completed || got.LastError != "first" {
-		t.Errorf("completed after a failure: %s, last error %q; want completed, %q kept as history", got.Status, got.LastError, "first")
+	if got := e.get(ids[0]); got.Status != queue.Completed || got.LastError != "provider down" {
+		t.Errorf("completed after a failure: %s, last error %q; want completed, %q kept as history", got.Status, got.LastError, "provider down")
 	}
 }
 

@@ -106,7 +106,7 @@ func testStateMachine(t *testing.T, e *env) {
 				m := model[h.ID]
 				delay := time.Duration(rapid.IntRange(0, 120).Draw(rt, "delay")) * time.Second
 				var o queue.Outcome
-				switch rapid.IntRange(0, 5).Draw(rt, "outcome") {
+				switch rapid.IntRange(0, 6).Draw(rt, "outcome") {
 				case 0:
 					o = queue.Succeed(queue.Result{Inserted: 1})
 				case 1:
@@ -119,6 +119,8 @@ func testStateMachine(t *testing.T, e *env) {
 					o = queue.FailLastAttempt(errors.New("transient"))
 				case 5:
 					o = queue.Release()
+				case 6:
+					o = queue.Defer(errors.New("provider down"))
 				}
 				err := e.q.Finish(e.ctx, h, o)
 				held := m.status == queue.InProgress && m.token == h.LockedBy
