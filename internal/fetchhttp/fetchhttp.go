@@ -11,9 +11,12 @@ package fetchhttp
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -143,15 +146,20 @@ type Response struct {
 }
 
 // Get sends req with client and reads the answer's body, at most maxBody
-// bytes. A failure to send or to read is transient, a longer body is
-// permanent and matches [ErrBodyTooLarge]; no error names the URL, and
-// every error text is redacted by red. what names the request in errors,
-// such as "yahoo AAPL".
+// bytes. A failure to reach the provider at all (see [Unreachable])
+// matches [pricefill.ErrUnavailable]; any other failure to send or to read
+// is transient; a longer body is permanent and matches [ErrBodyTooLarge].
+// No error names the URL, and every error text is redacted by red. what
+// names the request in errors, such as "yahoo AAPL".
 func Get(client *http.Client, req *http.Request, maxBody int64, red Redactor, what string) (*Response, error) {
 	SendOnce(req)
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%s: request failed: %w", what, red.Error(err))
+		err = fmt.Errorf("%s: request failed: %w", what, red.Error(err))
+		if Unreachable(err) && req.Context().Err() == nil {
+			return nil, pricefill.Unavailable(err)
+		}
+		return nil, err
 	}
 	defer resp.Body.Close()
 	body, err := ReadAll(resp.Body, maxBody)
@@ -162,6 +170,33 @@ func Get(client *http.Client, req *http.Request, maxBody int64, red Redactor, wh
 		return nil, fmt.Errorf("%s: HTTP %d: reading the body: %w", what, resp.StatusCode, red.Error(err))
 	}
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: body}, nil
+}
+
+// Unreachable reports whether err, from an HTTP client, says the request
+// never reached the provider: its name did not resolve, the connection was
+// refused or could not be made in time, or TLS failed. Such a failure says
+// nothing about what was asked. A connection reset or closed after the
+// request was sent, or a timeout while waiting for the answer, is not one
+// of them: the provider may have seen the request, and may be failing it
+// for its own reasons.
+func Unreachable(err error) bool {
+	var (
+		dns     *net.DNSError
+		op      *net.OpError
+		verify  *tls.CertificateVerificationError
+		header  tls.RecordHeaderError
+		alert   tls.AlertError
+		unknown x509.UnknownAuthorityError
+		host    x509.HostnameError
+	)
+	switch {
+	case errors.As(err, &dns), errors.As(err, &verify), errors.As(err, &header), errors.As(err, &alert),
+		errors.As(err, &unknown), errors.As(err, &host):
+		return true
+	case errors.As(err, &op):
+		return op.Op == "dial"
+	}
+	return false
 }
 
 // SendOnce makes req, a request without a body, one that net/http sends

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -12,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pricefill/pricefill"
 )
 
 func TestRetryAfter(t *testing.T) {
@@ -199,5 +203,51 @@ func TestGetSendsOnce(t *testing.T) {
 		if s != "[] 0" {
 			t.Errorf("request %d came with transfer encoding and length %q, want no body", i+1, s)
 		}
+	}
+}
+
+// TestGetUnreachable: a request that cannot reach the provider matches
+// ErrUnavailable; one the provider saw and failed does not.
+func TestGetUnreachable(t *testing.T) {
+	t.Parallel()
+	get := func(client *http.Client, u string) error {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, u, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Get(client, req, 1<<10, Redactor{}, "test")
+		return err
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + ln.Addr().String() + "/"
+	ln.Close()
+	if err := get(http.DefaultClient, closed); !errors.Is(err, pricefill.ErrUnavailable) || pricefill.KindOf(err) != pricefill.KindUnavailable {
+		t.Errorf("refused connection: %v (kind %s), want one matching ErrUnavailable", err, pricefill.KindOf(err))
+	}
+
+	tlsSrv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0) // the handshake error it logs is the point
+	tlsSrv.StartTLS()
+	defer tlsSrv.Close()
+	untrusting := &http.Client{Transport: &http.Transport{}} // does not trust the test certificate
+	defer untrusting.CloseIdleConnections()
+	if err := get(untrusting, tlsSrv.URL); !errors.Is(err, pricefill.ErrUnavailable) {
+		t.Errorf("TLS failure: %v, want one matching ErrUnavailable", err)
+	}
+
+	dropped := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			conn.Close()
+		}
+	}))
+	defer dropped.Close()
+	err = get(dropped.Client(), dropped.URL)
+	if err == nil || errors.Is(err, pricefill.ErrUnavailable) || pricefill.KindOf(err) != pricefill.KindTransient {
+		t.Errorf("connection closed after the request was read: %v (kind %s), want a transient error", err, pricefill.KindOf(err))
 	}
 }
