@@ -58,14 +58,11 @@ func OutputSize(r pricefill.Range, today time.Time) string {
 	return "compact"
 }
 
-// The retry-after of a quota message, which gives none: a minute for a
-// per-minute quota, an hour for a daily one (the longest wait pricefill
-// honours), so that a run does not knock every few seconds on a door
-// closed for the day.
-const (
-	PerMinuteWait = time.Minute
-	PerDayWait    = time.Hour
-)
+// PerMinuteWait is the retry-after of a per-minute quota message, which
+// gives none. A daily quota message is a [pricefill.QuotaExceeded] with
+// no reset (Alpha Vantage does not say when its day ends), which holds
+// every request for the limiter's quota hold.
+const PerMinuteWait = time.Minute
 
 // Fetch returns the bars of symbol on the dates of r, out of the compact
 // or full series (see [OutputSize]). The bars carry symbol in its
@@ -73,7 +70,8 @@ const (
 //
 // Alpha Vantage answers everything with HTTP 200, so the body decides: a
 // "Note", or an "Information" about the rate limit, is rate limited
-// ([PerMinuteWait] for a per-minute quota, [PerDayWait] for a daily one); any other "Information" (a
+// ([PerMinuteWait] for a per-minute quota, a used-up quota for a daily
+// one: [pricefill.QuotaExceeded]); any other "Information" (a
 // premium-only endpoint or parameter, the demo key) is permanent; an
 // "Error Message" is not found ("Invalid API call": Alpha Vantage's answer
 // to an unknown symbol) or permanent (about the API key). Days with a
@@ -184,14 +182,14 @@ func message(doc map[string]json.RawMessage, sym, what string) error {
 			continue
 		}
 		if key == "Note" || quotaText(m) {
-			var wait time.Duration
+			err := fmt.Errorf("%s: %s", what, quote(m))
 			switch lm := strings.ToLower(m); {
 			case strings.Contains(lm, "per minute"):
-				wait = PerMinuteWait
+				return pricefill.RateLimited(PerMinuteWait, err)
 			case strings.Contains(lm, "per day"):
-				wait = PerDayWait
+				return pricefill.QuotaExceeded(time.Time{}, err)
 			}
-			return pricefill.RateLimited(wait, fmt.Errorf("%s: %s", what, quote(m)))
+			return pricefill.RateLimited(0, err)
 		}
 		return pricefill.Permanent(fmt.Errorf("%s: refused: %s", what, quote(m)))
 	}

@@ -129,8 +129,12 @@ func TestFetchFaults(t *testing.T) {
 			if got := pricefill.KindOf(err); got != tc.kind {
 				t.Errorf("kind %s, want %s: %v", got, tc.kind, err)
 			}
-			if got := pricefill.RetryAfterOf(err); got != tc.retryAfter {
+			if got := pricefill.RetryAfterOf(err); tc.retryAfter != fetchtest.QuotaUsedUp && got != tc.retryAfter {
 				t.Errorf("retry after %s, want %s", got, tc.retryAfter)
+			}
+			var rl *pricefill.RateLimitError
+			if isQuota := errors.As(err, &rl) && rl.Quota; isQuota != (tc.retryAfter == fetchtest.QuotaUsedUp) {
+				t.Errorf("a quota used up: %t, want %t", isQuota, tc.retryAfter == fetchtest.QuotaUsedUp)
 			}
 			if !strings.Contains(err.Error(), "MSFT") {
 				t.Errorf("error %q does not name MSFT", err)

@@ -35,7 +35,10 @@
 //	anything else                               transient (malformed)
 //
 // A quota message gives no wait: a per-minute quota is retried after
-// [PerMinuteWait], a daily one after [PerDayWait]. The fields of a day are
+// [PerMinuteWait]; a daily one is a quota used up
+// ([pricefill.QuotaExceeded]), with no reset, since Alpha Vantage does not
+// say when its day ends: the limiter holds every request for its quota
+// hold, then one request finds out. The fields of a day are
 // found by name after their number ("1. open" … "5. volume"; the adjusted
 // series' "5. adjusted close" and "6. volume" are read too); a day with a
 // missing value is skipped, never read as zero. TIME_SERIES_DAILY has no

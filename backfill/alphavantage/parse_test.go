@@ -1,6 +1,7 @@
 package alphavantage
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -82,7 +83,7 @@ func TestParseMessages(t *testing.T) {
 		{"Error Message: bad key (fixture)", string(fetchtest.Fixture(t, "alphavantage", "error_message_invalid_apikey.json")), pricefill.KindPermanent, 0},
 		{"Error Message: other", `{"Error Message": "This API function (TIME_SERIES_DAILYX) does not exist."}`, pricefill.KindPermanent, 0},
 		{"Note: per-minute quota (fixture)", string(fetchtest.Fixture(t, "alphavantage", "note_rate_limit_per_minute.json")), pricefill.KindRateLimited, PerMinuteWait},
-		{"Information: daily quota", `{"Information": "We have detected your API key as demo and our standard API rate limit is 25 requests per day. Please subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to instantly remove all daily rate limits."}`, pricefill.KindRateLimited, PerDayWait},
+		{"Information: daily quota", `{"Information": "We have detected your API key as demo and our standard API rate limit is 25 requests per day. Please subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to instantly remove all daily rate limits."}`, pricefill.KindRateLimited, fetchtest.QuotaUsedUp},
 		{"Information: old per-minute quota", `{"Information": "Thank you for using Alpha Vantage! Our standard API call frequency is 5 calls per minute and 500 calls per day."}`, pricefill.KindRateLimited, PerMinuteWait},
 		{"Information: premium endpoint", `{"Information": "Thank you for using Alpha Vantage! This is a premium endpoint. You may subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to instantly unlock all premium endpoints"}`, pricefill.KindPermanent, 0},
 		{"Information: premium outputsize", `{"Information": "Thank you for using Alpha Vantage! The outputsize=full parameter value is a premium feature for the TIME_SERIES_DAILY endpoint. You may subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to instantly unlock all premium features of this endpoint."}`, pricefill.KindPermanent, 0},
@@ -103,8 +104,12 @@ func TestParseMessages(t *testing.T) {
 			if got := pricefill.KindOf(err); got != tc.kind {
 				t.Errorf("kind %s, want %s: %v", got, tc.kind, err)
 			}
-			if got := pricefill.RetryAfterOf(err); got != tc.retryAfter {
+			if got := pricefill.RetryAfterOf(err); tc.retryAfter != fetchtest.QuotaUsedUp && got != tc.retryAfter {
 				t.Errorf("retry after %s, want %s", got, tc.retryAfter)
+			}
+			var rl *pricefill.RateLimitError
+			if isQuota := errors.As(err, &rl) && rl.Quota; isQuota != (tc.retryAfter == fetchtest.QuotaUsedUp) {
+				t.Errorf("a quota used up: %t, want %t", isQuota, tc.retryAfter == fetchtest.QuotaUsedUp)
 			}
 		})
 	}

@@ -26,7 +26,7 @@
 //
 //	starts with "Date,"                     data: Date,Open,High,Low,Close[,Volume]
 //	"No data"                               not found (unknown symbol, or nothing in the range)
-//	"Exceeded the daily hits limit"         rate limited, for DailyLimitWait
+//	"Exceeded the daily hits limit"         a quota used up (pricefill.QuotaExceeded), reset unknown
 //	an HTML page asking for an API key      permanent, naming the cause
 //	an HTML proof-of-work challenge         permanent, naming the cause (non-browser clients
 //	                                        without a key get it)

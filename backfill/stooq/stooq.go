@@ -38,17 +38,12 @@ func New(opts ...Option) (*Fetcher, error) {
 	return &Fetcher{cfg: c, red: fetchhttp.NewRedactor(c.APIKey)}, nil
 }
 
-// DailyLimitWait is the retry-after of Stooq's daily-limit answer, which
-// gives none: an hour, so that a run does not knock every few seconds on a
-// door closed until midnight.
-const DailyLimitWait = time.Hour
-
 // Fetch returns the bars of symbol on the dates of r. The bars carry
 // symbol in its canonical form, whatever form Stooq was asked for.
 //
 // Only a body that starts with the CSV header "Date," is data; the others
 // are told apart by content: "No data" is not found, "Exceeded the daily
-// hits limit" rate limited (for [DailyLimitWait]), an HTML page asking for
+// hits limit" a quota used up ([pricefill.QuotaExceeded], with no reset: Stooq does not say when), an HTML page asking for
 // an API key or a proof of work permanent, naming the cause. A row with an
 // empty value is skipped; fractional volumes are rounded. HTTP 429 is rate
 // limited, other 4xx permanent, 5xx and network failures transient.
@@ -102,7 +97,7 @@ func parse(body []byte, sym string, r pricefill.Range, red fetchhttp.Redactor) (
 	case bytes.HasPrefix(text, []byte("No data")):
 		return nil, pricefill.NotFound(sym, errors.New("stooq: No data"))
 	case bytes.Contains(text, []byte("Exceeded the daily hits limit")):
-		return nil, pricefill.RateLimited(DailyLimitWait, fmt.Errorf("%s: daily hits limit exceeded", what))
+		return nil, pricefill.QuotaExceeded(time.Time{}, fmt.Errorf("%s: daily hits limit exceeded", what))
 	case fetchhttp.IsHTML(text):
 		return nil, pricefill.Permanent(fmt.Errorf("%s: %s", what, htmlCause(text)))
 	case len(text) == 0:

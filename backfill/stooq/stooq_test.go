@@ -109,7 +109,7 @@ func TestFetchFaults(t *testing.T) {
 		mention    string
 	}{
 		{"429 with Retry-After", upstream.Fault{Kind: upstream.RateLimit, RetryAfter: "12"}, pricefill.KindRateLimited, 12 * time.Second, ""},
-		{"daily hits limit", upstream.Fault{Kind: upstream.Quota}, pricefill.KindRateLimited, stooq.DailyLimitWait, "daily"},
+		{"daily hits limit", upstream.Fault{Kind: upstream.Quota}, pricefill.KindRateLimited, fetchtest.QuotaUsedUp, "daily"},
 		{"500", upstream.Fault{Kind: upstream.Status, Status: 500}, pricefill.KindTransient, 0, "500"},
 		{"502", upstream.Fault{Kind: upstream.Status, Status: 502}, pricefill.KindTransient, 0, "502"},
 		{"503", upstream.Fault{Kind: upstream.Status}, pricefill.KindTransient, 0, "503"},
@@ -135,8 +135,12 @@ func TestFetchFaults(t *testing.T) {
 			if got := pricefill.KindOf(err); got != tc.kind {
 				t.Errorf("kind %s, want %s: %v", got, tc.kind, err)
 			}
-			if got := pricefill.RetryAfterOf(err); got != tc.retryAfter {
+			if got := pricefill.RetryAfterOf(err); tc.retryAfter != fetchtest.QuotaUsedUp && got != tc.retryAfter {
 				t.Errorf("retry after %s, want %s", got, tc.retryAfter)
+			}
+			var rl *pricefill.RateLimitError
+			if isQuota := errors.As(err, &rl) && rl.Quota; isQuota != (tc.retryAfter == fetchtest.QuotaUsedUp) {
+				t.Errorf("a quota used up: %t, want %t", isQuota, tc.retryAfter == fetchtest.QuotaUsedUp)
 			}
 			if !strings.Contains(err.Error(), tc.mention) || !strings.Contains(err.Error(), "AAPL") {
 				t.Errorf("error %q does not name AAPL and %q", err, tc.mention)

@@ -98,3 +98,8 @@ func Upstream(t testing.TB, opts ...upstream.Option) *upstream.Server {
 	t.Cleanup(srv.Close)
 	return srv
 }
+
+// QuotaUsedUp stands, in a fetcher test's table of expected retry-afters,
+// for a quota used up: an error of [pricefill.QuotaExceeded] rather than a
+// wait.
+const QuotaUsedUp time.Duration = -1
