@@ -1,122 +1,102 @@
-// Package ratelimit paces requests to a market-data provider. Its
-// [Limiter] is the [github.com/pricefill/pricefill/backfill.Limiter] and [github.com/pricefill/pricefill/backfill.CoolDowner] that a
-// backfill's workers share: every worker calls [Limiter.Wait] before each
-// request and reports each answer with [Limiter.CoolDown] or
-// [Limiter.Recovered].
+// Package ratelimit keeps the budget of a market-data provider: how fast,
+// how much and when requests may go to it. Its [Limiter] is the
+// [github.com/pricefill/pricefill/backfill.Limiter] (and
+// [github.com/pricefill/pricefill/backfill.Feedback]) that a backfill's
+// workers share: each calls [Limiter.Wait] before a request, then reports
+// the answer with [Limiter.Answered], [Limiter.Refused] or
+// [Limiter.Failed].
 //
-// # The model
+// # The budget
 //
-// A Limiter grants one request per successful call of Wait, and it grants
-// no two requests closer than the interval ([WithInterval], 1 s by
-// default), no more requests than the hourly limit in any rolling hour
-// ([WithHourlyLimit], 2000), and none during a cool-down. The hour rolls:
-// a grant at 10:59:59 still counts at 11:00:30 and stops counting at
-// 11:59:59; it is not a clock-hour bucket. A cool-down begins when the
-// caller reports a rate-limit response with CoolDown, holds back every
-// waiter, and lasts the longer of the server's Retry-After (capped by
-// [WithMaxRetryAfter], 10 min) and the exponential step of the run of
-// consecutive rate-limit responses (5, 10, 20, 40, 80, 80… s, see
-// [WithCoolDown]), a run that Recovered ends. Waiters are served first
-// come, first served. A Wait whose context ends returns ctx.Err() at once,
-// having used no budget and delayed nobody. A Limiter is safe for
-// simultaneous use by many goroutines; it reads the time from a
-// [pricefill.Clock] ([WithClock]) so tests drive it exactly.
+// A Limiter grants one request per successful Wait, and none
 //
-// # Cool-downs and bursts
+//	closer than the interval to the last grant   WithInterval, 1 s (the adaptive pace may stretch it)
+//	beyond the limit of any rolling hour         WithHourlyLimit, 2000; 0 for none
+//	beyond the limit of any rolling day          WithDailyLimit, none by default
+//	during a cool-down after a refusal           the server's Retry-After, as given (capped at 10 min),
+//	                                             else 5, 10, 20, 40, 80, 80… s for refusals in a row
+//	while a quota is used up                     until its reset, or an hour when the provider does not say
+//	while the outage breaker is open             but one probe, 5 s after it opened, then 10, 20, 40, 60, 60… s apart
 //
-// Several workers whose requests are in flight together get their 429s
-// together. Were each counted as a step, one burst of four refusals would
-// cool down for 5+10+20+40 s, or start at the fourth step. So steps are
-// counted per cool-down, not per call: a refusal that arrives while a
-// cool-down runs answers a request granted before it began (none is
-// granted during one), so it belongs to the same burst and only extends
-// the cool-down to now plus the current step, or plus its Retry-After if
-// longer. The next step is counted by the first refusal after the
-// cool-down ended:
+// The windows roll: a grant at 10:59:59 still counts at 11:00:30 and stops
+// counting at 11:59:59; they are not clock-hour buckets. Refusals that
+// arrive during a running cool-down answer requests granted before it
+// began, so they belong to the same burst: they extend the cool-down but
+// count no further step. Within a process, waiters are served first come,
+// first served, and a Wait whose context ends returns ctx.Err() at once,
+// having used no budget and delayed nobody.
 //
-//	time  call                  step  waiters held until
-//	0 s   CoolDown(0)           1     5 s
-//	0 s   CoolDown(0)  ×3       1     5 s     (same burst)
-//	3 s   CoolDown(0)           1     8 s     (extended, no new step)
-//	9 s   CoolDown(0)           2     19 s
-//	19 s  CoolDown(2 min)       3     2 min 19 s (Retry-After 2 min > 20 s)
-//	30 s  Recovered()           0     2 min 19 s (not cut short)
-//	3 min CoolDown(0)           1     3 min 5 s
+// # One budget for the fleet
 //
-// The limiter cannot tell which request a refusal answers, so a refusal
-// of a slow request that arrives after its burst's cool-down ended counts
-// as the next step: erring on the slow side.
+// The budget's state lives in a [Ledger], under the limiter's name
+// ([WithName]; by convention the source's, such as "yahoo"). By default a
+// limiter has an in-memory ledger of its own. Limiters of the same name on
+// one ledger share one budget: package store keeps a ledger in the
+// database, so that every process that opens it (replicas of a service,
+// restarts of the program) draws on one interval, one rolling hour and
+// day, one cool-down, one pace and one breaker. On PostgreSQL the
+// database's clock decides, so machines whose clocks disagree keep one
+// schedule.
 //
-// # How it works
+// Every decision is made in one place, this package's, inside
+// [Ledger.Update]: a ledger only makes each update atomic, tells it the
+// time, and keeps the state and the grants of the last day. Within a
+// process only the first waiter asks the ledger, so a grant costs one
+// update (one database transaction for a shared ledger) and the others
+// wait on their own channel. A waiter re-asks at least every minute, and
+// every second while the breaker is open, since other processes may have
+// closed it.
 //
-// Wait locks a mutex; when nobody is queued and a grant is allowed now,
-// it records the grant and returns, with no allocation, goroutine or
-// timer. Otherwise the caller joins a FIFO queue. Only the head of the
-// queue holds a timer, set to the exact time the next grant is allowed;
-// the others block on a channel until the waiters before them have left.
-// Nothing polls: a timer fires only when a grant may be due, and is set
-// again only if a cool-down began meanwhile. A waiter whose context ends
-// leaves the queue, and if it was the head the next one takes its place at
-// once. The grants of the rolling hour are kept in a ring buffer of at
-// most hourly-limit entries, 8 bytes each (16 KB for 2000).
+// # Adaptive pace
 //
-// # Why not golang.org/x/time/rate
+// A refusal for rate is a sign the provider allows less than the interval
+// asks. Its first refusal of a burst lowers the budget's pace to
+// [PaceDecrease] (0.8) of the rate refused and remembers that rate as the
+// ceiling. Each answer then closes 5 % of the gap to 0.95 of the ceiling,
+// so the pace is soon just under it; from there it creeps up by 0.01 % an
+// answer, and once past the ceiling grows by 1 % an answer back to the
+// interval's rate. A fleet whose rate is above the provider's real limit
+// so settles just under it, meeting a refusal now and then rather than one
+// after another. [WithAdaptivePace](false) turns it off.
 //
-// Its token bucket of burst 1 is exactly the minimum interval, and
+// # Outage breaker
+//
+// Some failures say nothing about the symbol asked for: the provider
+// could not be reached (DNS, a refused connection, TLS: they match
+// [github.com/pricefill/pricefill.ErrUnavailable]), or a timeout, a reset
+// connection, a 5xx or a body that cannot be read came for several
+// different symbols in a row. [Limiter.Failed] counts them: after
+// [BreakerFailuresDefault] (5) in a row from [BreakerSymbols] (3)
+// different symbols, where a failure to reach the provider counts as a
+// different symbol each time, the breaker opens (as a circuit breaker's
+// "open" state, with each probe its "half-open" one). While it is open,
+// every waiter of every process holds, only probes go out, and Failed
+// reports it open, so that the runner charges no symbol an attempt. The
+// first answer closes it. After [WithOutageTimeout] (15 min) of a
+// continuous outage, Wait returns an [*OutageError] naming the provider,
+// the time it went down and the latest failure.
+//
+// # Why not sony/gobreaker or golang.org/x/time/rate
+//
+// gobreaker's vocabulary is used here, but not the package: it reads
+// time.Now (neither a test's clock nor the database's), keeps its open
+// state for one fixed timeout (not probes at growing intervals), sees only
+// counts when deciding to trip (not how many symbols failed), and its
+// distributed breaker keeps JSON under a lock taken by polling with
+// sleeps, in an update of its own beside the budget's. Here the breaker is
+// a few fields of the budget, decided in the same update as the grant.
+//
+// x/time/rate's token bucket of burst 1 is the minimum interval, and
 // nothing more of this model fits on top of it: its Wait reads time.Now
-// and makes its own timers, so an injected clock would not drive it; its
-// Cancel gives back only what no later reservation has counted on, so a
-// cancelled waiter would still delay the ones behind it; its Wait returns its
-// own error, not ctx.Err(), when the context's deadline is nearer than the
-// wait; and a rolling hour is not a token bucket (a bucket of 2000 refilled
-// at 2000 an hour lets almost 4000 through in the first hour). Layering
-// the hour, the cool-down and a FIFO queue over it would leave it little
-// to do, so the package has its own scheduler, of about a hundred lines,
-// and no dependency.
-//
-// # From the seed plan
-//
-//	seed plan                          here
-//	wait_if_needed()                   Wait(ctx): waits, then counts the request as made
-//	record_request()                   (none) Wait records the grant as it returns nil, so
-//	                                   no other request can slip between check and record
-//	handle_rate_limit_error(attempt)   CoolDown(retryAfter): the limiter counts the run of
-//	                                   refusals itself, and Recovered() ends it
-//	get_hourly_count()                 HourlyCount(), or HourlyCountAt(t) at an exact time
-//
-// # A budget shared by several processes
-//
-// Processes on several machines that share one provider must share one
-// budget. The decisions (the last grant, the grants of the hour, the
-// cool-down and its steps) sit behind a small internal interface, the
-// ledger, that the Limiter calls with the time, under its lock, only for
-// the waiter at the head of its queue. A shared limiter will implement
-// the ledger over PostgreSQL, in a transaction on a row locked FOR UPDATE
-// (a table of the hour's grants, pruned as they age, and a row holding
-// the last grant and the cool-down), and keep this package's queue,
-// timers and cancellation per process, behind the same [github.com/pricefill/pricefill/backfill.Limiter]
-// and [github.com/pricefill/pricefill/backfill.CoolDowner] interfaces.
+// and makes its own timers; its Cancel gives back only what no later
+// reservation has counted on; a rolling hour is not a token bucket (a
+// bucket of 2000 refilled at 2000 an hour lets almost 4000 through in the
+// first hour); and its state cannot live in a database.
 //
 // # Performance
 //
-// The cost of Wait when it grants at once, with no interval and a budget
-// it never spends, measured with
-//
-//	go test -bench . -benchmem -run '^$' ./ratelimit
-//
-// on go1.26.8 linux/amd64, an AMD EPYC virtual machine with nproc 2
-// (GOMAXPROCS 2, so the parallel benchmark runs 32×2 goroutines), three
-// runs:
-//
-//	BenchmarkWait-2            82.60  82.66  82.29 ns/op   18 B/op   0 allocs/op
-//	BenchmarkWaitParallel-2   175.6  177.4  178.1  ns/op   19 B/op   0 allocs/op
-//
-// The machine is shared and noisy: an earlier run of the same code gave
-// 130.1 and 127.7 ns/op.
-//
-// Reading the system clock is most of it (about 60% of the CPU profile of
-// BenchmarkWait on that machine). The bytes per op are the ring buffer:
-// with a budget that never binds, it keeps every grant of the benchmark
-// (8 bytes each, grown by doubling); with a real budget it stops growing
-// at 8 bytes times the hourly limit.
+// With the in-memory ledger a grant is a few hundred nanoseconds: see
+// BenchmarkWait (go test -bench . -benchmem -run '^$' ./ratelimit). A
+// grant through the database's ledger is a transaction: the store's
+// BENCHMARKS.md measures it.
 package ratelimit

@@ -26,7 +26,11 @@ func Example() {
 		}
 		// Make the request here.
 	}
-	fmt.Println("requests this hour:", l.HourlyCount())
+	st, err := l.Status(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("requests this hour:", st.HourlyCount)
 	fmt.Println("took at least 2 intervals:", time.Since(start) >= 20*time.Millisecond)
 
 	// The hour's budget is spent: the next request would wait an hour,
@@ -34,19 +38,23 @@ func Example() {
 	ctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
 	fmt.Println("fourth request:", l.Wait(ctx))
-	fmt.Println("requests this hour:", l.HourlyCount())
+	if st, err = l.Status(context.Background()); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("requests this hour:", st.HourlyCount, "of", st.HourlyLimit, "held by:", st.Reason)
 	// Output:
 	// requests this hour: 3
 	// took at least 2 intervals: true
 	// fourth request: context deadline exceeded
-	// requests this hour: 3
+	// requests this hour: 3 of 3 held by: hourly limit
 }
 
-// A worker tells the limiter how each request went: CoolDown after a
-// rate-limit response, with the server's Retry-After if any, Recovered
+// A worker tells the limiter how each request went: Refused after a
+// rate-limit response, with the server's Retry-After if any, Answered
 // after any other answer. Here the cool-down steps are scaled down from
-// 5, 10, 20… s to 10, 20, 40 ms, and the provider refuses three times.
-func ExampleLimiter_CoolDown() {
+// 5, 10, 20… s to 10, 20, 40 ms, and the provider refuses three times
+// without a Retry-After.
+func ExampleLimiter_Refused() {
 	l, err := ratelimit.New(ratelimit.WithInterval(0), ratelimit.WithCoolDown(10*time.Millisecond, 40*time.Millisecond))
 	if err != nil {
 		log.Fatal(err)
@@ -67,12 +75,17 @@ func ExampleLimiter_CoolDown() {
 			log.Fatal(err)
 		}
 		err := fetch(ctx)
-		if errors.Is(err, pricefill.ErrRateLimited) {
-			l.CoolDown(pricefill.RetryAfterOf(err))
+		var refusal *pricefill.RateLimitError
+		if errors.As(err, &refusal) {
+			if err := l.Refused(ctx, refusal); err != nil {
+				log.Fatal(err)
+			}
 			fmt.Println(err)
 			continue
 		}
-		l.Recovered()
+		if err := l.Answered(ctx); err != nil {
+			log.Fatal(err)
+		}
 		break
 	}
 	fmt.Println("fetched after cooling down 10+20+40 ms:", time.Since(start) >= 70*time.Millisecond)

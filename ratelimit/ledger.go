@@ -1,169 +1,256 @@
 package ratelimit
 
 import (
+	"context"
+	"slices"
 	"sort"
+	"sync"
 	"time"
+
+	"github.com/pricefill/pricefill"
 )
 
-// A ledger decides grants: it holds the last grant, the grants of the
-// rolling hour and the cool-down, and is told the time by its caller.
-// [Limiter] keeps one and calls it under its lock; it adds the clock, the
-// queue of waiters and their timers. The ledger is the seam for a budget
-// shared by several processes: one kept in PostgreSQL would implement
-// these methods (with a context and an error) in a transaction over a row
-// locked FOR UPDATE, while the waiters of each process still queue in
-// their own Limiter.
-type ledger interface {
-	// grant records a grant at now and returns true when the interval, the
-	// hourly limit and the cool-down allow one. Otherwise it records
-	// nothing and returns the earliest time when one may be allowed (the
-	// cool-down may still be extended by then).
-	grant(now time.Time) (next time.Time, ok bool)
-	// coolDown starts or extends a cool-down at now after a rate-limit
-	// response; retryAfter is the server's Retry-After, or 0.
-	coolDown(now time.Time, retryAfter time.Duration)
-	// recovered ends a run of rate-limit responses.
-	recovered()
-	// count returns the number of grants in the hour up to t: (t−1h, t].
-	count(t time.Time) int
+// A Ledger keeps the state of budgets, each under a key (a limiter's
+// [WithName]), for every limiter that uses it: those of one process share
+// a [MemoryLedger]; those of many processes share one kept in a database
+// (package store has one for PostgreSQL and SQLite). It decides nothing:
+// the limiters make every decision in Update, so that the rules are
+// written once, and the ledger only makes each decision atomic and tells
+// it the time.
+//
+// Package ledgertest holds the conformance suite every Ledger passes.
+type Ledger interface {
+	// Update runs fn on the entry of budget key, creating it when missing,
+	// atomically with respect to every other Update of the same key,
+	// whichever process calls it. The changes fn makes (to the State, and
+	// the grants it adds) are kept when fn returns nil and Update returns
+	// nil; when fn returns an error, none is kept and Update returns that
+	// error. fn may run again if the ledger retries a transaction; it must
+	// not have other effects.
+	Update(ctx context.Context, key string, fn func(Entry) error) error
 }
 
-// maxSteps bounds the count of consecutive rate-limit responses, which
-// only needs to reach the step where the cool-down stops doubling.
-const maxSteps = 64
-
-// memLedger is the ledger of one process, in memory. It is not safe for
-// concurrent use: the Limiter locks around it.
-type memLedger struct {
-	interval      time.Duration
-	coolInitial   time.Duration
-	coolMax       time.Duration
-	maxRetryAfter time.Duration
-
-	granted   bool      // whether last is set
-	last      time.Time // the latest grant
-	hour      window    // the grants of the rolling hour
-	coolUntil time.Time // the end of the cool-down, if in the future
-	steps     int       // consecutive rate-limit responses, by cool-down window
+// An Entry is a budget's state during an [Ledger.Update], with the grants
+// recorded of the last day.
+type Entry interface {
+	// Now returns the time of the update on the ledger's clock. A ledger
+	// shared by several machines reads one clock for all, such as the
+	// database's, so that machines whose clocks disagree keep one
+	// schedule; it is not before the Now of an earlier update of the
+	// same key.
+	Now() time.Time
+	// State returns the budget's state, for fn to read and change.
+	State() *State
+	// Nth returns the n-th latest grant (n ≥ 1) made after since, and
+	// false when fewer than n were made after since.
+	Nth(since time.Time, n int) (time.Time, bool, error)
+	// Grants returns the grants made after since, oldest first.
+	Grants(since time.Time) ([]time.Time, error)
+	// AddGrant records a grant at Now. The ledger may forget the grants
+	// older than keep, which no limit of the caller looks back past; a
+	// shared one keeps those of a whole day whatever keep says, for
+	// limiters of other processes whose limits look further back.
+	AddGrant(keep time.Duration) error
 }
 
-var _ ledger = (*memLedger)(nil)
+// State is what the limiters that share a budget must agree on, other than
+// the times of its grants: what a [Ledger] keeps for it. A zero time is
+// none.
+type State struct {
+	// LastGrant is the time of the latest grant.
+	LastGrant time.Time
 
-func newMemLedger(cfg config, epoch time.Time) *memLedger {
-	return &memLedger{
-		interval:      cfg.interval,
-		coolInitial:   cfg.coolInitial,
-		coolMax:       cfg.coolMax,
-		maxRetryAfter: cfg.maxRetryAfter,
-		hour:          window{epoch: epoch, limit: cfg.hourlyLimit},
+	// CoolUntil ends the cool-down after a refusal for rate. Refusals
+	// counts the refusals in a row, one per cool-down: it chooses the
+	// length of the next cool-down that has no Retry-After.
+	CoolUntil time.Time
+	Refusals  int
+
+	// Pace is the rate, in requests a second, to which refusals brought
+	// the budget down; 0 when it runs at its limiters' own rate. Ceiling
+	// is the rate that was refused last, which the pace approaches with
+	// care; 0 once it is passed.
+	Pace    float64
+	Ceiling float64
+
+	// HoldUntil ends a hold after the provider said a quota is used up;
+	// HoldReason says which.
+	HoldUntil  time.Time
+	HoldReason string
+
+	// OutageSince is when the outage breaker opened; zero while it is
+	// closed. OutageCause is the latest failure while it was open, or the
+	// one that opened it. NextProbe is when the next probe may go out, and
+	// Probes counts those sent since it opened.
+	OutageSince time.Time
+	OutageCause string
+	NextProbe   time.Time
+	Probes      int
+
+	// Streak counts the failures in a row that say nothing about their
+	// symbol, StreakUnreachable those among them that did not reach the
+	// provider at all, and StreakSymbols holds up to [BreakerSymbols]
+	// different symbols of the others.
+	Streak            int
+	StreakUnreachable int
+	StreakSymbols     []string
+}
+
+// clone returns a copy of s that shares no memory with it.
+func (s State) clone() State {
+	s.StreakSymbols = slices.Clone(s.StreakSymbols)
+	return s
+}
+
+// A MemoryLedger keeps budgets in this process's memory: shared by the
+// limiters that use it, forgotten when the process ends. It reads the time
+// from its clock. It is safe for concurrent use.
+type MemoryLedger struct {
+	clock pricefill.Clock
+
+	mu      sync.Mutex
+	budgets map[string]*memBudget
+}
+
+var _ Ledger = (*MemoryLedger)(nil)
+
+// NewMemoryLedger returns an empty ledger on clock; nil means
+// [pricefill.SystemClock].
+func NewMemoryLedger(clock pricefill.Clock) *MemoryLedger {
+	if clock == nil {
+		clock = pricefill.SystemClock()
 	}
+	return &MemoryLedger{clock: clock, budgets: make(map[string]*memBudget)}
 }
 
-func (m *memLedger) grant(now time.Time) (time.Time, bool) {
-	next := now
-	if m.granted {
-		next = later(next, m.last.Add(m.interval))
-	}
-	next = later(next, m.coolUntil)
-	next = later(next, m.hour.free(now))
-	if next.After(now) {
-		return next, false
-	}
-	m.hour.add(now)
-	m.last, m.granted = now, true
-	return now, true
+type memBudget struct {
+	state  State
+	grants window
+	last   time.Time // the latest Now, so that time never runs back
+	entry  memEntry  // the entry of an update, reused under the lock
 }
 
-// coolDown counts a new step once per cool-down window: a response that
-// arrives while a cool-down runs came from a request granted before it
-// began (none is granted during one), so it belongs to the same burst and
-// only extends the window to now plus the current step, or the
-// Retry-After if longer.
-func (m *memLedger) coolDown(now time.Time, retryAfter time.Duration) {
-	retryAfter = min(max(retryAfter, 0), m.maxRetryAfter)
-	if m.steps == 0 || !now.Before(m.coolUntil) {
-		m.steps = min(m.steps+1, maxSteps)
+// Update runs fn on the budget of key under the ledger's lock.
+func (m *MemoryLedger) Update(ctx context.Context, key string, fn func(Entry) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	d := max(m.step(), retryAfter)
-	m.coolUntil = later(m.coolUntil, now.Add(d))
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b, ok := m.budgets[key]
+	if !ok {
+		b = &memBudget{}
+		m.budgets[key] = b
+	}
+	now := m.clock.Now()
+	if now.Before(b.last) {
+		now = b.last
+	}
+	e := &b.entry
+	*e = memEntry{now: now, state: b.state.clone(), b: b}
+	err := fn(e)
+	e.b = nil // an Entry kept past its update reads nothing stale
+	if err != nil {
+		return err
+	}
+	b.state, b.last = e.state, now
+	if e.added > 0 {
+		b.grants.forget(now.Add(-e.keep))
+		for range e.added {
+			b.grants.add(now)
+		}
+	}
+	return nil
 }
 
-// step returns the cool-down of the current step: coolInitial doubled
-// steps−1 times, at most coolMax.
-func (m *memLedger) step() time.Duration {
-	d := m.coolInitial
-	for i := 1; i < m.steps && d < m.coolMax; i++ {
-		d *= 2
-	}
-	return min(d, m.coolMax)
+// memEntry is an Entry of a MemoryLedger; its grants are added on commit.
+type memEntry struct {
+	now   time.Time
+	state State
+	b     *memBudget
+	added int
+	keep  time.Duration
 }
 
-func (m *memLedger) recovered() { m.steps = 0 }
+func (e *memEntry) Now() time.Time { return e.now }
+func (e *memEntry) State() *State  { return &e.state }
 
-func (m *memLedger) count(t time.Time) int { return m.hour.count(t) }
-
-func later(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
+func (e *memEntry) Nth(since time.Time, n int) (time.Time, bool, error) {
+	if n < 1 {
+		return time.Time{}, false, nil
 	}
-	return a
+	if n <= e.added {
+		return e.now, e.now.After(since), nil
+	}
+	t, ok := e.b.grants.nth(n - e.added)
+	return t, ok && t.After(since), nil
 }
 
-// A window holds the times of the grants of the rolling hour, oldest
-// first, as offsets from epoch in a ring buffer that grows up to limit
-// entries and never beyond: a grant is only added when fewer than limit
-// lie in the hour.
+func (e *memEntry) Grants(since time.Time) ([]time.Time, error) {
+	out := e.b.grants.after(since)
+	for range e.added {
+		if e.now.After(since) {
+			out = append(out, e.now)
+		}
+	}
+	return out, nil
+}
+
+func (e *memEntry) AddGrant(keep time.Duration) error {
+	e.added++
+	e.keep = max(e.keep, keep)
+	return nil
+}
+
+// A window holds grant times, oldest first, as Unix nanoseconds (no
+// pointers for the collector to scan), in a ring buffer that grows by
+// doubling; forget drops those that no limit looks back to.
 type window struct {
-	epoch time.Time
-	limit int
-
-	buf  []time.Duration // the ring; its length is the capacity
-	head int             // index of the oldest grant
-	n    int             // number of grants held
+	buf  []int64 // the ring; its length is the capacity
+	head int     // index of the oldest grant
+	n    int     // number of grants held
 }
 
 // at returns the i-th oldest grant held.
-func (w *window) at(i int) time.Duration { return w.buf[(w.head+i)%len(w.buf)] }
+func (w *window) at(i int) int64 { return w.buf[(w.head+i)%len(w.buf)] }
 
-// free forgets the grants that no longer count at now and returns the
-// earliest time, at or before now when there is room, at which one more
-// grant fits in the hour.
-func (w *window) free(now time.Time) time.Time {
-	cut := now.Add(-time.Hour).Sub(w.epoch)
-	for w.n > 0 && w.at(0) <= cut {
+// forget drops the grants at or before cut.
+func (w *window) forget(cut time.Time) {
+	c := cut.UnixNano()
+	for w.n > 0 && w.at(0) <= c {
 		w.head = (w.head + 1) % len(w.buf)
 		w.n--
 	}
-	if w.n < w.limit {
-		return now
-	}
-	return w.epoch.Add(w.at(0) + time.Hour)
 }
 
-// add records a grant at t, which must not be before the latest one held,
-// and must find room in the hour (free(t) returned t at most).
+// add records a grant at t, which must not be before the latest one held.
 func (w *window) add(t time.Time) {
 	if w.n == len(w.buf) {
-		w.grow()
+		buf := make([]int64, max(4, 2*len(w.buf)))
+		for i := range w.n {
+			buf[i] = w.at(i)
+		}
+		w.buf, w.head = buf, 0
 	}
-	w.buf[(w.head+w.n)%len(w.buf)] = t.Sub(w.epoch)
+	w.buf[(w.head+w.n)%len(w.buf)] = t.UnixNano()
 	w.n++
 }
 
-func (w *window) grow() {
-	size := min(w.limit, max(4, 2*len(w.buf)))
-	buf := make([]time.Duration, size)
-	for i := range w.n {
-		buf[i] = w.at(i)
+// nth returns the n-th latest grant held, and false when fewer are held.
+func (w *window) nth(n int) (time.Time, bool) {
+	if n > w.n {
+		return time.Time{}, false
 	}
-	w.buf, w.head = buf, 0
+	return time.Unix(0, w.at(w.n-n)).UTC(), true
 }
 
-// count returns the number of grants held in (t−1h, t]. It is exact for
-// any t not before the latest call of free.
-func (w *window) count(t time.Time) int {
-	lo, hi := t.Add(-time.Hour).Sub(w.epoch), t.Sub(w.epoch)
-	first := sort.Search(w.n, func(i int) bool { return w.at(i) > lo })
-	end := sort.Search(w.n, func(i int) bool { return w.at(i) > hi })
-	return max(end-first, 0)
+// after returns the grants held after since, oldest first.
+func (w *window) after(since time.Time) []time.Time {
+	s := since.UnixNano()
+	first := sort.Search(w.n, func(i int) bool { return w.at(i) > s })
+	out := make([]time.Time, 0, w.n-first)
+	for i := first; i < w.n; i++ {
+		out = append(out, time.Unix(0, w.at(i)).UTC())
+	}
+	return out
 }

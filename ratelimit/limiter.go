@@ -2,23 +2,44 @@ package ratelimit
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"math"
 	"sync"
 	"time"
 
 	"github.com/pricefill/pricefill"
 )
 
-// A Limiter grants requests no closer than a minimum interval, no more
-// than a budget in any rolling hour, and none during a cool-down after a
-// rate-limit response. Waiters are served first come, first served. It is
-// safe for simultaneous use by many goroutines. See the package
+// How long the head of a limiter's queue sleeps before it asks the ledger
+// again, at most: other processes may close an open breaker (which only a
+// new look finds), or change what the ledger holds.
+const (
+	recheckOutage = time.Second
+	recheckMax    = time.Minute
+)
+
+// A Limiter grants requests to a provider within a budget: no closer than
+// a minimum interval, no more than a limit in any rolling hour and day,
+// none during a cool-down after a refusal or while a quota is used up, and
+// only probes while the outage breaker is open. Its callers report how
+// each request went ([Limiter.Answered], [Limiter.Refused],
+// [Limiter.Failed]), which drives the cool-downs, the adaptive pace and
+// the breaker.
+//
+// The budget lives in a [Ledger]: by default one of the limiter's own, in
+// memory; with a shared ledger every limiter of the same name, in any
+// process, draws on one budget. Within a process, waiters are served first
+// come, first served, and only the first of them asks the ledger. A
+// Limiter is safe for simultaneous use by many goroutines. See the package
 // documentation for the model.
 type Limiter struct {
-	clock pricefill.Clock
+	cfg config
 
 	mu         sync.Mutex
-	ledger     ledger
-	head, tail *waiter // the queue of waiters, first come first
+	head, tail *waiter       // the queue of waiters, first come first
+	kick       chan struct{} // wakes the head: this process changed the budget
+	waiters    sync.Pool     // of *waiter, to reuse
 }
 
 // New returns a limiter configured by opts, or an error matching
@@ -28,80 +49,144 @@ func New(opts ...Option) (*Limiter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Limiter{clock: cfg.clock, ledger: newMemLedger(cfg, cfg.clock.Now())}, nil
+	return &Limiter{cfg: cfg, kick: make(chan struct{}, 1)}, nil
 }
 
-// A waiter is a call of Wait that could not be granted at once. Only the
-// head of the queue holds a timer; the others block on wake until they
-// become the head.
+// Name returns the name of the limiter's budget.
+func (l *Limiter) Name() string { return l.cfg.name }
+
+// A waiter is a call of Wait. Only the head of the queue asks the ledger;
+// the others block on wake until they become the head.
 type waiter struct {
 	prev, next *waiter
 	wake       chan struct{} // signalled when the waiters before it have left
 }
 
-// Wait blocks until a request may be made and counts it as made, or until
-// ctx is done, and then returns ctx.Err() having counted nothing and
-// delayed no other waiter. A ctx done before the call returns at once.
+// newWaiter returns a waiter out of the queue, its wake channel empty.
+// Waiters are recycled, each limiter its own (a channel must stay in the
+// synctest bubble that made it): their channel is most of a Wait's
+// garbage.
+func (l *Limiter) newWaiter() *waiter {
+	if w, ok := l.waiters.Get().(*waiter); ok {
+		return w
+	}
+	return &waiter{wake: make(chan struct{}, 1)}
+}
+
+// free gives back w, which has left the queue.
+func (l *Limiter) free(w *waiter) {
+	select {
+	case <-w.wake: // a wake-up that came as it left
+	default:
+	}
+	l.waiters.Put(w)
+}
+
+// Wait blocks until a request may be made and counts it as made, and
+// returns nil. It returns ctx.Err() if ctx ends first, having counted
+// nothing and delayed no other waiter (a ctx done before the call returns
+// at once); an [*OutageError] once the outage breaker has been open for
+// the outage timeout; or the ledger's error.
 func (l *Limiter) Wait(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	w := l.newWaiter()
 	l.mu.Lock()
-	if l.head == nil {
-		if _, ok := l.ledger.grant(l.clock.Now()); ok {
-			l.mu.Unlock()
-			return nil
-		}
-	}
-	w := &waiter{wake: make(chan struct{}, 1)}
 	l.push(w)
+	head := l.head == w
 	l.mu.Unlock()
-	return l.wait(ctx, w)
-}
-
-// wait is the slow path of Wait: w is queued.
-func (l *Limiter) wait(ctx context.Context, w *waiter) error {
-	var timer pricefill.Timer
 	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-	}()
-	for {
-		var fired <-chan time.Time
 		l.mu.Lock()
-		if l.head == w {
-			if err := ctx.Err(); err != nil {
-				l.remove(w)
-				l.mu.Unlock()
-				return err
-			}
-			now := l.clock.Now()
-			next, ok := l.ledger.grant(now)
-			if ok {
-				l.remove(w)
-				l.mu.Unlock()
-				return nil
-			}
-			l.mu.Unlock()
-			if timer != nil {
-				timer.Stop()
-			}
-			timer = l.clock.NewTimer(next.Sub(now))
-			fired = timer.C()
-		} else {
-			l.mu.Unlock()
-		}
+		l.remove(w)
+		l.mu.Unlock()
+		l.free(w)
+	}()
+	if !head {
 		select {
 		case <-w.wake:
-		case <-fired:
 		case <-ctx.Done():
-			l.mu.Lock()
-			l.remove(w)
-			l.mu.Unlock()
 			return ctx.Err()
 		}
 	}
+	// w is the head: until it leaves, no other waiter of this limiter
+	// asks the ledger.
+	for {
+		d, err := l.try(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case err != nil:
+			return err
+		case d.granted:
+			return nil
+		case d.outage != nil:
+			return d.outage
+		}
+		wake := d.next
+		if !d.deadline.IsZero() {
+			wake = earlier(wake, d.deadline)
+		}
+		recheck := recheckMax
+		if d.reason == ReasonOutage {
+			recheck = recheckOutage
+		}
+		timer := l.cfg.clock.NewTimer(min(wake.Sub(d.now), recheck))
+		select {
+		case <-timer.C():
+		case <-l.kick:
+		case <-ctx.Done():
+			timer.Stop()
+			return ctx.Err()
+		}
+		timer.Stop()
+	}
+}
+
+// Allow makes a grant if one is allowed now and no waiter of this limiter
+// is queued, and reports whether it did. It never waits, but for the
+// ledger. Its error is the ledger's, or an [*OutageError] as Wait's.
+func (l *Limiter) Allow(ctx context.Context) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	w := l.newWaiter()
+	l.mu.Lock()
+	if l.head != nil {
+		l.mu.Unlock()
+		l.free(w)
+		return false, nil
+	}
+	l.push(w)
+	l.mu.Unlock()
+	defer func() {
+		l.mu.Lock()
+		l.remove(w)
+		l.mu.Unlock()
+		l.free(w)
+	}()
+	d, err := l.try(ctx)
+	switch {
+	case err != nil:
+		return false, err
+	case d.outage != nil:
+		return false, d.outage
+	}
+	return d.granted, nil
+}
+
+// try asks the ledger for a grant.
+func (l *Limiter) try(ctx context.Context) (decision, error) {
+	var d decision
+	err := l.cfg.ledger.Update(ctx, l.cfg.name, func(e Entry) error {
+		var err error
+		d, err = l.cfg.decide(e, true)
+		return err
+	})
+	if err != nil {
+		return d, fmt.Errorf("ratelimit: budget %s: %w", l.cfg.name, err)
+	}
+	return d, nil
 }
 
 // push queues w last.
@@ -135,42 +220,169 @@ func (l *Limiter) remove(w *waiter) {
 	w.prev, w.next = nil, nil
 }
 
-// CoolDown holds every waiter back after the provider refused a request
-// for rate; retryAfter is the server's Retry-After, or 0 (negative counts
-// as 0). The cool-down lasts the longer of the Retry-After, capped by
-// [WithMaxRetryAfter], and the exponential step of the run of rate-limit
-// responses (5, 10, 20, 40, 80, 80… s by default). Calls during a running
-// cool-down belong to the same burst: they extend it to now plus that
-// length without counting a further step.
-func (l *Limiter) CoolDown(retryAfter time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.ledger.coolDown(l.clock.Now(), retryAfter)
+// update runs a report of how a request went, then wakes the head of the
+// queue, whose next grant it may have moved.
+func (l *Limiter) update(ctx context.Context, what string, fn func(Entry) error) error {
+	err := l.cfg.ledger.Update(ctx, l.cfg.name, fn)
+	select {
+	case l.kick <- struct{}{}:
+	default:
+	}
+	if err != nil {
+		return fmt.Errorf("ratelimit: budget %s: recording %s: %w", l.cfg.name, what, err)
+	}
+	return nil
 }
 
-// Recovered says the provider answered a request without refusing it: the
-// next rate-limit response starts the exponential steps again. It does not
-// cut short a running cool-down.
-func (l *Limiter) Recovered() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.ledger.recovered()
+// Answered says the provider answered a request without refusing it: with
+// data, or with an answer about the symbol (not found, no data, a
+// permanent refusal). It ends a run of refusals and of failures, closes
+// an open outage breaker, and lets a slowed pace recover. It does not cut
+// short a running cool-down.
+func (l *Limiter) Answered(ctx context.Context) error {
+	return l.update(ctx, "an answer", func(e Entry) error {
+		l.cfg.answered(e)
+		return nil
+	})
 }
 
-// HourlyCount returns the number of requests granted in the last rolling
-// hour, the one that ends now.
-func (l *Limiter) HourlyCount() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.ledger.count(l.clock.Now())
+// Refused says the provider refused a request for rate or quota, as err
+// tells (see [pricefill.RateLimitError]). A refusal for rate holds every
+// waiter back for the server's Retry-After, capped by
+// [WithMaxRetryAfter], or, without one, for the exponential step of the
+// run of refusals (5, 10, 20, 40, 80, 80… s by default); the first refusal
+// of a burst also lowers the adaptive pace. A quota used up holds every
+// waiter until its reset, or for [QuotaHoldDefault] when unknown. Either
+// way the provider answered: a streak of failures ends and an open
+// breaker closes.
+func (l *Limiter) Refused(ctx context.Context, err *pricefill.RateLimitError) error {
+	if err == nil {
+		err = &pricefill.RateLimitError{}
+	}
+	return l.update(ctx, "a refusal", func(e Entry) error {
+		return l.cfg.refused(e, err)
+	})
 }
 
-// HourlyCountAt returns the number of requests granted in the rolling hour
-// that ends at t: those granted after t−1h and at t or before. The
-// limiter forgets a grant once it no longer counts at the clock's time, so
-// for a t earlier than that the count may be short.
-func (l *Limiter) HourlyCountAt(t time.Time) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.ledger.count(t)
+// Failed says a request for symbol failed in a way that may say nothing
+// about the symbol: err matches [pricefill.ErrUnavailable] (the provider
+// was not reached), or is transient (a timeout, a reset connection, 5xx,
+// a body that cannot be read). It reports whether the outage breaker is
+// open after it, in which case the failure is the provider's, not the
+// symbol's. The breaker opens after [WithBreaker] such failures in a row
+// from [BreakerSymbols] different symbols, failures to reach the provider
+// counting as different symbols.
+func (l *Limiter) Failed(ctx context.Context, symbol string, err error) (bool, error) {
+	if err == nil {
+		return false, errors.New("ratelimit: Failed without an error")
+	}
+	var open bool
+	uerr := l.update(ctx, "a failure", func(e Entry) error {
+		open = l.cfg.failed(e, symbol, err)
+		return nil
+	})
+	return open, uerr
+}
+
+// Status returns what the budget holds now. It changes nothing.
+func (l *Limiter) Status(ctx context.Context) (Status, error) {
+	var st Status
+	err := l.cfg.ledger.Update(ctx, l.cfg.name, func(e Entry) error {
+		d, err := l.cfg.decide(e, false)
+		if err != nil {
+			return err
+		}
+		s := e.State()
+		st = Status{
+			Name: l.cfg.name, Now: d.now, Next: d.next, Reason: d.reason,
+			HourlyLimit: l.cfg.hourlyLimit, DailyLimit: l.cfg.dailyLimit,
+			Rate: finite(l.cfg.rate(s)), MaxRate: finite(l.cfg.maxRate()),
+		}
+		if d.outage != nil {
+			st.Next, st.Reason = d.now, ReasonOutage
+		}
+		if s.CoolUntil.After(d.now) {
+			st.CoolDownUntil = s.CoolUntil
+		}
+		if l.cfg.breaker > 0 && !s.OutageSince.IsZero() {
+			st.Outage = &Outage{Since: s.OutageSince, Cause: s.OutageCause, NextProbe: s.NextProbe, Probes: s.Probes, GiveUp: d.deadline}
+		}
+		for _, w := range l.cfg.windows() {
+			gs, err := e.Grants(d.now.Add(-w.span))
+			if err != nil {
+				return err
+			}
+			if w.reason == ReasonHourly {
+				st.HourlyCount = len(gs)
+			} else {
+				st.DailyCount = len(gs)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return st, fmt.Errorf("ratelimit: budget %s: status: %w", l.cfg.name, err)
+	}
+	return st, nil
+}
+
+// finite returns r, or 0 (no limit) for +Inf.
+func finite(r float64) float64 {
+	if math.IsInf(r, 1) {
+		return 0
+	}
+	return r
+}
+
+// Forecast works out when n more requests could go out at the budget's
+// limits as they stand now: the interval (or the adapted pace), the
+// rolling hour and day with the grants they hold, a cool-down or a quota's
+// hold; an open breaker is taken to close at its next probe. It changes
+// nothing.
+func (l *Limiter) Forecast(ctx context.Context, n int) (Forecast, error) {
+	var f Forecast
+	err := l.cfg.ledger.Update(ctx, l.cfg.name, func(e Entry) error {
+		now, s := e.Now(), e.State()
+		f = Forecast{Requests: n, Now: now}
+		ws := l.cfg.windows()
+		var past []time.Time
+		if len(ws) > 0 {
+			var err error
+			if past, err = e.Grants(now.Add(-ws[len(ws)-1].span)); err != nil {
+				return err
+			}
+		}
+		grants := append(past, make([]time.Time, 0, n)...)
+		t, last := now, s.LastGrant
+		t = later(t, s.CoolUntil)
+		t = later(t, s.HoldUntil)
+		if l.cfg.breaker > 0 && !s.OutageSince.IsZero() {
+			t = later(t, s.NextProbe)
+		}
+		gap := l.cfg.gap(s)
+		for i := range n {
+			if !last.IsZero() {
+				t = later(t, last.Add(gap))
+			}
+			for _, w := range ws {
+				if k := len(grants) - w.limit; k >= 0 && grants[k].After(t.Add(-w.span)) {
+					t = grants[k].Add(w.span)
+				}
+			}
+			if i == 0 {
+				f.First = t
+			}
+			grants = append(grants, t)
+			last = t
+		}
+		f.Last = last
+		if n == 0 {
+			f.First, f.Last = now, now
+		}
+		return nil
+	})
+	if err != nil {
+		return f, fmt.Errorf("ratelimit: budget %s: forecast: %w", l.cfg.name, err)
+	}
+	return f, nil
 }

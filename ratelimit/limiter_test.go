@@ -27,15 +27,47 @@ type env struct {
 	clock pricefill.Clock
 }
 
+// setup returns a limiter on a clock at at, configured by opts after
+// these: the adaptive pace off, so that intervals stay exact after
+// refusals (TestAdaptivePace turns it on).
 func setup(t *testing.T, at time.Time, opts ...ratelimit.Option) *env {
 	t.Helper()
 	clock := clocktest.Shifted(at)
-	l, err := ratelimit.New(append([]ratelimit.Option{ratelimit.WithClock(clock)}, opts...)...)
+	l, err := ratelimit.New(append([]ratelimit.Option{ratelimit.WithClock(clock), ratelimit.WithAdaptivePace(false)}, opts...)...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
 	return &env{t: t, l: l, clock: clock}
 }
+
+// refused tells the limiter of a refusal for rate with Retry-After ra.
+func (e *env) refused(ra time.Duration) {
+	e.t.Helper()
+	if err := e.l.Refused(context.Background(), &pricefill.RateLimitError{RetryAfter: ra}); err != nil {
+		e.t.Fatalf("Refused: %v", err)
+	}
+}
+
+// answered tells the limiter of an answer.
+func (e *env) answered() {
+	e.t.Helper()
+	if err := e.l.Answered(context.Background()); err != nil {
+		e.t.Fatalf("Answered: %v", err)
+	}
+}
+
+// status returns the limiter's status.
+func (e *env) status() ratelimit.Status {
+	e.t.Helper()
+	st, err := e.l.Status(context.Background())
+	if err != nil {
+		e.t.Fatalf("Status: %v", err)
+	}
+	return st
+}
+
+// hourly returns the requests granted in the rolling hour that ends now.
+func (e *env) hourly() int { e.t.Helper(); return e.status().HourlyCount }
 
 // wait waits for a grant and returns how long it took.
 func (e *env) wait() time.Duration {
@@ -68,7 +100,7 @@ func TestDefaults(t *testing.T) {
 		for range ratelimit.HourlyLimitDefault - 2 {
 			e.wait()
 		}
-		if got := e.l.HourlyCount(); got != ratelimit.HourlyLimitDefault {
+		if got := e.hourly(); got != ratelimit.HourlyLimitDefault {
 			t.Errorf("HourlyCount = %d, want %d", got, ratelimit.HourlyLimitDefault)
 		}
 		// The budget is spent: the next grant comes when the first one,
@@ -98,26 +130,28 @@ func TestRollingHour(t *testing.T) {
 			t    string
 			want int
 		}{
-			{"10:59:58", 0},
-			{"10:59:59", 1},
 			{"11:00:30", 2}, // 10:59:59 still counts: not a clock-hour bucket
 			{"11:59:58", 2},
 			{"11:59:59", 1},
 			{"12:00:29", 1},
 			{"12:00:30", 0},
 		} {
-			if got := e.l.HourlyCountAt(at(tc.t)); got != tc.want {
-				t.Errorf("HourlyCountAt(%s) = %d, want %d", tc.t, got, tc.want)
+			e.sleep(at(tc.t).Sub(e.clock.Now()))
+			if got := e.hourly(); got != tc.want {
+				t.Errorf("hourly count at %s = %d, want %d", tc.t, got, tc.want)
 			}
 		}
-		if got := e.l.HourlyCount(); got != 2 {
-			t.Errorf("HourlyCount at 11:00:30 = %d, want 2", got)
-		}
+	})
+	synctest.Test(t, func(t *testing.T) {
+		e := setup(t, at("10:59:59"), ratelimit.WithInterval(0), ratelimit.WithHourlyLimit(2))
+		e.wait()
+		e.sleep(31 * time.Second)
+		e.wait() // at 11:00:30
 		e.wait()
 		if got, want := e.clock.Now(), at("11:59:59"); !got.Equal(want) {
 			t.Errorf("third grant at %s, want %s, when the first leaves the hour", got.Format(time.TimeOnly), want.Format(time.TimeOnly))
 		}
-		if got := e.l.HourlyCount(); got != 2 {
+		if got := e.hourly(); got != 2 {
 			t.Errorf("HourlyCount at 11:59:59 = %d, want 2", got)
 		}
 	})
@@ -130,17 +164,17 @@ func TestCoolDownSequence(t *testing.T) {
 		e.wait()
 		var got []time.Duration
 		for range 6 {
-			e.l.CoolDown(0)
+			e.refused(0)
 			got = append(got, e.wait())
 		}
 		want := []time.Duration{5 * time.Second, 10 * time.Second, 20 * time.Second, 40 * time.Second, 80 * time.Second, 80 * time.Second}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("delays after rate-limit responses 1–6 (-want +got):\n%s", diff)
 		}
-		e.l.Recovered()
-		e.l.CoolDown(0)
+		e.answered()
+		e.refused(0)
 		if got := e.wait(); got != 5*time.Second {
-			t.Errorf("delay after Recovered and a rate-limit response = %s, want 5s", got)
+			t.Errorf("delay after an answer and a rate-limit response = %s, want 5s", got)
 		}
 	})
 }
@@ -155,14 +189,14 @@ func TestCoolDownRetryAfter(t *testing.T) {
 		want       time.Duration
 	}{
 		{name: "none", retryAfter: 0, want: 5 * time.Second},
-		{name: "longer wins", retryAfter: 30 * time.Second, want: 30 * time.Second},
-		{name: "shorter loses to the step", retryAfter: 2 * time.Second, want: 5 * time.Second},
-		{name: "shorter loses to a later step", before: 2, retryAfter: 15 * time.Second, want: 20 * time.Second},
-		{name: "longer wins over a later step", before: 2, retryAfter: 50 * time.Second, want: 50 * time.Second},
+		{name: "longer than the step", retryAfter: 30 * time.Second, want: 30 * time.Second},
+		{name: "shorter than the step, as given", retryAfter: 2 * time.Second, want: 2 * time.Second},
+		{name: "as given after steps", before: 2, retryAfter: 1 * time.Second, want: 1 * time.Second},
+		{name: "none after steps", before: 2, retryAfter: 0, want: 20 * time.Second},
 		{name: "negative", retryAfter: -time.Second, want: 5 * time.Second},
 		{name: "huge is capped", retryAfter: 24 * time.Hour, want: ratelimit.MaxRetryAfterDefault},
 		{name: "capped by option", opts: []ratelimit.Option{ratelimit.WithMaxRetryAfter(time.Minute)}, retryAfter: time.Hour, want: time.Minute},
-		{name: "cap below the step", opts: []ratelimit.Option{ratelimit.WithMaxRetryAfter(time.Second)}, retryAfter: time.Hour, want: 5 * time.Second},
+		{name: "cap below the step", opts: []ratelimit.Option{ratelimit.WithMaxRetryAfter(time.Second)}, retryAfter: time.Hour, want: time.Second},
 		{name: "custom steps", opts: []ratelimit.Option{ratelimit.WithCoolDown(time.Second, 3*time.Second)}, before: 2, want: 3 * time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -171,12 +205,12 @@ func TestCoolDownRetryAfter(t *testing.T) {
 				e := setup(t, start, tc.opts...)
 				e.wait()
 				for range tc.before {
-					e.l.CoolDown(0)
+					e.refused(0)
 					e.wait()
 				}
-				e.l.CoolDown(tc.retryAfter)
+				e.refused(tc.retryAfter)
 				if got := e.wait(); got != tc.want {
-					t.Errorf("delay after CoolDown(%s) = %s, want %s", tc.retryAfter, got, tc.want)
+					t.Errorf("delay after a refusal with Retry-After %s = %s, want %s", tc.retryAfter, got, tc.want)
 				}
 			})
 		})
@@ -192,13 +226,13 @@ func TestCoolDownBurst(t *testing.T) {
 		e.wait()
 		var wg sync.WaitGroup
 		for range 4 {
-			wg.Go(func() { e.l.CoolDown(0) })
+			wg.Go(func() { e.refused(0) })
 		}
 		wg.Wait()
 		if got := e.wait(); got != 5*time.Second {
 			t.Errorf("delay after a burst of 4 rate-limit responses = %s, want 5s", got)
 		}
-		e.l.CoolDown(0)
+		e.refused(0)
 		if got := e.wait(); got != 10*time.Second {
 			t.Errorf("delay after the next response = %s, want 10s (the second step)", got)
 		}
@@ -212,37 +246,37 @@ func TestCoolDownExtends(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := setup(t, start)
 		e.wait()
-		e.l.CoolDown(0) // until start+5s
+		e.refused(0) // until start+5s
 		e.sleep(3 * time.Second)
-		e.l.CoolDown(0) // until start+8s
+		e.refused(0) // until start+8s
 		e.wait()
 		if got, want := e.clock.Now(), start.Add(8*time.Second); !got.Equal(want) {
 			t.Errorf("grant at %s, want %s", got, want)
 		}
-		e.l.CoolDown(0)
+		e.refused(0)
 		if got := e.wait(); got != 10*time.Second {
 			t.Errorf("delay after the next response = %s, want 10s (the second step)", got)
 		}
 	})
 }
 
-// TestRecoveredKeepsCoolDown: a success during a cool-down resets the
+// TestAnswerKeepsCoolDown: an answer during a cool-down resets the
 // steps but does not cut the cool-down short.
-func TestRecoveredKeepsCoolDown(t *testing.T) {
+func TestAnswerKeepsCoolDown(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		e := setup(t, start)
 		e.wait()
-		e.l.CoolDown(0)
+		e.refused(0)
 		e.wait()
-		e.l.CoolDown(0) // second step: until start+15s
+		e.refused(0) // second step: until start+15s
 		e.sleep(time.Second)
-		e.l.Recovered()
+		e.answered()
 		e.wait()
 		if got, want := e.clock.Now(), start.Add(15*time.Second); !got.Equal(want) {
 			t.Errorf("grant at %s, want %s", got, want)
 		}
-		e.l.CoolDown(0)
+		e.refused(0)
 		if got := e.wait(); got != 5*time.Second {
 			t.Errorf("delay after the next response = %s, want 5s (the first step again)", got)
 		}
@@ -272,7 +306,7 @@ func TestCoolDownHoldsEveryWaiter(t *testing.T) {
 			})
 			synctest.Wait() // queued in this order
 		}
-		e.l.CoolDown(0)
+		e.refused(0)
 		wg.Wait()
 		want := []string{"a 5s", "b 6s", "c 7s"}
 		if diff := cmp.Diff(want, got); diff != "" {
@@ -292,7 +326,7 @@ func TestWaitCancelled(t *testing.T) {
 			if err := e.l.Wait(ctx); !errors.Is(err, context.Canceled) {
 				t.Errorf("Wait = %v, want %v", err, context.Canceled)
 			}
-			if got := e.l.HourlyCount(); got != 0 {
+			if got := e.hourly(); got != 0 {
 				t.Errorf("HourlyCount = %d, want 0", got)
 			}
 			if got := e.wait(); got != 0 {
@@ -322,7 +356,7 @@ func TestWaitCancelled(t *testing.T) {
 			if got, want := e.clock.Now(), start.Add(10*time.Second); !got.Equal(want) {
 				t.Errorf("grant behind a cancelled waiter at %s, want %s", got, want)
 			}
-			if got := e.l.HourlyCount(); got != 2 {
+			if got := e.hourly(); got != 2 {
 				t.Errorf("HourlyCount = %d, want 2", got)
 			}
 		})
@@ -336,12 +370,17 @@ func TestNewInvalid(t *testing.T) {
 		want []string // option names the error must contain
 	}{
 		{[]ratelimit.Option{ratelimit.WithInterval(-time.Second)}, []string{"WithInterval(-1s)"}},
-		{[]ratelimit.Option{ratelimit.WithHourlyLimit(0)}, []string{"WithHourlyLimit(0)"}},
 		{[]ratelimit.Option{ratelimit.WithHourlyLimit(-3)}, []string{"WithHourlyLimit(-3)"}},
+		{[]ratelimit.Option{ratelimit.WithDailyLimit(-1)}, []string{"WithDailyLimit(-1)"}},
+		{[]ratelimit.Option{ratelimit.WithName("")}, []string{`WithName("")`}},
+		{[]ratelimit.Option{ratelimit.WithName("yahoo key")}, []string{`WithName("yahoo key")`}},
+		{[]ratelimit.Option{ratelimit.WithBreaker(-1)}, []string{"WithBreaker(-1)"}},
+		{[]ratelimit.Option{ratelimit.WithProbeInterval(time.Minute, time.Second)}, []string{"WithProbeInterval(1m0s, 1s)"}},
+		{[]ratelimit.Option{ratelimit.WithOutageTimeout(-time.Second)}, []string{"WithOutageTimeout(-1s)"}},
 		{[]ratelimit.Option{ratelimit.WithCoolDown(0, time.Second)}, []string{"WithCoolDown(0s, 1s)"}},
 		{[]ratelimit.Option{ratelimit.WithCoolDown(10*time.Second, 5*time.Second)}, []string{"WithCoolDown(10s, 5s)"}},
 		{[]ratelimit.Option{ratelimit.WithMaxRetryAfter(0)}, []string{"WithMaxRetryAfter(0s)"}},
-		{[]ratelimit.Option{ratelimit.WithInterval(-1), ratelimit.WithHourlyLimit(0)}, []string{"WithInterval", "WithHourlyLimit"}},
+		{[]ratelimit.Option{ratelimit.WithInterval(-1), ratelimit.WithHourlyLimit(-1)}, []string{"WithInterval", "WithHourlyLimit"}},
 	} {
 		l, err := ratelimit.New(tc.opts...)
 		if !errors.Is(err, ratelimit.ErrInvalidOption) {
@@ -364,9 +403,14 @@ func TestNewValid(t *testing.T) {
 	_, err := ratelimit.New(
 		ratelimit.WithClock(nil),
 		ratelimit.WithInterval(0),
-		ratelimit.WithHourlyLimit(1),
+		ratelimit.WithHourlyLimit(0),
+		ratelimit.WithDailyLimit(0),
 		ratelimit.WithCoolDown(time.Second, time.Second),
 		ratelimit.WithMaxRetryAfter(time.Nanosecond),
+		ratelimit.WithBreaker(0),
+		ratelimit.WithOutageTimeout(0),
+		ratelimit.WithLedger(nil),
+		ratelimit.WithName("yahoo-key2"),
 	)
 	if err != nil {
 		t.Errorf("New with edge values: %v", err)
@@ -380,10 +424,10 @@ func TestCoolDownDocTable(t *testing.T) {
 		e := setup(t, start)
 		e.wait()
 		for range 4 {
-			e.l.CoolDown(0)
+			e.refused(0)
 		}
 		e.sleep(3 * time.Second)
-		e.l.CoolDown(0)
+		e.refused(0)
 		grant := func(want time.Duration) {
 			t.Helper()
 			e.wait()
@@ -393,14 +437,14 @@ func TestCoolDownDocTable(t *testing.T) {
 		}
 		grant(8 * time.Second)
 		e.sleep(time.Second)
-		e.l.CoolDown(0)
+		e.refused(0)
 		grant(19 * time.Second)
-		e.l.CoolDown(2 * time.Minute)
+		e.refused(2 * time.Minute)
 		e.sleep(11 * time.Second)
-		e.l.Recovered()
+		e.answered()
 		grant(2*time.Minute + 19*time.Second)
 		e.sleep(3*time.Minute - e.clock.Now().Sub(start))
-		e.l.CoolDown(0)
+		e.refused(0)
 		grant(3*time.Minute + 5*time.Second)
 	})
 }

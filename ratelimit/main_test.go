@@ -10,7 +10,4 @@ import (
 
 func TestMain(m *testing.M) { testmain.Run(m) }
 
-var (
-	_ backfill.Limiter    = (*ratelimit.Limiter)(nil)
-	_ backfill.CoolDowner = (*ratelimit.Limiter)(nil)
-)
+var _ backfill.Limiter = (*ratelimit.Limiter)(nil)
