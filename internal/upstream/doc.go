@@ -26,16 +26,51 @@
 // ([Server.PushFaults]), or drawn at random with a seed
 // ([WithRandomFaults]); draws depend only on the seed, the symbol and the
 // number of requests for it, so a run is reproducible whatever the order of
-// requests across symbols. [WithRateLimit] refuses requests beyond R per
-// second; [WithLatency] delays every answer; [WithYahooCrumb] makes the
-// chart API require a cookie and crumb, as Yahoo sometimes does.
+// requests across symbols. [WithLatency] delays every answer but the rate
+// limit's refusals; [WithYahooCrumb] makes the chart API require a cookie
+// and crumb, as Yahoo sometimes does.
+//
+// # Rate limit and cool-down
+//
+// [WithRateLimit] refuses requests beyond R per second, counting every
+// arrival (refused ones too), with 429 and Retry-After: 1. The refusal is
+// sent at once, without the latency, as a provider's edge refuses: a
+// client hears of it before its next request. [WithStrictCoolDown] makes
+// the limit strict, as some providers are: a refusal starts a cool-down
+// of d, during which every request is refused as well, whatever the rate.
+//
+//	a request that comes                 is answered                                 recorded
+//	over the limit, outside a cool-down  429, Retry-After: d rounded up to seconds;  Limited
+//	                                     a cool-down of d starts at its arrival
+//	during the cool-down                 429, Retry-After: the time left, rounded    Limited, DuringCoolDown
+//	                                     up, at least 1; the cool-down stays as is
+//	after it                             as the rate limit says
+//
+// [Server.Refusals] counts the requests the limit refused,
+// [Server.DuringCoolDown] those that came during a cool-down: a client that
+// waits as Retry-After says has none of the latter. Injected RateLimit
+// faults are neither, start no cool-down and keep the latency.
+//
+// # Outages
+//
+// [Server.SetOutage] takes the whole server down and back up:
+//
+//	Up           normal answers
+//	Refuse       the listener and every connection closed: connection refused,
+//	             requests in flight cut; nothing recorded
+//	Unavailable  HTTP 503 with an HTML outage page, after the latency, for every
+//	             request; recorded as a Status fault
+//
+// Back from Refuse, the server listens on the same port: [Server.URL]
+// and the clients' base URLs stay valid. For a provider that cannot be
+// reached at all, [UnreachableURL] returns a URL on which nothing listens.
 //
 // # Records
 //
 // Every request is recorded ([Server.Requests]): provider, path, symbol as
 // sent, query, time on the server's clock, status and fault, and whether
 // the server's own rate limit refused it (as opposed to an injected
-// RateLimit fault). [Server.PeakRate] counts the most requests within any
+// RateLimit fault), during a cool-down or not. [Server.PeakRate] counts the most requests within any
 // window.
 //
 // # Use
@@ -54,8 +89,8 @@
 //	GET /q/d/l/                      Stooq's CSV (s, i, d1, d2, apikey)
 //	GET /query                       Alpha Vantage (function=TIME_SERIES_DAILY, symbol, outputsize, apikey)
 //
-// Close cancels every pause and waits for the handlers: no goroutine
-// outlives it.
+// Close cancels every pause, closes every connection and waits for the
+// handlers, in every outage: no goroutine outlives it.
 //
 // Faults and pages that echo the request's URL (HTML, 5xx and malformed
 // bodies do, as some proxies' error pages do) put the API key into the

@@ -57,6 +57,46 @@ func statusAnswer(f Fault, uri string) answer {
 	return text(st, fmt.Sprintf("upstream: HTTP %d %s for %s\n", st, http.StatusText(st), uri))
 }
 
+// begin admits a request (see admit) and holds it for the latency. It
+// answers at once a request the server's own rate limit refuses, and
+// after the latency one that came during an Unavailable outage, and then
+// reports false, as it does when the request or the server ends during the
+// latency. Otherwise the handler answers the request, with fault f.
+func (s *Server) begin(w http.ResponseWriter, r *http.Request, p Provider, sent, sym string, data bool) (idx int, f Fault, ok bool) {
+	idx, f, v := s.admit(p, r, sent, sym, data)
+	if v == limited {
+		s.respond(w, r, idx, f, rateLimited(f, tooManyRequests[p]))
+		return idx, f, false
+	}
+	if !s.wait(r, s.cfg.latency) {
+		return idx, f, false
+	}
+	if v == unavailable {
+		s.respond(w, r, idx, Fault{}, outagePage(p, r.URL.RequestURI()))
+		return idx, f, false
+	}
+	return idx, f, true
+}
+
+// tooManyRequests is each provider's body of a 429.
+var tooManyRequests = map[Provider]string{
+	Yahoo:        "Edge: Too Many Requests",
+	Stooq:        "Too Many Requests",
+	AlphaVantage: "Too Many Requests",
+}
+
+// outagePage is a provider's answer during an Unavailable outage: 503 with
+// an HTML page that echoes the request URL.
+func outagePage(p Provider, uri string) answer {
+	switch p {
+	case Yahoo:
+		return htmlAnswer(http.StatusServiceUnavailable, "Yahoo", "Will be right back… Thank you for your patience.", uri)
+	case Stooq:
+		return htmlAnswer(http.StatusServiceUnavailable, "Stooq", "Service temporarily unavailable. Please try again later.", uri)
+	}
+	return htmlAnswer(http.StatusServiceUnavailable, "Alpha Vantage", "We are down for maintenance.", uri)
+}
+
 // respond sends a, or what fault f makes of it, and records the status.
 func (s *Server) respond(w http.ResponseWriter, r *http.Request, idx int, f Fault, a answer) {
 	h := w.Header()
@@ -129,8 +169,8 @@ func (s *Server) crumbValues() (cookie, crumb string) {
 
 // serveCookie is Yahoo's fc.yahoo.com: a 404 that sets the session cookie.
 func (s *Server) serveCookie(w http.ResponseWriter, r *http.Request) {
-	idx, f := s.admit(Yahoo, r, "", Crumb, false)
-	if !s.wait(r, s.cfg.latency) {
+	idx, f, ok := s.begin(w, r, Yahoo, "", Crumb, false)
+	if !ok {
 		return
 	}
 	a := text(http.StatusNotFound, "")
@@ -146,8 +186,8 @@ func (s *Server) serveCookie(w http.ResponseWriter, r *http.Request) {
 // serveCrumb is /v1/test/getcrumb: the crumb, as plain text, for a
 // request with the session cookie.
 func (s *Server) serveCrumb(w http.ResponseWriter, r *http.Request) {
-	idx, f := s.admit(Yahoo, r, "", Crumb, false)
-	if !s.wait(r, s.cfg.latency) {
+	idx, f, ok := s.begin(w, r, Yahoo, "", Crumb, false)
+	if !ok {
 		return
 	}
 	cookie, crumb := s.crumbValues()
@@ -174,7 +214,7 @@ func (s *Server) yahooFault(r *http.Request, f Fault) answer {
 	uri := r.URL.RequestURI()
 	switch f.Kind {
 	case RateLimit, Quota:
-		return rateLimited(f, "Edge: Too Many Requests")
+		return rateLimited(f, tooManyRequests[Yahoo])
 	case Status:
 		return statusAnswer(f, uri)
 	case HTML, ProofOfWork:
@@ -208,8 +248,8 @@ func replaces(f Fault) bool {
 func (s *Server) serveChart(w http.ResponseWriter, r *http.Request) {
 	sent := r.PathValue("symbol")
 	sym := resolve(Yahoo, sent)
-	idx, f := s.admit(Yahoo, r, sent, sym, true)
-	if !s.wait(r, s.cfg.latency) {
+	idx, f, ok := s.begin(w, r, Yahoo, sent, sym, true)
+	if !ok {
 		return
 	}
 	if replaces(f) {
@@ -367,8 +407,8 @@ func (s *Server) serveStooq(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	sent := q.Get("s")
 	sym := resolve(Stooq, sent)
-	idx, f := s.admit(Stooq, r, sent, sym, true)
-	if !s.wait(r, s.cfg.latency) {
+	idx, f, ok := s.begin(w, r, Stooq, sent, sym, true)
+	if !ok {
 		return
 	}
 	uri := r.URL.RequestURI()
@@ -379,7 +419,7 @@ func (s *Server) serveStooq(w http.ResponseWriter, r *http.Request) {
 	var a answer
 	switch f.Kind {
 	case RateLimit:
-		a = rateLimited(f, "Too Many Requests")
+		a = rateLimited(f, tooManyRequests[Stooq])
 	case Quota:
 		a = text(http.StatusOK, "Exceeded the daily hits limit")
 		if f.RetryAfter != "" {
@@ -458,8 +498,8 @@ func (s *Server) serveAlphaVantage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	sent := q.Get("symbol")
 	sym := resolve(AlphaVantage, sent)
-	idx, f := s.admit(AlphaVantage, r, sent, sym, true)
-	if !s.wait(r, s.cfg.latency) {
+	idx, f, ok := s.begin(w, r, AlphaVantage, sent, sym, true)
+	if !ok {
 		return
 	}
 	uri := r.URL.RequestURI()
@@ -471,7 +511,7 @@ func (s *Server) serveAlphaVantage(w http.ResponseWriter, r *http.Request) {
 	var a answer
 	switch f.Kind {
 	case RateLimit:
-		a = rateLimited(f, "Too Many Requests")
+		a = rateLimited(f, tooManyRequests[AlphaVantage])
 	case Quota:
 		a = msg("Note", avNote)
 	case Status:

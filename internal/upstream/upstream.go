@@ -8,9 +8,9 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -129,12 +129,17 @@ type Request struct {
 	// tests can tell a client that went too fast from one that met the
 	// faults they asked for.
 	Limited bool
+	// DuringCoolDown says the request came during a cool-down of the
+	// server's rate limit ([WithStrictCoolDown]) and was refused for it
+	// (Limited is true too); such a refusal starts no cool-down.
+	DuringCoolDown bool
 }
 
 type config struct {
 	clock      pricefill.Clock
 	latency    time.Duration
 	rate       int
+	coolDown   time.Duration
 	randomSeed uint64
 	randomRate float64
 	randomMix  []Fault
@@ -160,16 +165,38 @@ func WithClock(c pricefill.Clock) Option {
 	}
 }
 
-// WithLatency delays every answer by d. Default 0.
+// WithLatency delays every answer by d, injected faults and the outage
+// page included, but not the refusals of the server's own rate limit
+// ([WithRateLimit]), which are sent at once. Default 0.
 func WithLatency(d time.Duration) Option {
 	return func(cfg *config) { cfg.latency = d }
 }
 
 // WithRateLimit refuses, with 429 and Retry-After: 1, every request beyond
 // perSecond within the last second, refused ones included (a client that
-// hammers stays refused). Default 0: no limit.
+// hammers stays refused). The refusal is sent at once, without the
+// latency of [WithLatency]: a provider's edge refuses fast. Default 0: no
+// limit.
 func WithRateLimit(perSecond int) Option {
 	return func(cfg *config) { cfg.rate = perSecond }
+}
+
+// WithStrictCoolDown makes every refusal of the rate limit ([WithRateLimit])
+// start a cool-down of d from that refusal's arrival: the refusal's
+// Retry-After is d in whole seconds, rounded up, and every request that
+// arrives during the cool-down is refused too (at once, with 429 and a
+// Retry-After of the time left, rounded up to whole seconds, at least 1),
+// recorded with Request.DuringCoolDown. Refusals during a cool-down neither
+// start nor extend one; injected RateLimit faults start none. Without a
+// rate limit there are no refusals, hence no cool-downs. Default 0: no
+// cool-down; d must not be negative.
+func WithStrictCoolDown(d time.Duration) Option {
+	return func(cfg *config) {
+		if d < 0 {
+			cfg.errs = append(cfg.errs, fmt.Errorf("upstream.WithStrictCoolDown: negative cool-down %v", d))
+		}
+		cfg.coolDown = d
+	}
 }
 
 // WithRandomFaults serves one of faults, chosen at random, to a share rate
@@ -220,18 +247,33 @@ func WithGenerator(opts ...synthetic.Option) Option {
 
 // A Server is the fake provider. Its methods are safe for concurrent use.
 type Server struct {
-	cfg    config
-	gen    *synthetic.Fetcher
-	ts     *httptest.Server
-	ctx    context.Context // cancelled by Close: every request's context derives from it
-	cancel context.CancelFunc
+	cfg       config
+	gen       *synthetic.Fetcher
+	addr      string // 127.0.0.1:port, the same across outages
+	handler   http.Handler
+	transport *http.Transport // Client's
+	client    *http.Client
+	ctx       context.Context // cancelled by Close: every request's context derives from it
+	cancel    context.CancelFunc
+	// wg counts the Serve loops, the connections (until closed or
+	// hijacked) and the handlers running: Close waits for them.
+	wg sync.WaitGroup
 
-	mu       sync.Mutex
-	symbols  map[string]*symbolState
-	counts   map[string]int // data requests per symbol
-	requests []Request
-	recent   []time.Time // request times within the last second, for the rate limit
-	crumbGen int
+	lmu    sync.Mutex // held by SetOutage and Close throughout
+	spell  *spell     // the listener being served; nil while refusing and once closed
+	closed bool
+
+	mu             sync.Mutex
+	outage         Outage
+	symbols        map[string]*symbolState
+	counts         map[string]int // data requests per symbol
+	requests       []Request
+	forgotten      int         // requests forgotten by Reset: request i is requests[i-forgotten]
+	recent         []time.Time // request times within the last second, for the rate limit
+	coolUntil      time.Time   // end of the current cool-down (WithStrictCoolDown)
+	refusals       int         // requests refused by the rate limit, since Reset
+	duringCoolDown int         // of which during a cool-down
+	crumbGen       int
 }
 
 type symbolState struct {
@@ -268,9 +310,12 @@ func New(opts ...Option) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, gen: gen,
-		symbols: make(map[string]*symbolState),
-		counts:  make(map[string]int),
+		addr:      ln.Addr().String(),
+		transport: &http.Transport{},
+		symbols:   make(map[string]*symbolState),
+		counts:    make(map[string]int),
 	}
+	s.client = &http.Client{Transport: s.transport}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v8/finance/chart/{symbol}", s.serveChart)
@@ -278,30 +323,45 @@ func New(opts ...Option) (*Server, error) {
 	mux.HandleFunc("GET /{$}", s.serveCookie)
 	mux.HandleFunc("GET /q/d/l/", s.serveStooq)
 	mux.HandleFunc("GET /query", s.serveAlphaVantage)
-	s.ts = &httptest.Server{
-		Listener: ln,
-		Config: &http.Server{
-			Handler:     mux,
-			BaseContext: func(net.Listener) context.Context { return s.ctx },
-		},
-	}
-	s.ts.Start()
+	s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The connection's count is held while its handler runs, so
+		// this Add is never one from zero.
+		s.wg.Add(1)
+		defer s.wg.Done()
+		mux.ServeHTTP(w, r)
+	})
+	s.serve(ln)
 	return s, nil
 }
 
 // URL returns the server's base URL, http://127.0.0.1:port, for the
-// fetchers' WithBaseURL.
-func (s *Server) URL() string { return s.ts.URL }
+// fetchers' WithBaseURL. It stays the same across outages.
+func (s *Server) URL() string { return "http://" + s.addr }
 
 // Client returns a client for the server, whose idle connections Close
-// closes.
-func (s *Server) Client() *http.Client { return s.ts.Client() }
+// closes. It is the same client on every call.
+func (s *Server) Client() *http.Client { return s.client }
 
-// Close ends slow answers and pauses at once, closes the connections and
-// waits for every handler to return.
+// Close ends slow answers and pauses at once, closes the listener and every
+// connection and waits for every handler to return, whatever the outage.
+// Closing twice is harmless.
 func (s *Server) Close() {
-	s.cancel()
-	s.ts.Close()
+	s.lmu.Lock()
+	if !s.closed {
+		s.closed = true
+		if s.spell != nil {
+			s.spell.stop()
+			s.spell = nil
+		}
+		s.cancel()
+	}
+	s.lmu.Unlock()
+	s.wg.Wait()
+	s.transport.CloseIdleConnections()
+	// As httptest.Server.Close does, for clients of the default transport.
+	if t, ok := http.DefaultTransport.(interface{ CloseIdleConnections() }); ok {
+		t.CloseIdleConnections()
+	}
 }
 
 // key returns the server's key of a symbol: upper case, and a share class
@@ -477,12 +537,35 @@ func (s *Server) RequestsFor(symbol string) []Request {
 	return out
 }
 
-// Reset forgets the recorded requests and the rate limit's window; the
-// data, faults and request counts stay.
+// Reset forgets the recorded requests, the rate limit's window, its
+// cool-down and the counts of [Server.Refusals] and
+// [Server.DuringCoolDown]; the data, faults, outage and requests per
+// symbol (which random faults are drawn by) stay.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.forgotten += len(s.requests)
 	s.requests, s.recent = nil, nil
+	s.coolUntil = time.Time{}
+	s.refusals, s.duringCoolDown = 0, 0
+}
+
+// Refusals returns how many requests the server's own rate limit refused
+// ([WithRateLimit], [WithStrictCoolDown]): those recorded as Limited,
+// since New or Reset. Injected RateLimit faults do not count.
+func (s *Server) Refusals() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refusals
+}
+
+// DuringCoolDown returns how many requests arrived during one of the
+// server's cool-downs ([WithStrictCoolDown]), and were refused for it,
+// since New or Reset.
+func (s *Server) DuringCoolDown() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.duringCoolDown
 }
 
 // PeakRate returns the most requests recorded within any span of length
@@ -507,17 +590,34 @@ func cloneValues(v url.Values) url.Values {
 	return out
 }
 
-// admit records a request and decides its fault: over the rate limit, a
-// pushed or set fault, a random one. sym is "" for requests that carry
-// no symbol. It returns the index of the record, for the status.
-func (s *Server) admit(p Provider, r *http.Request, sent, sym string, data bool) (int, Fault) {
+// A verdict is what admit decided of a request.
+type verdict int
+
+const (
+	admitted    verdict = iota // answer it with its fault, after the latency
+	limited                    // the rate limit refused it: answer 429 at once
+	unavailable                // an Unavailable outage: the outage page, after the latency
+)
+
+// admit records a request and decides its fault: the outage page, over
+// the rate limit or during its cool-down, a pushed or set fault, a random
+// one. sym is "" for requests that carry no symbol. It returns the number
+// of the request, for settle.
+func (s *Server) admit(p Provider, r *http.Request, sent, sym string, data bool) (int, Fault, verdict) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.cfg.clock.Now() // under the lock, so that the records are in time order
 	s.requests = append(s.requests, Request{
 		Provider: p, Path: r.URL.Path, Symbol: sent, Query: cloneValues(r.URL.Query()), Time: now,
 	})
-	idx := len(s.requests) - 1
+	rec := &s.requests[len(s.requests)-1]
+	idx := s.forgotten + len(s.requests) - 1
+	if s.outage == Unavailable {
+		// The provider behind the outage page sees nothing: no rate
+		// limit, no fault or request number used up.
+		rec.Fault = Status
+		return idx, Fault{Kind: Status, Status: http.StatusServiceUnavailable}, unavailable
+	}
 	var f Fault
 	if s.cfg.rate > 0 {
 		cut := 0
@@ -525,10 +625,26 @@ func (s *Server) admit(p Provider, r *http.Request, sent, sym string, data bool)
 			cut++
 		}
 		s.recent = append(s.recent[cut:], now)
-		if len(s.recent) > s.cfg.rate {
+		switch {
+		case s.cfg.coolDown > 0 && now.Before(s.coolUntil):
+			f = Fault{Kind: RateLimit, RetryAfter: retryAfter(s.coolUntil.Sub(now))}
+			rec.DuringCoolDown = true
+			s.duringCoolDown++
+		case len(s.recent) > s.cfg.rate:
 			f = Fault{Kind: RateLimit, RetryAfter: "1"}
-			s.requests[idx].Limited = true
+			if s.cfg.coolDown > 0 {
+				f.RetryAfter = retryAfter(s.cfg.coolDown)
+				s.coolUntil = now.Add(s.cfg.coolDown)
+			}
 		}
+		if f.Kind == RateLimit {
+			rec.Limited = true
+			s.refusals++
+		}
+	}
+	v := admitted
+	if f.Kind == RateLimit {
+		v = limited
 	}
 	n := s.counts[sym]
 	s.counts[sym] = n + 1
@@ -543,18 +659,28 @@ func (s *Server) admit(p Provider, r *http.Request, sent, sym string, data bool)
 			f = s.cfg.randomMix[rng.IntN(len(s.cfg.randomMix))]
 		}
 	}
-	s.requests[idx].Fault = f.Kind
-	return idx, f
+	rec.Fault = f.Kind
+	return idx, f, v
+}
+
+// retryAfter is d as a Retry-After header: whole seconds, rounded up, at
+// least 1.
+func retryAfter(d time.Duration) string {
+	return strconv.Itoa(max(1, int((d+time.Second-1)/time.Second)))
 }
 
 // settle records the status of request idx, and a fault found late (a
-// refused crumb or key).
+// refused crumb or key); nothing if Reset forgot the request meanwhile.
 func (s *Server) settle(idx, status int, f FaultKind) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests[idx].Status = status
+	i := idx - s.forgotten
+	if i < 0 {
+		return
+	}
+	s.requests[i].Status = status
 	if f != None {
-		s.requests[idx].Fault = f
+		s.requests[i].Fault = f
 	}
 }
 

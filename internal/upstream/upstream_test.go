@@ -51,6 +51,80 @@ func get(t *testing.T, srv *upstream.Server, path string) (int, http.Header, str
 	return resp.StatusCode, resp.Header, string(b), err
 }
 
+// A result is what a request run in a goroutine got (see goGet).
+type result struct {
+	status int
+	header http.Header
+	body   string
+	err    error
+}
+
+// goGet fetches path from srv in a goroutine, with srv's client, and sends
+// the result on the channel it returns. The request ends with the test.
+func goGet(t *testing.T, srv *upstream.Server, path string) <-chan result {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL()+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan result, 1)
+	go func() {
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			ch <- result{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		ch <- result{resp.StatusCode, resp.Header, string(b), err}
+	}()
+	return ch
+}
+
+// awaitTimers waits until clock has n timers waiting (requests held for
+// the latency), failing if an answer comes on ch first.
+func awaitTimers(t *testing.T, clock *clocktest.Fake, n int, ch <-chan result) {
+	t.Helper()
+	for clock.Timers() < n {
+		select {
+		case r := <-ch:
+			t.Fatalf("answered (status %d, error %v) before waiting for the latency", r.status, r.err)
+		default:
+			runtime.Gosched()
+		}
+	}
+}
+
+// atOnce returns the answer that comes on ch, failing if clock gets more
+// than n timers first: the answer waits for the latency.
+func atOnce(t *testing.T, clock *clocktest.Fake, n int, ch <-chan result) result {
+	t.Helper()
+	for {
+		select {
+		case r := <-ch:
+			return r
+		default:
+		}
+		if got := clock.Timers(); got > n {
+			t.Fatalf("%d timers, want %d: the answer waits for the latency", got, n)
+		}
+		runtime.Gosched()
+	}
+}
+
+// receive returns the value that comes on ch, failing if none has come in
+// ten seconds: a bound for a broken server, not a pause.
+func receive[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s: nothing after 10 s", what)
+		panic("unreachable")
+	}
+}
+
 func mustGet(t *testing.T, srv *upstream.Server, path string) (int, http.Header, string) {
 	t.Helper()
 	st, h, body, err := get(t, srv, path)
@@ -180,6 +254,17 @@ func TestRateLimit(t *testing.T) {
 	if got := srv.Requests()[2].Fault; got != upstream.RateLimit {
 		t.Errorf("refused request recorded with fault %s", got)
 	}
+	if got := srv.Refusals(); got != 2 {
+		t.Errorf("Refusals() = %d, want 2", got)
+	}
+	for i, r := range srv.Requests() {
+		if r.DuringCoolDown {
+			t.Errorf("request %d during a cool-down, without WithStrictCoolDown", i)
+		}
+	}
+	if got := srv.DuringCoolDown(); got != 0 {
+		t.Errorf("DuringCoolDown() = %d without WithStrictCoolDown, want 0", got)
+	}
 }
 
 // TestInjectedRateLimitIsNotLimited: a RateLimit fault that a test asked
@@ -194,6 +279,9 @@ func TestInjectedRateLimitIsNotLimited(t *testing.T) {
 	}
 	if r := srv.Requests()[0]; r.Fault != upstream.RateLimit || r.Limited {
 		t.Errorf("pushed RateLimit recorded as fault %s, limited %v; want rate_limit, not limited", r.Fault, r.Limited)
+	}
+	if got := srv.Refusals(); got != 0 {
+		t.Errorf("Refusals() = %d after a pushed RateLimit, want 0", got)
 	}
 }
 
@@ -455,7 +543,7 @@ func TestAlphaVantage(t *testing.T) {
 
 func TestOptionsValidated(t *testing.T) {
 	t.Parallel()
-	for _, opt := range []upstream.Option{upstream.WithRateLimit(-1), upstream.WithLatency(-time.Second), upstream.WithRandomFaults(1, 2), upstream.WithNullRate(-1), upstream.WithClock(nil)} {
+	for _, opt := range []upstream.Option{upstream.WithRateLimit(-1), upstream.WithLatency(-time.Second), upstream.WithRandomFaults(1, 2), upstream.WithNullRate(-1), upstream.WithClock(nil), upstream.WithStrictCoolDown(-time.Second)} {
 		if srv, err := upstream.New(opt); err == nil {
 			srv.Close()
 			t.Error("bad option accepted")
