@@ -10,8 +10,10 @@ import (
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/backfill"
+	"github.com/pricefill/pricefill/internal/clocktest"
 	"github.com/pricefill/pricefill/internal/sqldialect"
 	"github.com/pricefill/pricefill/queue"
+	"github.com/pricefill/pricefill/ratelimit"
 	"github.com/pricefill/pricefill/store"
 )
 
@@ -303,6 +305,87 @@ func BenchmarkClaimComplete(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.N*tasks)/elapsed.Seconds(), "tasks/s")
 			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
+
+// benchLimiter returns a limiter named "bench" on the shared budget of a
+// new, empty database of d, opened with opts (without WithClock, on
+// PostgreSQL the budget's time is the database's), with no interval, no
+// daily limit and the hourly limit given.
+func benchLimiter(b *testing.B, d dialect, hourly int, opts ...store.Option) *ratelimit.Limiter {
+	db := open(b, d.dsn(b), opts...)
+	l, err := ratelimit.New(ratelimit.WithLedger(db.Ledger()), ratelimit.WithName("bench"),
+		ratelimit.WithInterval(0), ratelimit.WithHourlyLimit(hourly), ratelimit.WithDailyLimit(0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return l
+}
+
+// BenchmarkLedgerGrant measures the shared budget of [store.DB.Ledger]:
+//
+//   - allow: one grant, Allow with an hourly limit of 1<<30, so that every
+//     call grants. Each grant adds a row to rate_grants, which keeps a
+//     day's; fewer grants than the limit were ever made, so the decision
+//     needs no grant of the hour (Entry.Nth answers without a query).
+//   - allow-nth: one grant, Allow with an hourly limit of 100 whose
+//     decision looks up the 100th latest grant, which is older than an
+//     hour: the store's clock (WithClock) moves 37 s a call, and 100
+//     grants are made before the timing starts.
+//   - answered: one Answered, which changes nothing in the state after the
+//     first (the row's last_now still moves on).
+//   - allow-hour-full: Allow on a budget whose hourly limit (2000, the
+//     default) is used up, which grants nothing: the decision looks up the
+//     2000th latest grant, which is in the hour.
+func BenchmarkLedgerGrant(b *testing.B) {
+	for _, d := range dialects {
+		b.Run(d.name+"/allow", func(b *testing.B) {
+			l := benchLimiter(b, d, 1<<30)
+			for b.Loop() {
+				if ok, err := l.Allow(ctx); err != nil || !ok {
+					b.Fatalf("Allow = %t, %v; want a grant", ok, err)
+				}
+			}
+		})
+		b.Run(d.name+"/allow-nth", func(b *testing.B) {
+			const hourly, step = 100, 37 * time.Second // 97 grants an hour
+			clock := clocktest.NewFake(time.Now().UTC().Truncate(time.Second))
+			l := benchLimiter(b, d, hourly, store.WithClock(clock))
+			allow := func() {
+				clock.Advance(step)
+				if ok, err := l.Allow(ctx); err != nil || !ok {
+					b.Fatalf("Allow = %t, %v; want a grant", ok, err)
+				}
+			}
+			for range hourly {
+				allow()
+			}
+			for b.Loop() {
+				allow()
+			}
+		})
+		b.Run(d.name+"/answered", func(b *testing.B) {
+			l := benchLimiter(b, d, 1<<30)
+			for b.Loop() {
+				if err := l.Answered(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(d.name+"/allow-hour-full", func(b *testing.B) {
+			const hourly = ratelimit.HourlyLimitDefault
+			l := benchLimiter(b, d, hourly)
+			for range hourly {
+				if ok, err := l.Allow(ctx); err != nil || !ok {
+					b.Fatalf("Allow = %t, %v; want a grant", ok, err)
+				}
+			}
+			for b.Loop() {
+				if ok, err := l.Allow(ctx); err != nil || ok {
+					b.Fatalf("Allow = %t, %v; want none: the hour is full", ok, err)
+				}
+			}
 		})
 	}
 }

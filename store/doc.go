@@ -28,6 +28,10 @@
 //	                  UNIQUE (symbol, start_date, end_date): a task's identity
 //	fetcher_logs      id, ts, level, message, symbol, task_id, attrs (JSON)
 //	queue_instance    tag: the queue's tag, in its lease tokens
+//	rate_budgets      key PRIMARY KEY, the state of a rate budget (see below), grants_made,
+//	                  last_now, updated_at
+//	rate_grants       key → rate_budgets, seq, at: one row a grant, numbered per key;
+//	                  PRIMARY KEY (key, seq), INDEX (key, at)
 //	schema_migrations version, name, applied_at
 //
 // Migrations are numbered SQL files per dialect, each applied in a
@@ -57,6 +61,33 @@
 // database uses one connection per [DB], so the writes of one process
 // queue in turn, and several processes wait for each other's write lock
 // up to [SQLiteBusyTimeout].
+//
+// # Shared budget
+//
+// [DB.Ledger] keeps the budgets of package ratelimit's limiters, so that
+// every process that opens the database draws on one budget per name
+// ("yahoo", "stooq"…), across restarts: one minimum interval, one rolling
+// hour and day, one cool-down, one adaptive pace, one outage breaker.
+//
+//	limiter, err := ratelimit.New(ratelimit.WithLedger(db.Ledger()), ratelimit.WithName("yahoo"), …)
+//
+// A row of rate_budgets holds a budget's [ratelimit.State], a column a
+// field (last_grant, cool_until, refusals, pace, ceiling, hold_until,
+// hold_reason, outage_since, outage_cause, next_probe, probes, streak,
+// streak_unreachable, streak_symbols: the symbols separated by spaces;
+// NULL for a time or a text that is none), the time of its latest update
+// (last_now) and of the latest that changed it (updated_at). rate_grants
+// holds a row per grant; the rolling windows count them. Each update is
+// one transaction that first locks the budget's row (creating it), so
+// updates of one budget take turns, in any number of processes.
+//
+// On PostgreSQL the database's clock decides the time of an update, read
+// once the row is locked, so that machines whose clocks disagree keep one
+// schedule; a store opened with [WithClock], and an SQLite store, use the
+// store's clock. The time of an update is never before that of an earlier
+// one of the same budget. Grants are kept a day ([LedgerGrantsKept]),
+// whatever the limits of the limiter that made them, since limiters of
+// other processes may have a daily limit.
 //
 // # Logging
 //

@@ -12,6 +12,7 @@ import (
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/backfill"
 	"github.com/pricefill/pricefill/queue"
+	"github.com/pricefill/pricefill/ratelimit"
 	"github.com/pricefill/pricefill/store"
 )
 
@@ -120,4 +121,51 @@ func ExampleDB_NewLogHandler() {
 	// Output:
 	// level=INFO msg=stored symbol=AAPL task_id=1 inserted=3
 	// {Written:1 Dropped:0}
+}
+
+// Two processes (here two stores on one SQLite file) share the budget of
+// "yahoo": the grant of one holds the other back for the interval.
+func ExampleDB_Ledger() {
+	dir, err := os.MkdirTemp("", "pricefill-example-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+
+	ctx := context.Background()
+	newLimiter := func() (*ratelimit.Limiter, *store.DB) {
+		db, err := store.Open(ctx, filepath.Join(dir, "backfill.db"))
+		if err != nil {
+			log.Fatal(err)
+		}
+		l, err := ratelimit.New(ratelimit.WithLedger(db.Ledger()), ratelimit.WithName("yahoo"), ratelimit.WithInterval(time.Minute))
+		if err != nil {
+			log.Fatal(err)
+		}
+		return l, db
+	}
+	a, dbA := newLimiter()
+	defer dbA.Close()
+	b, dbB := newLimiter()
+	defer dbB.Close()
+
+	ok, err := a.Allow(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("process A granted:", ok)
+	ok, err = b.Allow(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("process B granted:", ok)
+	st, err := b.Status(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("B waits for the %s, %d granted this hour\n", st.Reason, st.HourlyCount)
+	// Output:
+	// process A granted: true
+	// process B granted: false
+	// B waits for the interval, 1 granted this hour
 }

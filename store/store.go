@@ -39,14 +39,17 @@ type Option func(*config)
 
 type config struct {
 	clock        pricefill.Clock
+	clockGiven   bool // WithClock gave a clock, which the ledger then reads too
 	maxOpenConns int
 }
 
 // WithClock sets the clock that stamps stored rows and decides when leases
 // expire and retries are due. The default is [pricefill.SystemClock]; nil
-// means the default.
+// means the default. A clock given here is also the time of the shared
+// budget of [DB.Ledger], which on PostgreSQL otherwise reads the
+// database's clock.
 func WithClock(c pricefill.Clock) Option {
-	return func(cfg *config) { cfg.clock = c }
+	return func(cfg *config) { cfg.clock, cfg.clockGiven = c, c != nil }
 }
 
 // WithMaxOpenConns sets how many connections a PostgreSQL store opens at
@@ -77,7 +80,8 @@ func newConfig(opts []Option) (config, error) {
 // DB is a PostgreSQL or SQLite database holding prices and the work
 // queue. It is the runner's [backfill.Store] and, through the embedded
 // [queue.SQL], its durable [backfill.Queue]; [DB.Save] completes a task
-// of that queue in the transaction that stores the task's bars. It is safe
+// of that queue in the transaction that stores the task's bars, and
+// [DB.Ledger] keeps the rate limiters' shared budgets in it. It is safe
 // for concurrent use, by many goroutines and, on PostgreSQL, by many
 // processes at once.
 type DB struct {
@@ -88,7 +92,11 @@ type DB struct {
 	clock pricefill.Clock
 	name  string // the DSN, its password redacted
 	stmts saveStatements
-	cache *sqldialect.StmtCache // stmts, prepared
+	// ledger holds the statements of the shared budget; dbClock says
+	// whether its time is the database's clock.
+	ledger  ledgerStatements
+	dbClock bool
+	cache   *sqldialect.StmtCache // stmts and ledger, prepared
 }
 
 // Open opens the database that dsn names, applies the migrations it has not
@@ -156,9 +164,12 @@ func (db *DB) open(ctx context.Context, cfg config) error {
 	}
 	db.SQL = q
 	db.stmts = newSaveStatements(db.d)
+	db.ledger = newLedgerStatements(db.d)
+	db.dbClock = db.d.IsPostgres() && !cfg.clockGiven
 	// On SQLite every connection has the staging table (see connector),
 	// so the statements that read it can be prepared.
-	db.cache, err = sqldialect.NewStmtCache(ctx, db.x, append(db.stmts.all(), db.d.StagingInserts()...)...)
+	prepared := append(db.stmts.all(), db.d.StagingInserts()...)
+	db.cache, err = sqldialect.NewStmtCache(ctx, db.x, append(prepared, db.ledger.all()...)...)
 	return err
 }
 

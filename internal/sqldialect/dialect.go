@@ -122,6 +122,19 @@ func (d *Dialect) TimeType() string {
 	return "TEXT"
 }
 
+// TimeOrClock returns an expression for the time in parameter number
+// param: on PostgreSQL, when the parameter is NULL, the database's own
+// clock instead (clock_timestamp(), read where the expression is
+// evaluated, so that machines whose clocks disagree keep one time). SQLite
+// has no clock in [TimeLayout]: there the parameter must hold a time.
+func (d *Dialect) TimeOrClock(param int) string {
+	p := "$" + strconv.Itoa(param)
+	if d.IsPostgres() {
+		return "coalesce(" + p + ", clock_timestamp())"
+	}
+	return p
+}
+
 // migrationLockKey is the first key of the advisory lock taken by
 // migrations on PostgreSQL ("pfmg").
 const migrationLockKey = 0x70666d67

@@ -32,6 +32,15 @@ func TestIDs(t *testing.T) {
 	}
 }
 
+func TestTimeOrClock(t *testing.T) {
+	if got, want := Postgres.TimeOrClock(2), "coalesce($2, clock_timestamp())"; got != want {
+		t.Errorf("Postgres.TimeOrClock(2) = %q, want %q", got, want)
+	}
+	if got, want := SQLite.TimeOrClock(2), "$2"; got != want {
+		t.Errorf("SQLite.TimeOrClock(2) = %q, want %q", got, want)
+	}
+}
+
 func TestBarsArgs(t *testing.T) {
 	bars := []pricefill.Bar{
 		{Date: pricefill.Date(2025, 1, 2), Open: 0.1, High: 1e300, Low: 5e-324, Close: 2, AdjClose: 0, Volume: 9223372036854775807, Source: `a"b\c`},

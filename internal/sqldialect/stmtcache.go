@@ -78,10 +78,16 @@ func (c *StmtCache) QueryRow(ctx context.Context, tx *sqlx.Tx, query string, arg
 
 // Query runs query on the database as [StmtCache.Exec] does.
 func (c *StmtCache) Query(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
-	if s := c.stmt(ctx, nil, query); s != nil {
+	return c.QueryTx(ctx, nil, query, args...)
+}
+
+// QueryTx runs query as [StmtCache.Exec] does, in tx when tx is not nil,
+// for all its rows.
+func (c *StmtCache) QueryTx(ctx context.Context, tx *sqlx.Tx, query string, args ...any) (*sqlx.Rows, error) {
+	if s := c.stmt(ctx, tx, query); s != nil {
 		return s.QueryxContext(ctx, args...)
 	}
-	return c.db.QueryxContext(ctx, query, args...)
+	return c.ext(tx).QueryxContext(ctx, query, args...)
 }
 
 // Close closes the prepared statements.
