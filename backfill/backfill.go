@@ -6,6 +6,7 @@ import (
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/queue"
+	"github.com/pricefill/pricefill/ratelimit"
 )
 
 // A Fetcher gets one symbol's daily bars over an inclusive range of dates
@@ -80,8 +81,11 @@ type SaveResult struct {
 }
 
 // A Limiter paces requests to a provider. Wait blocks until one request may
-// be made, or until ctx is done, and then returns ctx.Err(). One limiter is
-// shared by all the workers of a runner.
+// be made and returns nil; it returns ctx.Err() when ctx is done first,
+// and may return another error when requests cannot go on: one that
+// matches [pricefill.ErrUnavailable] (the provider has been down too long)
+// stops the run, any other gives the task back and backs the worker off.
+// One limiter is shared by all the workers of a runner.
 type Limiter interface {
 	Wait(ctx context.Context) error
 }
@@ -92,15 +96,35 @@ type LimiterFunc func(ctx context.Context) error
 // Wait calls f.
 func (f LimiterFunc) Wait(ctx context.Context) error { return f(ctx) }
 
-// A CoolDowner is a [Limiter] that wants to hear how requests went: after a
-// rate-limit response it holds every waiter back for a while.
-type CoolDowner interface {
-	// CoolDown says the provider refused a request for rate; retryAfter is
-	// the provider's Retry-After, or 0 when it gave none.
-	CoolDown(retryAfter time.Duration)
-	// Recovered says the provider answered a request without refusing it,
-	// which ends a run of rate-limit responses.
-	Recovered()
+// Feedback is a [Limiter] that wants to hear how each request went; the
+// Runner tells it after every fetch. Package ratelimit's Limiter is one:
+// what it hears drives its cool-downs, its adaptive pace and its outage
+// breaker.
+type Feedback interface {
+	// Answered says the provider answered a request without refusing it:
+	// with data, or with an answer about the symbol (not found, a
+	// permanent refusal).
+	Answered(ctx context.Context) error
+	// Refused says the provider refused a request for rate or quota.
+	Refused(ctx context.Context, err *pricefill.RateLimitError) error
+	// Failed says a request for symbol failed in a way that may say
+	// nothing about the symbol: err is of kind unavailable or transient.
+	// It reports whether the provider is taken to be down, in which case
+	// the Runner charges the symbol no attempt.
+	Failed(ctx context.Context, symbol string, err error) (outage bool, ferr error)
+}
+
+// A StatusReporter is a [Limiter] that can say what holds requests back
+// (a spent budget, a cool-down, an outage), for progress reports and the
+// final report.
+type StatusReporter interface {
+	Status(ctx context.Context) (ratelimit.Status, error)
+}
+
+// A Forecaster is a [Limiter] that can say when a number of requests could
+// go out at its limits, for [Runner.Plan].
+type Forecaster interface {
+	Forecast(ctx context.Context, n int) (ratelimit.Forecast, error)
 }
 
 // A Validator decides whether a bar may be stored: it returns nil, or a

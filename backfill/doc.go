@@ -12,7 +12,10 @@
 // [New] takes a Fetcher and a Store; everything else has a default (see the
 // With… options). Each interface that users implement has an adapter
 // function type ([FetcherFunc], [LimiterFunc], [ValidatorFunc]); optional
-// behaviour is a separate interface checked at run time ([CoolDowner]).
+// behaviour is a separate interface checked once, in New: a limiter that
+// is a [Feedback] hears how each request went, a [StatusReporter] has its
+// budget shown in progress and reports, a [Forecaster] has it used by
+// [Runner.Plan].
 //
 // # A run
 //
@@ -27,12 +30,18 @@
 //	outcome of the fetch             task becomes          attempts
 //	bars (some maybe invalid)        completed             unchanged
 //	rate limited (429, quota)        rate_limited, retried after Retry-After; the limiter cools down
+//	provider unreachable             pending again, retried once the provider is back   unchanged
+//	transient while the provider     pending again (the limiter's outage breaker is open) unchanged
+//	  is down
 //	transient (network, 5xx, …)      failed, retried after 5, 10, 20, 40, 80 s    +1
 //	transient, last attempt          permanently_failed                           +1
 //	not found, permanent             permanently_failed                           unchanged
 //
-// One symbol's failure never stops the others: Run returns an error only
-// when the run itself cannot go on. Retries happen within the run, which
+// One symbol's failure never stops the others, and the provider's never
+// counts as one: Run returns an error only when the run itself cannot go
+// on, such as when the limiter gives up on an outage (its error matches
+// [pricefill.ErrUnavailable]), and then every task is left as it was, to
+// resume. Retries happen within the run, which
 // ends when every task is completed or permanently failed, or when its
 // context ends. Then no new task is claimed; tasks in flight have a grace
 // period to finish and are otherwise given back to the queue, so a later

@@ -7,15 +7,20 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/backfill"
 	"github.com/pricefill/pricefill/internal/fake"
 	"github.com/pricefill/pricefill/queue"
 )
 
-// recordingLimiter never waits and records what it is told.
+// recordingLimiter never waits and records what it is told. Failed
+// reports an outage while outage is set; Wait returns the errors of
+// waitErrs first, one a call.
 type recordingLimiter struct {
-	mu  sync.Mutex
-	log []string
+	mu       sync.Mutex
+	log      []string
+	outage   bool
+	waitErrs []error
 }
 
 func (l *recordingLimiter) add(s string) {
@@ -30,9 +35,33 @@ func (l *recordingLimiter) events() []string {
 	return append([]string(nil), l.log...)
 }
 
-func (l *recordingLimiter) Wait(ctx context.Context) error { l.add("wait"); return ctx.Err() }
-func (l *recordingLimiter) CoolDown(d time.Duration)       { l.add(fmt.Sprintf("cooldown %s", d)) }
-func (l *recordingLimiter) Recovered()                     { l.add("recovered") }
+var _ backfill.Feedback = (*recordingLimiter)(nil)
+
+func (l *recordingLimiter) Wait(ctx context.Context) error {
+	l.add("wait")
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.waitErrs) > 0 {
+		err := l.waitErrs[0]
+		l.waitErrs = l.waitErrs[1:]
+		return err
+	}
+	return ctx.Err()
+}
+
+func (l *recordingLimiter) Answered(context.Context) error { l.add("answered"); return nil }
+
+func (l *recordingLimiter) Refused(_ context.Context, err *pricefill.RateLimitError) error {
+	l.add(fmt.Sprintf("refused %s", err.RetryAfter))
+	return nil
+}
+
+func (l *recordingLimiter) Failed(_ context.Context, symbol string, err error) (bool, error) {
+	l.add(fmt.Sprintf("failed %s %s", symbol, pricefill.KindOf(err)))
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.outage, nil
+}
 
 // losingQueue refuses every lease renewal, as when another worker took the
 // task over.

@@ -37,6 +37,8 @@ type Option func(*config)
 type config struct {
 	queue       Queue
 	limiter     Limiter
+	feedback    Feedback       // limiter, when it is one
+	status      StatusReporter // limiter, when it is one
 	validator   Validator
 	calendarFor validate.CalendarForFunc
 	concurrency int
@@ -60,7 +62,10 @@ func WithQueue(q Queue) Option { return func(c *config) { c.queue = q } }
 
 // WithLimiter sets the limiter every request waits on; nil means the
 // default, ratelimit.New() with its defaults: one request a second, 2,000
-// in any hour, and a cool-down after a rate-limit response.
+// in any hour, a cool-down after a rate-limit response and an outage
+// breaker, all in this process's memory. A limiter that is a [Feedback]
+// hears how each request went; one that is a [StatusReporter] has what
+// holds requests back shown in the progress reports.
 func WithLimiter(l Limiter) Option { return func(c *config) { c.limiter = l } }
 
 // WithValidator sets the validator bars must pass to be stored; nil means
@@ -160,6 +165,8 @@ func (c *config) fillNils(store Store) error {
 		}
 		c.limiter = l
 	}
+	c.feedback, _ = c.limiter.(Feedback)
+	c.status, _ = c.limiter.(StatusReporter)
 	if c.calendarFor == nil {
 		c.calendarFor = validate.CalendarFor
 	}

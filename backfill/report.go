@@ -11,6 +11,7 @@ import (
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/queue"
+	"github.com/pricefill/pricefill/ratelimit"
 )
 
 // A Report says what a run did. Counts are of this run's work: a task
@@ -39,10 +40,13 @@ type Report struct {
 	Unfinished int `json:"unfinished"`
 
 	// Requests counts the fetches made; RateLimited and Retried count the
-	// rate-limit responses and transient failures among them.
+	// rate-limit responses and transient failures among them, and Deferred
+	// the failures charged to no symbol because the provider could not be
+	// reached or was down.
 	Requests    int `json:"requests"`
 	RateLimited int `json:"rate_limited"`
 	Retried     int `json:"retried"`
+	Deferred    int `json:"deferred"`
 	// LimiterWait is the time workers spent waiting on the limiter, summed
 	// over workers.
 	LimiterWait time.Duration `json:"-"`
@@ -63,6 +67,11 @@ type Report struct {
 	// Symbols has one line per symbol this run completed or gave up, in
 	// symbol order.
 	Symbols []SymbolReport `json:"symbols"`
+
+	// Limiter is the limiter's budget when the run ended, where the
+	// limiter tells it (see [StatusReporter]): what was holding requests
+	// back, if anything.
+	Limiter *ratelimit.Status `json:"limiter,omitempty"`
 }
 
 // A Failure is a task given up, and why.
@@ -103,6 +112,10 @@ type Progress struct {
 	Rate float64
 	// ETA is the time left at that rate, or 0 when unknown.
 	ETA time.Duration
+	// Limiter is the limiter's budget, where the limiter tells it (see
+	// [StatusReporter]); when it holds requests back (a spent budget, an
+	// outage), the ETA is after that wait.
+	Limiter *ratelimit.Status
 }
 
 func (r *Report) sort() {
@@ -188,8 +201,14 @@ func (r *Report) WriteText(w io.Writer) error {
 		slices.Sort(rules)
 		fmt.Fprintf(&b, "rejected by   %s\n", strings.Join(rules, ", "))
 	}
-	fmt.Fprintf(&b, "requests      %d (%d rate limited, %d retried); workers waited %s on the limiter\n",
-		r.Requests, r.RateLimited, r.Retried, r.LimiterWait.Round(time.Second))
+	fmt.Fprintf(&b, "requests      %d (%d rate limited, %d retried", r.Requests, r.RateLimited, r.Retried)
+	if r.Deferred > 0 {
+		fmt.Fprintf(&b, ", %d failed for the provider and charged to no symbol", r.Deferred)
+	}
+	fmt.Fprintf(&b, "); workers waited %s on the limiter\n", r.LimiterWait.Round(time.Second))
+	if r.Limiter != nil && r.Limiter.Limited() {
+		fmt.Fprintf(&b, "budget        %s\n", r.Limiter)
+	}
 	if lo, md, ok := r.Completeness(); ok {
 		fmt.Fprintf(&b, "completeness  min %.1f%%, median %.1f%%", lo, md)
 		if inc := r.Incomplete(); len(inc) > 0 {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/queue"
+	"github.com/pricefill/pricefill/ratelimit"
 	"github.com/pricefill/pricefill/validate"
 )
 
@@ -145,6 +146,9 @@ type run struct {
 	start time.Time
 	step  int // progress is reported every step tasks done
 
+	ctx    context.Context // the run's: once it ends, no task is claimed
+	cancel context.CancelFunc
+
 	mu       sync.Mutex
 	rep      Report
 	done     int // tasks terminal, AlreadyDone included
@@ -181,6 +185,7 @@ func newRun(r *Runner, ids []int64, rng pricefill.Range, sum queue.Summary) *run
 func (ru *run) execute(parent context.Context) (*Report, error) {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
+	ru.ctx, ru.cancel = ctx, cancel
 	// Work in flight outlives ctx by the grace period.
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
@@ -259,7 +264,7 @@ func (ru *run) tickProgress(stop <-chan struct{}) {
 
 // work is one worker: claim a task, do it, until no task is left or ctx ends.
 func (ru *run) work(ctx, workCtx context.Context, name string, cancelRun context.CancelFunc) {
-	failures := 0
+	failures, limiterFailures := 0, 0
 	for ctx.Err() == nil {
 		wake := ru.changedChan()
 		t, err := ru.cfg.queue.Claim(ctx, ru.ids, name, ru.cfg.lease)
@@ -286,9 +291,24 @@ func (ru *run) work(ctx, workCtx context.Context, name string, cancelRun context
 			continue
 		}
 		failures = 0
-		if t != nil {
-			ru.process(ctx, workCtx, t)
+		if t == nil {
+			continue
 		}
+		if lerr := ru.process(ctx, workCtx, t); lerr != nil && ctx.Err() == nil {
+			// The limiter failed (its ledger in a database that is
+			// restarting, say): back off as from a failing queue.
+			limiterFailures++
+			if limiterFailures >= queueRetries {
+				ru.setFatal(fmt.Errorf("backfill: the limiter failed %d times in a row: %w", limiterFailures, lerr))
+				cancelRun()
+				return
+			}
+			delay := time.Duration(1<<(limiterFailures-1)) * time.Second
+			ru.cfg.logger.Warn("limiter unavailable; waiting", "worker", name, "err", lerr.Error(), "retry_in", delay.String())
+			_ = pricefill.Sleep(ctx, ru.cfg.clock, delay)
+			continue
+		}
+		limiterFailures = 0
 	}
 }
 
@@ -333,6 +353,16 @@ func (ru *run) notify() {
 	ru.changed = make(chan struct{})
 }
 
+// stopRun ends the run for err: no task is claimed any more, and those in
+// flight are given back.
+func (ru *run) stopRun(err error) {
+	ru.setFatal(err)
+	ru.cancel()
+}
+
+// cancelled reports whether the run is ending.
+func (ru *run) cancelled() bool { return ru.ctx.Err() != nil }
+
 func (ru *run) setFatal(err error) {
 	ru.mu.Lock()
 	defer ru.mu.Unlock()
@@ -341,8 +371,10 @@ func (ru *run) setFatal(err error) {
 	}
 }
 
-// process does one claimed task, from the limiter to the queue.
-func (ru *run) process(ctx, workCtx context.Context, t *queue.Task) {
+// process does one claimed task, from the limiter to the queue. It
+// returns the limiter's error when the limiter failed for a reason other
+// than the run's end or an outage (which stops the run).
+func (ru *run) process(ctx, workCtx context.Context, t *queue.Task) error {
 	taskCtx, cancelTask := context.WithCancel(workCtx)
 	defer cancelTask()
 	ls := ru.keepLease(taskCtx, t, cancelTask)
@@ -354,7 +386,7 @@ func (ru *run) process(ctx, workCtx context.Context, t *queue.Task) {
 	if lost {
 		log.Warn("lease lost: another worker took the task over")
 		ru.notify()
-		return
+		return res.limiterErr
 	}
 	if !res.storeCompleted {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
@@ -364,15 +396,16 @@ func (ru *run) process(ctx, workCtx context.Context, t *queue.Task) {
 		case errors.Is(err, queue.ErrLeaseLost):
 			log.Warn("lease lost: another worker took the task over")
 			ru.notify()
-			return
+			return res.limiterErr
 		case err != nil:
 			log.Error("recording the task's end failed; it will be redone after its lease", "status", string(res.outcome.Status), "err", err.Error())
 			ru.notify()
-			return
+			return res.limiterErr
 		}
 	}
 	ru.record(t, res)
 	ru.notify()
+	return res.limiterErr
 }
 
 // A lease is the renewal of a task's lease while the task runs.
@@ -426,6 +459,7 @@ type result struct {
 	rejected       int
 	byRule         map[pricefill.Rule]int
 	completeness   float64
+	limiterErr     error // the limiter failed: the worker backs off
 }
 
 // RuleDuplicateDate is the rule a bar breaks when its series has an
@@ -447,12 +481,18 @@ func (ru *run) attempt(ctx, taskCtx context.Context, t *queue.Task, ls *lease) r
 	}
 
 	series := &pricefill.Series{Asset: pricefill.Asset{Symbol: t.Symbol}}
-	// paced says the run stopped the fetcher at a Pace: the task goes
-	// back to the queue, its attempt unspent.
-	var paced atomic.Bool
+	// paceErr is set when the run stopped the fetcher at a Pace, or the
+	// limiter failed there: the task goes back to the queue, its attempt
+	// unspent.
+	var (
+		paceMu  sync.Mutex
+		paceErr error
+	)
 	fetchCtx := withPace(taskCtx, func(c context.Context) error {
 		if err := ru.waitLimiter(ctx, c); err != nil {
-			paced.Store(true)
+			paceMu.Lock()
+			paceErr = err
+			paceMu.Unlock()
 			return err
 		}
 		ru.countRequest(t)
@@ -460,21 +500,24 @@ func (ru *run) attempt(ctx, taskCtx context.Context, t *queue.Task, ls *lease) r
 	})
 	for _, span := range spans {
 		if err := ru.waitLimiter(ctx, taskCtx); err != nil {
-			return result{outcome: queue.Release()}
+			return ru.limiterStopped(taskCtx, t, err)
 		}
 		ru.countRequest(t)
 		s, err := ru.fetch(fetchCtx, t.Symbol, span)
-		if err != nil {
-			if taskCtx.Err() != nil || paced.Load() {
-				// The grace period ran out, the lease was lost, or the
-				// run stopped the fetcher waiting for a request.
-				return result{outcome: queue.Release()}
-			}
-			return ru.failure(t, err)
+		paceMu.Lock()
+		perr := paceErr
+		paceMu.Unlock()
+		switch {
+		case err == nil:
+		case perr != nil:
+			return ru.limiterStopped(taskCtx, t, perr)
+		case taskCtx.Err() != nil:
+			// The grace period ran out or the lease was lost.
+			return result{outcome: queue.Release()}
+		default:
+			return ru.fetchFailure(taskCtx, t, err)
 		}
-		if cd, ok := ru.cfg.limiter.(CoolDowner); ok {
-			cd.Recovered()
-		}
+		ru.answered(taskCtx, t)
 		mergeAsset(&series.Asset, s.Asset)
 		series.Bars = append(series.Bars, s.Bars...)
 	}
@@ -568,6 +611,26 @@ func (ru *run) waitLimiter(ctx, taskCtx context.Context) error {
 	return err
 }
 
+// limiterStopped gives t back after the limiter's Wait returned err: the
+// run is ending, the provider has been down past the limiter's patience
+// (which ends the run), or the limiter failed (the worker backs off).
+func (ru *run) limiterStopped(taskCtx context.Context, t *queue.Task, err error) result {
+	res := result{outcome: queue.Release()}
+	switch {
+	case ru.stopping(taskCtx):
+	case errors.Is(err, pricefill.ErrUnavailable):
+		ru.stopRun(fmt.Errorf("backfill: stopped: %w; nothing lost: run it again to resume", err))
+	default:
+		res.limiterErr = err
+	}
+	return res
+}
+
+// stopping reports whether the run or the task is ending.
+func (ru *run) stopping(taskCtx context.Context) bool {
+	return taskCtx.Err() != nil || ru.cancelled()
+}
+
 // mergeAsset fills the empty fields of dst from src.
 func mergeAsset(dst *pricefill.Asset, src pricefill.Asset) {
 	for _, f := range []struct {
@@ -598,6 +661,63 @@ func (ru *run) fetch(ctx context.Context, symbol string, r pricefill.Range) (s *
 	return s, err
 }
 
+// answered tells the limiter that the provider answered a fetch of t.
+func (ru *run) answered(ctx context.Context, t *queue.Task) {
+	if ru.cfg.feedback == nil {
+		return
+	}
+	fctx, cancel := feedbackCtx(ctx)
+	defer cancel()
+	if err := ru.cfg.feedback.Answered(fctx); err != nil {
+		ru.cfg.logger.Warn("telling the limiter of an answer failed", "symbol", t.Symbol, "task_id", t.ID, "err", err.Error())
+	}
+}
+
+// feedbackCtx returns the context of a report to the limiter: it is made
+// even when the task's context ended, for the request was made.
+func feedbackCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+}
+
+// fetchFailure decides what becomes of a task whose fetch failed, having
+// told the limiter. A failure that did not reach the provider, or that
+// came while the provider is taken to be down, is not the symbol's: the
+// task goes back to the queue with its attempts unchanged.
+func (ru *run) fetchFailure(ctx context.Context, t *queue.Task, err error) result {
+	fb := ru.cfg.feedback
+	kind := pricefill.KindOf(err)
+	var ferr error
+	outage := false
+	fctx, cancel := feedbackCtx(ctx)
+	defer cancel()
+	switch {
+	case fb == nil:
+	case kind == pricefill.KindRateLimited:
+		rl := &pricefill.RateLimitError{}
+		if !errors.As(err, &rl) {
+			rl = &pricefill.RateLimitError{Err: err}
+		}
+		ferr = fb.Refused(fctx, rl)
+	case kind == pricefill.KindNotFound, kind == pricefill.KindPermanent:
+		ferr = fb.Answered(fctx)
+	default: // unavailable or transient
+		outage, ferr = fb.Failed(fctx, t.Symbol, err)
+	}
+	if ferr != nil {
+		ru.cfg.logger.Warn("telling the limiter of a failure failed", "symbol", t.Symbol, "task_id", t.ID, "err", ferr.Error())
+	}
+	if outage || kind == pricefill.KindUnavailable {
+		ru.countDeferred()
+		msg := "the provider could not be reached; the task waits for it, no attempt used"
+		if outage {
+			msg = "the provider is down; the task waits for it, no attempt used"
+		}
+		ru.cfg.logger.Warn(msg, "symbol", t.Symbol, "task_id", t.ID, "err", err.Error())
+		return result{outcome: queue.Defer(err), kind: kind}
+	}
+	return ru.failure(t, err)
+}
+
 // failure decides what becomes of a task whose fetch or save failed.
 func (ru *run) failure(t *queue.Task, err error) result {
 	now := ru.cfg.clock.Now()
@@ -607,8 +727,9 @@ func (ru *run) failure(t *queue.Task, err error) result {
 	switch kind {
 	case pricefill.KindRateLimited:
 		wait := pricefill.RetryAfterOf(err)
-		if cd, ok := ru.cfg.limiter.(CoolDowner); ok {
-			cd.CoolDown(wait)
+		var rl *pricefill.RateLimitError
+		if errors.As(err, &rl) && rl.Quota && rl.Reset.After(now) {
+			wait = rl.Reset.Sub(now)
 		}
 		if wait <= 0 {
 			wait = ru.cfg.backoff(1)
@@ -617,9 +738,6 @@ func (ru *run) failure(t *queue.Task, err error) result {
 		log.Warn("rate limited; will retry", "retry_in", wait.String(), "err", err.Error())
 		res.outcome = queue.RetryRateLimited(now.Add(wait), err)
 	case pricefill.KindNotFound, pricefill.KindPermanent:
-		if cd, ok := ru.cfg.limiter.(CoolDowner); ok {
-			cd.Recovered()
-		}
 		log.Error("giving up", "kind", kind.String(), "err", err.Error())
 		res.outcome = queue.Fail(err)
 	default:
@@ -684,6 +802,12 @@ func (ru *run) countRateLimited() {
 	ru.mu.Lock()
 	defer ru.mu.Unlock()
 	ru.rep.RateLimited++
+}
+
+func (ru *run) countDeferred() {
+	ru.mu.Lock()
+	defer ru.mu.Unlock()
+	ru.rep.Deferred++
 }
 
 func (ru *run) countRetry() {
@@ -768,11 +892,38 @@ func (ru *run) emitProgress() {
 	ru.emitMu.Lock()
 	defer ru.emitMu.Unlock()
 	p := ru.snapshot()
-	ru.cfg.logger.Info("progress", "done", p.Done, "total", p.Total, "succeeded", p.Succeeded,
+	ru.addLimiter(&p)
+	attrs := []any{"done", p.Done, "total", p.Total, "succeeded", p.Succeeded,
 		"failed", p.Failed, "requests", p.Requests, "rate_per_s", fmt.Sprintf("%.2f", p.Rate),
-		"eta", p.ETA.Round(time.Second).String())
+		"eta", p.ETA.Round(time.Second).String()}
+	if p.Limiter != nil && p.Limiter.Holding() {
+		attrs = append(attrs, "held", p.Limiter.String())
+	}
+	ru.cfg.logger.Info("progress", attrs...)
 	if ru.cfg.progress != nil {
 		ru.cfg.progress(p)
+	}
+}
+
+// statusTimeout bounds the reads of the limiter's status for a report.
+const statusTimeout = 5 * time.Second
+
+// addLimiter adds the limiter's status to p, where the limiter tells it,
+// and puts the ETA after the wait that the budget imposes on the tasks
+// left, where the limiter can forecast it.
+func (ru *run) addLimiter(p *Progress) {
+	ctx, cancel := context.WithTimeout(context.Background(), statusTimeout)
+	defer cancel()
+	if ru.cfg.status != nil {
+		if st, err := ru.cfg.status.Status(ctx); err == nil {
+			p.Limiter = &st
+		}
+	}
+	fc, ok := ru.cfg.limiter.(Forecaster)
+	if left := p.Total - p.Done; ok && left > 0 {
+		if f, err := fc.Forecast(ctx, left); err == nil {
+			p.ETA = max(p.ETA, f.Last.Sub(f.Now))
+		}
 	}
 }
 
@@ -781,6 +932,12 @@ func (ru *run) finalReport() *Report {
 	ctx, cancel := context.WithTimeout(context.Background(), finishTimeout)
 	defer cancel()
 	sum, err := ru.cfg.queue.Summarize(ctx, ru.ids)
+	var limiter *ratelimit.Status
+	if ru.cfg.status != nil {
+		if st, err := ru.cfg.status.Status(ctx); err == nil {
+			limiter = &st
+		}
+	}
 	ru.mu.Lock()
 	defer ru.mu.Unlock()
 	rep := ru.rep
@@ -797,5 +954,6 @@ func (ru *run) finalReport() *Report {
 		rep.RejectedByRule[k] = v
 	}
 	rep.sort()
+	rep.Limiter = limiter
 	return &rep
 }

@@ -209,7 +209,7 @@ func TestRateLimitCoolsTheLimiterDown(t *testing.T) {
 		if d := calls[2].At.Sub(calls[1].At); d != backfill.RetryInitialDefault {
 			t.Errorf("retry after a 429 without Retry-After came after %s, want %s", d, backfill.RetryInitialDefault)
 		}
-		if diff := cmp.Diff([]string{"wait", "cooldown 30s", "wait", "cooldown 0s", "wait", "recovered"}, lim.events()); diff != "" {
+		if diff := cmp.Diff([]string{"wait", "refused 30s", "wait", "refused 0s", "wait", "answered"}, lim.events()); diff != "" {
 			t.Errorf("limiter calls (-want +got):\n%s", diff)
 		}
 		if rep.RateLimited != 2 || rep.Retried != 0 {

@@ -10,4 +10,9 @@ import (
 
 func TestMain(m *testing.M) { testmain.Run(m) }
 
-var _ backfill.Limiter = (*ratelimit.Limiter)(nil)
+var (
+	_ backfill.Limiter        = (*ratelimit.Limiter)(nil)
+	_ backfill.Feedback       = (*ratelimit.Limiter)(nil)
+	_ backfill.StatusReporter = (*ratelimit.Limiter)(nil)
+	_ backfill.Forecaster     = (*ratelimit.Limiter)(nil)
+)
