@@ -568,22 +568,22 @@ func (ru *run) attempt(ctx, taskCtx context.Context, t *queue.Task, ls *lease) r
 // settled returns the part of t's range whose sessions are over at now on
 // the asset's exchange: the days a provider has final bars for. It is
 // empty (To before From) when none is over yet.
-func (ru *run) settled(t *queue.Task, a pricefill.Asset, now time.Time) pricefill.Range {
-	r := t.Range
-	if last := validate.LastSessionOver(ru.cfg.calendarFor(a), a, now); last.Before(r.To) {
-		r.To = last
+func (r *Runner) settled(t *queue.Task, a pricefill.Asset, now time.Time) pricefill.Range {
+	rng := t.Range
+	if last := validate.LastSessionOver(r.cfg.calendarFor(a), a, now); last.Before(rng.To) {
+		rng.To = last
 	}
-	return r
+	return rng
 }
 
 // plan returns the spans of settled to fetch and the dates stored already.
 // Without a DateLister store, or with force, it is the whole of settled;
 // otherwise only the missing trading days, nearby gaps joined.
-func (ru *run) plan(ctx context.Context, t *queue.Task, settled pricefill.Range) (spans []pricefill.Range, stored []time.Time, err error) {
+func (r *Runner) plan(ctx context.Context, t *queue.Task, settled pricefill.Range) (spans []pricefill.Range, stored []time.Time, err error) {
 	if settled.To.Before(settled.From) {
 		return nil, nil, nil
 	}
-	lister, ok := ru.store.(DateLister)
+	lister, ok := r.store.(DateLister)
 	if !ok {
 		return []pricefill.Range{settled}, nil, nil
 	}
@@ -591,10 +591,10 @@ func (ru *run) plan(ctx context.Context, t *queue.Task, settled pricefill.Range)
 	if err != nil {
 		return nil, nil, err
 	}
-	if ru.cfg.force {
+	if r.cfg.force {
 		return []pricefill.Range{settled}, stored, nil
 	}
-	cal := ru.cfg.calendarFor(pricefill.Asset{Symbol: t.Symbol})
+	cal := r.cfg.calendarFor(pricefill.Asset{Symbol: t.Symbol})
 	return validate.Merge(cal, validate.Gaps(cal, settled, stored), validate.MergeDefault), stored, nil
 }
 
