@@ -267,7 +267,13 @@ func (ru *run) work(ctx, workCtx context.Context, name string, cancelRun context
 	failures, limiterFailures := 0, 0
 	for ctx.Err() == nil {
 		wake := ru.changedChan()
-		t, err := ru.cfg.queue.Claim(ctx, ru.ids, name, ru.cfg.lease)
+		// A claim cut short by the run's end could commit in the database
+		// unseen, leaving the task held until its lease lapses: it runs to
+		// its end, and a task it takes after the run ended goes back at
+		// once (the limiter's wait returns).
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+		t, err := ru.cfg.queue.Claim(cctx, ru.ids, name, ru.cfg.lease)
+		cancel()
 		if err == nil && t == nil {
 			var more bool
 			more, err = ru.idle(ctx, wake)
