@@ -163,7 +163,7 @@ func TestHelpMatchesTheGoldenFile(t *testing.T) {
 	}
 	for _, f := range []string{"--once", "--scheduled", "--every", "--symbols", "--days", "--force", "--config", "--db", "--source",
 		"--base-url", "--concurrency", "--rate", "--hourly-limit", "--max-attempts", "--log-format", "--log-level", "--status",
-		"--version", "--report-json", "--lease", "DATABASE_URL"} {
+		"--version", "--report-json", "--lease", "--daily-limit", "--outage-timeout", "--plan", "DATABASE_URL"} {
 		if !strings.Contains(res.stdout, f) {
 			t.Errorf("--help does not mention %s", f)
 		}
@@ -193,6 +193,10 @@ func TestBadInputExitsTwoBeforeAnyRequest(t *testing.T) {
 		{[]string{"--db", "postgres://pricefill:s3cret@127.0.0.1:1/prices?sslmode=disable&connect_timeout=5"}, "--db: "},
 		{[]string{"--source", "alphavantage"}, "--source alphavantage: "},
 		{[]string{"--rate", "-1"}, "--rate -1: want 0 or more"},
+		{[]string{"--hourly-limit", "-1"}, "--hourly-limit -1: want 0 (none) or more"},
+		{[]string{"--daily-limit", "-3"}, "--daily-limit -3: want 0 (none) or more"},
+		{[]string{"--outage-timeout", "-1s"}, "--outage-timeout -1s: want 0 (never) or more"},
+		{[]string{"--status", "--plan"}, "--status and --plan both say what to show: give one"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 	} {
 		args := []string{"--db", db, "--base-url", srv.URL()}

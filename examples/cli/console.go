@@ -53,6 +53,9 @@ func (c *console) progress(p backfill.Progress) {
 	if p.ETA > 0 {
 		line += ", ETA " + p.ETA.Round(time.Second).String()
 	}
+	if p.Limiter != nil && p.Limiter.Holding() {
+		line += "; " + p.Limiter.String()
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.line = line

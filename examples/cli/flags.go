@@ -11,6 +11,7 @@ import (
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/backfill"
+	"github.com/pricefill/pricefill/ratelimit"
 	"github.com/pricefill/pricefill/universe"
 )
 
@@ -30,7 +31,10 @@ type options struct {
 	baseURL     string
 	concurrency int
 	rate        float64 // requests per second; < 0: the source's default
-	hourlyLimit int     // 0: the source's default
+	hourlyLimit int     // -1: the source's default; 0: none
+	dailyLimit  int     // -1: the source's default; 0: none
+	outage      time.Duration
+	plan        bool
 	maxAttempts int
 	lease       time.Duration
 	logFormat   string
@@ -62,6 +66,12 @@ stopped. Examples:
   go run ./examples/cli --db postgres://user@localhost/prices --concurrency 8
   go run ./examples/cli --scheduled --every 24h
   go run ./examples/cli --status
+  go run ./examples/cli --plan
+
+The limits (--rate, --hourly-limit, --daily-limit) are the provider's, not
+one process's: every process that uses the same --source and --db shares
+them, across restarts, as it shares the cool-downs after refusals and the
+outage breaker.
 
 Exit status: 0 all symbols succeeded, 1 some failed, 2 bad usage or
 configuration, 130 interrupted.
@@ -91,13 +101,16 @@ func parseArgs(args []string, out io.Writer, getenv func(string) string) (*optio
 	fs.StringVar(&o.source, "source", "yahoo", "the provider `NAME`: yahoo, stooq, alphavantage, csvdir (CSV files in the directory --base-url),\nsynthetic (made-up demo data)")
 	fs.StringVar(&o.baseURL, "base-url", "", "the provider's base `URL`, for proxies and tests; for csvdir, the directory")
 	fs.IntVar(&o.concurrency, "concurrency", backfill.ConcurrencyDefault, "`N` workers fetch at once, sharing one rate limit")
-	fs.Float64Var(&o.rate, "rate", -1, "at most `R` requests per second; 0 for no minimum gap\n(default: the source's: 1 for yahoo and stooq, 1/12 for alphavantage, none for csvdir and synthetic)")
-	fs.IntVar(&o.hourlyLimit, "hourly-limit", 0, "at most `N` requests in any rolling hour (default: 2000; none for csvdir and synthetic)")
+	fs.Float64Var(&o.rate, "rate", -1, "at most `R` requests per second to the provider, for the whole fleet: every process on the same\n--db shares it; 0 for no minimum gap. Refusals slow it down, answers bring it back\n(default: the source's: 1 for yahoo and stooq, 1/12 for alphavantage, none for csvdir and synthetic)")
+	fs.IntVar(&o.hourlyLimit, "hourly-limit", -1, "at most `N` requests in any rolling hour, for the whole fleet; 0 for none\n(default: 2000; none for csvdir and synthetic)")
+	fs.IntVar(&o.dailyLimit, "daily-limit", -1, "at most `N` requests in any rolling 24 hours, for the whole fleet; 0 for none\n(default: 25 for alphavantage, none for the others)")
+	fs.DurationVar(&o.outage, "outage-timeout", ratelimit.OutageTimeoutDefault, "stop (exit 1, nothing lost) when the provider has been down for `DURATION`;\nwhile it is down, no symbol is charged an attempt; 0 waits for ever")
 	fs.IntVar(&o.maxAttempts, "max-attempts", backfill.MaxAttemptsDefault, "give a symbol up after `N` transient failures")
 	fs.DurationVar(&o.lease, "lease", backfill.LeaseDefault, "a symbol's task is held for `DURATION` at a time, renewed while it runs;\nafter a crash (kill -9) the next run takes the task over once it lapses")
 	fs.StringVar(&o.logFormat, "log-format", "text", "console log `FORMAT`: text or json")
 	fs.StringVar(&level, "log-level", "info", "log `LEVEL`: debug, info, warn or error\n(on a terminal the console shows warn and above under a progress line, unless this is given)")
-	fs.BoolVar(&o.status, "status", false, "show the queue (counts by status, oldest waiting task, last errors) and exit, fetching nothing")
+	fs.BoolVar(&o.status, "status", false, "show the queue (counts by status, oldest waiting task, last errors) and the provider's budget\n(what holds requests back: a spent limit, a cool-down, an outage), and exit, fetching nothing")
+	fs.BoolVar(&o.plan, "plan", false, "say how many symbols and requests the run needs (from what is stored) and how long they take\nat the provider's limits, and exit, fetching nothing")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.StringVar(&o.reportJSON, "report-json", "", "also write the final report as JSON to `FILE`")
 
@@ -145,8 +158,14 @@ func (o *options) check(symbols, config, level string, set map[string]bool, gete
 		return usagef("--concurrency %d: want 1 or more", o.concurrency)
 	case set["rate"] && o.rate < 0:
 		return usagef("--rate %g: want 0 or more requests per second", o.rate)
-	case set["hourly-limit"] && o.hourlyLimit < 1:
-		return usagef("--hourly-limit %d: want 1 or more", o.hourlyLimit)
+	case set["hourly-limit"] && o.hourlyLimit < 0:
+		return usagef("--hourly-limit %d: want 0 (none) or more", o.hourlyLimit)
+	case set["daily-limit"] && o.dailyLimit < 0:
+		return usagef("--daily-limit %d: want 0 (none) or more", o.dailyLimit)
+	case o.outage < 0:
+		return usagef("--outage-timeout %s: want 0 (never) or more", o.outage)
+	case o.status && o.plan:
+		return usagef("--status and --plan both say what to show: give one")
 	case o.maxAttempts < 1:
 		return usagef("--max-attempts %d: want 1 or more", o.maxAttempts)
 	case o.lease < time.Second:
@@ -167,6 +186,12 @@ func (o *options) check(symbols, config, level string, set map[string]bool, gete
 	o.levelSet = set["log-level"]
 	if !set["rate"] {
 		o.rate = -1
+	}
+	if !set["hourly-limit"] {
+		o.hourlyLimit = -1
+	}
+	if !set["daily-limit"] {
+		o.dailyLimit = -1
 	}
 
 	switch {

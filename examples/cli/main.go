@@ -24,6 +24,7 @@ import (
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/backfill"
+	"github.com/pricefill/pricefill/ratelimit"
 	"github.com/pricefill/pricefill/store"
 	"github.com/pricefill/pricefill/validate"
 )
@@ -82,17 +83,23 @@ func runWith(ctx context.Context, o *options, stdout io.Writer, stderr *os.File)
 	if err != nil {
 		return exitUsage, fmt.Errorf("--source %s: %w", o.source, err)
 	}
-	limiter, err := o.limiter()
-	if err != nil {
-		return exitUsage, err
-	}
 	db, err := store.Open(ctx, o.dsn)
 	if err != nil {
 		return exitUsage, fmt.Errorf("--db: %w", err)
 	}
 	defer db.Close()
-	if o.status {
-		if err := showStatus(ctx, db, stdout); err != nil {
+	limiter, err := o.limiter(db.Ledger())
+	if err != nil {
+		return exitUsage, err
+	}
+	switch {
+	case o.status:
+		if err := showStatus(ctx, db, limiter, stdout); err != nil {
+			return exitUsage, err
+		}
+		return exitOK, nil
+	case o.plan:
+		if err := showPlan(ctx, o, fetcher, db, limiter, stdout); err != nil {
 			return exitUsage, err
 		}
 		return exitOK, nil
@@ -131,9 +138,7 @@ func runWith(ctx context.Context, o *options, stdout io.Writer, stderr *os.File)
 		"symbols", len(o.symbols), "from", o.universe, "days", o.days)
 
 	for {
-		today := time.Now().In(validate.NYSE.Location())
-		rng := pricefill.LastDays(today, o.days)
-		rep, err := r.Run(ctx, backfill.Request{Symbols: o.symbols, Range: rng})
+		rep, err := r.Run(ctx, o.request(time.Now()))
 		con.done()
 		if rep != nil {
 			if werr := writeReport(rep, o, db, stdout); werr != nil {
@@ -157,6 +162,30 @@ func runWith(ctx context.Context, o *options, stdout io.Writer, stderr *os.File)
 			return exitInterrupted, nil
 		}
 	}
+}
+
+// request is the run's request at now: the symbols over --days calendar
+// days back from today in New York.
+func (o *options) request(now time.Time) backfill.Request {
+	return backfill.Request{Symbols: o.symbols, Range: pricefill.LastDays(now.In(validate.NYSE.Location()), o.days)}
+}
+
+// showPlan prints what a run would need, fetching nothing.
+func showPlan(ctx context.Context, o *options, fetcher backfill.Fetcher, db *store.DB, limiter *ratelimit.Limiter, stdout io.Writer) error {
+	r, err := backfill.New(fetcher, db,
+		backfill.WithLimiter(limiter),
+		backfill.WithForce(o.force),
+		backfill.WithLogger(slog.New(slog.DiscardHandler)),
+	)
+	if err != nil {
+		return err
+	}
+	p, err := r.Plan(ctx, o.request(time.Now()))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "pricefill plan: %s into %s\n", o.describe(), db)
+	return p.WriteText(stdout)
 }
 
 // writeReport prints the report, and writes it as JSON when asked.

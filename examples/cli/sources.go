@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"math"
 	"slices"
 	"time"
 
@@ -20,9 +19,11 @@ type source struct {
 	// open returns the fetcher; baseURL is "" for the provider's own.
 	open func(baseURL string) (backfill.Fetcher, error)
 	// rate is the default requests per second (0: no minimum gap), and
-	// hourly the default budget of any rolling hour (0: none).
-	rate   float64
-	hourly int
+	// hourly and daily the default budgets of any rolling hour and day
+	// (0: none). A source with none of them is local: it has no provider
+	// whose budget to share.
+	rate          float64
+	hourly, daily int
 }
 
 var sources = map[string]source{
@@ -32,11 +33,10 @@ var sources = map[string]source{
 	"stooq": {open: func(u string) (backfill.Fetcher, error) {
 		return stooq.New(append(baseURL(u, stooq.WithBaseURL), stooq.WithAPIKeyFromEnv())...)
 	}, rate: 1, hourly: ratelimit.HourlyLimitDefault},
-	// The free tier allows 5 requests a minute (and 25 a day, which the
-	// provider's quota message enforces).
+	// The free tier allows 5 requests a minute and 25 a day.
 	"alphavantage": {open: func(u string) (backfill.Fetcher, error) {
 		return alphavantage.New(append(baseURL(u, alphavantage.WithBaseURL), alphavantage.WithAPIKeyFromEnv())...)
-	}, rate: 1.0 / 12, hourly: ratelimit.HourlyLimitDefault},
+	}, rate: 1.0 / 12, hourly: ratelimit.HourlyLimitDefault, daily: 25},
 	"csvdir": {open: func(dir string) (backfill.Fetcher, error) {
 		if dir == "" {
 			return nil, usagef("--source csvdir needs the directory as --base-url")
@@ -68,23 +68,37 @@ func baseURL[O any](u string, with func(string) O) []O {
 }
 
 // limiter returns the limiter for the source at the pace of the flags.
-func (o *options) limiter() (*ratelimit.Limiter, error) {
+// For a provider, its budget lives in the database's ledger, under the
+// source's name, shared by every process on that database; a local source
+// (csvdir, synthetic) has no limits, and its limiter never holds a request
+// back.
+func (o *options) limiter(ledger ratelimit.Ledger) (*ratelimit.Limiter, error) {
 	src := sources[o.source]
-	rate, hourly := src.rate, src.hourly
+	rate, hourly, daily := src.rate, src.hourly, src.daily
 	if o.rate >= 0 {
 		rate = o.rate
 	}
-	if o.hourlyLimit > 0 {
+	if o.hourlyLimit >= 0 {
 		hourly = o.hourlyLimit
+	}
+	if o.dailyLimit >= 0 {
+		daily = o.dailyLimit
 	}
 	var interval time.Duration
 	if rate > 0 {
 		interval = time.Duration(float64(time.Second) / rate)
 	}
-	if hourly == 0 {
-		hourly = math.MaxInt32
+	opts := []ratelimit.Option{
+		ratelimit.WithName(o.source),
+		ratelimit.WithInterval(interval), ratelimit.WithHourlyLimit(hourly), ratelimit.WithDailyLimit(daily),
+		ratelimit.WithOutageTimeout(o.outage),
 	}
-	l, err := ratelimit.New(ratelimit.WithInterval(interval), ratelimit.WithHourlyLimit(hourly))
+	if src.rate == 0 && src.hourly == 0 && src.daily == 0 {
+		opts = append(opts, ratelimit.WithBreaker(0)) // local: no provider to be down
+	} else {
+		opts = append(opts, ratelimit.WithLedger(ledger))
+	}
+	l, err := ratelimit.New(opts...)
 	if err != nil {
 		return nil, usagef("rate limit: %w", err)
 	}

@@ -8,12 +8,14 @@ import (
 	"time"
 
 	"github.com/pricefill/pricefill/queue"
+	"github.com/pricefill/pricefill/ratelimit"
 	"github.com/pricefill/pricefill/store"
 )
 
-// showStatus prints the queue of db: counts by status, the oldest task
-// waiting, and the last errors. It fetches nothing.
-func showStatus(ctx context.Context, db *store.DB, w io.Writer) error {
+// showStatus prints the queue of db (counts by status, the oldest task
+// waiting, and the last errors) and the budget of the source's provider.
+// It fetches nothing.
+func showStatus(ctx context.Context, db *store.DB, limiter *ratelimit.Limiter, w io.Writer) error {
 	counts, err := db.Counts(ctx)
 	if err != nil {
 		return err
@@ -54,6 +56,17 @@ func showStatus(ctx context.Context, db *store.DB, w io.Writer) error {
 			fmt.Fprintf(&b, "  %s  %-8s %-18s after %d attempts: %s\n", t.UpdatedAt.UTC().Format(time.RFC3339), t.Symbol, t.Status,
 				t.Attempts, t.LastError)
 		}
+	}
+	st, err := limiter.Status(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(&b, "budget of %s: %s\n", st.Name, st)
+	if st.CoolDownUntil.After(st.Now) && st.Reason != ratelimit.ReasonCoolDown {
+		fmt.Fprintf(&b, "  cooling down until %s\n", st.CoolDownUntil.UTC().Format(time.RFC3339))
+	}
+	if st.Holding() && st.Reason != ratelimit.ReasonOutage {
+		fmt.Fprintf(&b, "  requests resume at %s\n", st.Next.UTC().Format(time.RFC3339))
 	}
 	_, err = io.WriteString(w, b.String())
 	return err
