@@ -70,6 +70,11 @@ func run(ctx context.Context, args []string, stdout io.Writer, stderr *os.File, 
 		return exitOK
 	}
 	code, err := runWith(ctx, o, stdout, stderr)
+	if ctx.Err() != nil && code != exitOK {
+		// Interrupted, perhaps while still opening the database: that
+		// is no bad usage.
+		return exitInterrupted
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "pricefill:", oneLine(err))
 	}
