@@ -89,9 +89,12 @@ func mixedFaults(t *testing.T, dsn string, seed uint64) {
 	srv.PushEveryKind(known)
 
 	db := openStore(t, dsn)
-	// The default first cool-down, 5 s, would make each 429 without
-	// Retry-After (Quota) cost the run 5 s.
-	lim, err := ratelimit.New(ratelimit.WithInterval(faultInterval), ratelimit.WithCoolDown(200*time.Millisecond, 2*time.Second))
+	// The budget is the database's, as the program's is. The default
+	// first cool-down, 5 s, would make each 429 without Retry-After
+	// (Quota) cost the run 5 s, and the first probe of the breaker, which
+	// five faults in a row open now and then, as long.
+	lim, err := ratelimit.New(ratelimit.WithLedger(db.Ledger()), ratelimit.WithName("yahoo"), ratelimit.WithInterval(faultInterval),
+		ratelimit.WithCoolDown(200*time.Millisecond, 2*time.Second), ratelimit.WithProbeInterval(200*time.Millisecond, 2*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -33,6 +34,61 @@ type cliReport struct {
 	Unfinished  int   `json:"unfinished"`
 	Requests    int   `json:"requests"`
 	Inserted    int64 `json:"inserted"`
+}
+
+// A proc is the program, started as a process of its own.
+type proc struct {
+	cmd    *exec.Cmd
+	out    *strings.Builder
+	report string // its --report-json
+	done   chan error
+	err    error
+	exited bool
+}
+
+// startProc starts the program with args and --report-json; it is killed
+// when t ends, if it is still running.
+func startProc(t *testing.T, ctx context.Context, args ...string) *proc {
+	t.Helper()
+	report := filepath.Join(t.TempDir(), "report.json")
+	cmd, out := cliCommand(t, ctx, append(args, "--report-json", report)...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{cmd: cmd, out: out, report: report, done: make(chan error, 1)}
+	go func() { p.done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill() // an error: it has exited already
+		p.wait(t)
+	})
+	return p
+}
+
+// wait waits for the program to exit and returns its exit status.
+func (p *proc) wait(t tb) int {
+	t.Helper()
+	if !p.exited {
+		p.err, p.exited = <-p.done, true
+	}
+	return exitCode(t, p.err)
+}
+
+// runFleet runs n programs at once with the same args; each must exit 0.
+// It returns their reports.
+func runFleet(t *testing.T, ctx context.Context, n int, args ...string) []cliReport {
+	t.Helper()
+	var procs []*proc
+	for range n {
+		procs = append(procs, startProc(t, ctx, args...))
+	}
+	var reps []cliReport
+	for i, p := range procs {
+		if code := p.wait(t); code != 0 {
+			t.Fatalf("process %d exited %d, want 0:\n%s", i, code, p.out)
+		}
+		reps = append(reps, readReport(t, p.report))
+	}
+	return reps
 }
 
 func readReport(t tb, path string) cliReport {
@@ -71,40 +127,10 @@ func twoProcesses(t *testing.T, dsn string) {
 	syms := symbols("P", twoSymbols)
 	args := []string{"--db", dsn, "--base-url", srv.URL(), "--symbols", strings.Join(syms, ","),
 		"--days", fmt.Sprint(twoDays), "--rate", "0", "--concurrency", "2", "--lease", "10s", "--log-level", "warn"}
-	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	start := time.Now()
-	type proc struct {
-		report string
-		out    *strings.Builder
-		done   chan error
-	}
-	var procs []proc
-	for i := range 2 {
-		report := filepath.Join(dir, fmt.Sprintf("report%d.json", i))
-		cmd, out := cliCommand(t, ctx, append(args, "--report-json", report)...)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		p := proc{report: report, out: out, done: make(chan error, 1)}
-		go func() { p.done <- cmd.Wait() }()
-		// On a failure below, no process outlives the test.
-		defer func() {
-			_ = cmd.Process.Kill() // an error: it has exited already
-			<-p.done
-		}()
-		procs = append(procs, p)
-	}
-	var reps []cliReport
-	for i, p := range procs {
-		err := <-p.done
-		p.done <- err // for the deferred wait above
-		if code := exitCode(t, err); code != 0 {
-			t.Fatalf("process %d exited %d, want 0:\n%s", i, code, p.out)
-		}
-		reps = append(reps, readReport(t, p.report))
-	}
+	reps := runFleet(t, ctx, 2, args...)
 	end := time.Now()
 
 	want := map[string]int{}
