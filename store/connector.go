@@ -72,7 +72,8 @@ func execConn(ctx context.Context, conn driver.Conn, query string) error {
 		return err
 	}
 	defer stmt.Close()
-	_, err = stmt.Exec(nil) //nolint:staticcheck // drivers without ExecerContext have only this
+	//lint:ignore SA1019 drivers without ExecerContext have only this
+	_, err = stmt.Exec(nil)
 	return err
 }
 

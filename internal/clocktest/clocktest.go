@@ -117,7 +117,7 @@ func (t *fakeTimer) Stop() bool {
 // every goroutine waits, it gives tests an exact, instant clock on any
 // date.
 func Shifted(start time.Time) pricefill.Clock {
-	return shifted{offset: start.Sub(time.Now())}
+	return shifted{offset: time.Until(start)}
 }
 
 type shifted struct{ offset time.Duration }
