@@ -117,7 +117,7 @@ func baselineRunner(ctx context.Context, c baselineConfig, margin float64, symbo
 			return err
 		}
 		p, err := openPipeline(ctx, wiring{
-			dsn: dbPath, fetcher: f,
+			dsn: dbPath, source: "yahoo", fetcher: f,
 			rate:        margin * float64(c.rate),
 			hourly:      max(ratelimit.HourlyLimitDefault, 2*len(symbols)),
 			concurrency: c.concurrency,
@@ -259,6 +259,6 @@ func writeBaseline(w io.Writer, c baselineConfig, res baselineResult) {
 	fmt.Fprintf(w, "\nSpeed-up is the script's seconds per symbol ÷ the Runner's. The script's time by step, per symbol: "+
 		"sleeping %.3f s, fetching %.3f s, validating %.6f s, inserting %.4f s. "+
 		"The server refuses a request when R = %d others came in the second before it, so a window (from an arrival to the R-th after it) under 1 s means a 429 "+
-		"(which costs the Runner a cool-down of 5 s, the limiter's first step).\n\n",
+		"(which costs the Runner a second request and a cool-down of the server's Retry-After, 1 s, for every worker).\n\n",
 		res.sleeping.Seconds()/float64(n), res.fetching.Seconds()/float64(n), res.validating.Seconds()/float64(n), res.inserting.Seconds()/float64(n), c.rate)
 }

@@ -5,16 +5,20 @@ import (
 	"io"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/internal/pgtest"
+	"github.com/pricefill/pricefill/internal/testmain"
 	"github.com/pricefill/pricefill/internal/upstream"
 	"github.com/pricefill/pricefill/queue"
+	"github.com/pricefill/pricefill/ratelimit"
 )
 
 // TestMain runs the ingest child when the tests re-execute their own
@@ -24,7 +28,36 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == childCommand {
 		os.Exit(childMain(os.Args[2:], os.Stdout, os.Stderr))
 	}
-	pgtest.Main(m)
+	pgtest.MainWith(m, testmain.WithCleanup(removeProgram))
+}
+
+var (
+	programDir  string
+	testProgram = sync.OnceValues(func() (*program, error) {
+		dir, err := os.MkdirTemp("", "pricefill-bench-test-")
+		if err != nil {
+			return nil, err
+		}
+		programDir = dir
+		return buildProgram(context.Background(), dir, raceEnabled)
+	})
+)
+
+// builtProgram returns examples/cli, built once per test binary (with
+// -race when the tests have it).
+func builtProgram(t *testing.T) *program {
+	t.Helper()
+	p, err := testProgram()
+	if err != nil {
+		t.Fatalf("building the program: %v", err)
+	}
+	return p
+}
+
+func removeProgram() {
+	if programDir != "" {
+		os.RemoveAll(programDir)
+	}
 }
 
 // The experiments run one after the other, not in parallel: the
@@ -190,6 +223,196 @@ func TestSmokeFaults(t *testing.T) {
 	}
 }
 
+// TestSmokeFleet runs three programs on one database at a tiny size:
+// each exits 0, every symbol is completed once, every bar stored once,
+// and the report has its rows and targets.
+func TestSmokeFleet(t *testing.T) {
+	c := fleetConfig{symbols: 12, procs: 3, rate: 40, programRate: 30, concurrency: 2, latency: 5 * time.Millisecond, days: 5, dir: t.TempDir()}
+	if err := c.validate(); err != nil {
+		t.Fatal(err)
+	}
+	if os.Getenv(pgtest.EnvURL) != "" { // a server at hand: cheap
+		c.pgURL = pgtest.DSN(t)
+	}
+	res, err := runFleet(context.Background(), c, builtProgram(t), io.Discard)
+	var b strings.Builder
+	writeFleet(&b, c, res)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, b.String())
+	}
+	if len(res) != 2 {
+		t.Fatalf("%d results, want one per database (2)", len(res))
+	}
+	for _, r := range res {
+		if r.skipped != "" {
+			if r.dialect != "postgres" || c.pgURL != "" {
+				t.Errorf("%s: %s", r.dialect, r.skipped)
+			}
+			continue
+		}
+		succeeded := 0
+		for i, e := range r.exits {
+			if e.code != 0 || !e.hasReport {
+				t.Errorf("%s: program %d exited %d, wrote a report: %v; want 0, true:\n%s", r.dialect, i+1, e.code, e.hasReport, e.output)
+			}
+			succeeded += e.report.Succeeded
+		}
+		if len(r.exits) != c.procs || succeeded != c.symbols || !r.once.ok || !r.bars.ok {
+			t.Errorf("%s: %d programs, %d symbols succeeded, completed once: %v, bars once: %v; want %d, %d, true, true",
+				r.dialect, len(r.exits), succeeded, r.once.ok, r.bars.ok, c.procs, c.symbols)
+		}
+		if r.server.requests != c.symbols+r.refusals || r.answered != c.symbols || r.span <= 0 || r.peak < 1 {
+			t.Errorf("%s: %d requests, %d refused, %d answered, first→last %s, peak %d; want one a symbol plus one per refusal, one answer a symbol, a positive span and peak",
+				r.dialect, r.server.requests, r.refusals, r.answered, r.span, r.peak)
+		}
+	}
+	for _, want := range []string{"## 5. A fleet on one budget", "| sqlite | ", "Target at most R = 40 requests within any second at the server: sqlite ",
+		"Target at most 2 refusals: sqlite", "Target utilisation ≥ 0.9 of 30/s: sqlite"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("the report lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+// TestSmokePace runs one program above a strict server's limit at a tiny
+// size: it completes every symbol, and the report counts every request.
+func TestSmokePace(t *testing.T) {
+	c := paceConfig{symbols: 15, rate: 10, programRate: 20, concurrency: 2, latency: 5 * time.Millisecond, days: 5,
+		warmup: 500 * time.Millisecond, dir: t.TempDir()}
+	if err := c.validate(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := runPace(context.Background(), c, builtProgram(t), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	writePace(&b, c, r)
+	all := r.early.requests + r.late.requests
+	if r.exit.code != 0 || all != r.server.requests || all != c.symbols+r.early.refusals+r.late.refusals {
+		t.Errorf("exit %d, %d requests counted, %d at the server (%d refused); want 0, one a symbol plus one per refusal", r.exit.code, all, r.server.requests, r.early.refusals+r.late.refusals)
+	}
+	if s := r.share(c.rate); !(s > 0 && s <= 1.1) {
+		t.Errorf("share of R %v, want in (0, 1.1]", s)
+	}
+	for _, want := range []string{"## 6. The adaptive pace", "| whole run | ", "| after the first 500ms | ", "Target ≥ 0.8 of the server's limit: whole run ",
+		"Target at most 6 refusals after the first 500ms: "} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("the report lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+// TestSmokeGrant times a few grants and answers on each database.
+func TestSmokeGrant(t *testing.T) {
+	c := grantConfig{calls: 20, dir: t.TempDir()}
+	if os.Getenv(pgtest.EnvURL) != "" { // a server at hand: cheap
+		c.pgURL = pgtest.DSN(t)
+	}
+	res, err := runGrant(context.Background(), c, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 2 {
+		t.Fatalf("%d results, want one per database (2)", len(res))
+	}
+	for _, r := range res {
+		if r.skipped != "" {
+			if r.dialect != "postgres" || c.pgURL != "" {
+				t.Errorf("%s: %s", r.dialect, r.skipped)
+			}
+			continue
+		}
+		for name, l := range map[string]latencies{"Allow": r.allow, "Answered": r.answered} {
+			if l.n != c.calls || l.mean <= 0 || l.median <= 0 || l.p99 < l.median || l.most < l.p99 {
+				t.Errorf("%s %s: %+v; want %d calls, 0 < median ≤ p99 ≤ max, a positive mean", r.dialect, name, l, c.calls)
+			}
+		}
+	}
+	var b strings.Builder
+	writeGrant(&b, c, res)
+	for _, want := range []string{"## 7. The cost of a grant", "| sqlite | Allow (a grant) | 20 | ", "| sqlite | Answered | 20 | ", "| sqlite | a request's two |"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("the report lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+// TestSmokeOutage takes the provider away for half a second in the middle
+// of a tiny run, on SQLite only: the program's first probe comes 5 s
+// after its breaker opened (the default, which the experiment measures),
+// so the test takes about that long, once.
+func TestSmokeOutage(t *testing.T) {
+	c := outageConfig{symbols: 12, programRate: 40, concurrency: 2, latency: 5 * time.Millisecond, days: 5,
+		at: 1.0 / 3, kind: upstream.Refuse, duration: 500 * time.Millisecond, dir: t.TempDir()}
+	if err := c.validate(); err != nil {
+		t.Fatal(err)
+	}
+	res, err := runOutage(context.Background(), c, builtProgram(t), io.Discard)
+	var b strings.Builder
+	writeOutage(&b, c, res)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, b.String())
+	}
+	if len(res) != 2 || res[0].skipped != "" || res[1].skipped == "" {
+		t.Fatalf("%d results, want SQLite's run and PostgreSQL skipped", len(res))
+	}
+	r := res[0]
+	if r.before != c.after() || !r.recovered || r.recovery > ratelimit.ProbeInitialDefault+time.Second || r.went <= 0 || r.back <= r.went {
+		t.Errorf("%d requests before the outage, from %s to %s; recovered: %v, after %s; want %d, a recovery within the first probe, %s",
+			r.before, r.went, r.back, r.recovered, r.recovery, c.after(), ratelimit.ProbeInitialDefault)
+	}
+	if r.exit.report.Requests < c.symbols || r.exit.report.Requests != r.before+r.during+r.after+r.unseen() {
+		t.Errorf("the report counts %d requests, the server %d / %d / %d; want at least one a symbol", r.exit.report.Requests, r.before, r.during, r.after)
+	}
+	for _, want := range []string{"## 8. A provider's outage", "| sqlite | **0** | ", "sqlite: exit 0, met; 0 failed, met; greatest attempts "} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("the report lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+func TestSummarise(t *testing.T) {
+	t.Parallel()
+	var ds []time.Duration
+	for i := 100; i >= 1; i-- {
+		ds = append(ds, time.Duration(i)*time.Millisecond)
+	}
+	want := latencies{n: 100, mean: 50500 * time.Microsecond, median: 50 * time.Millisecond, p99: 99 * time.Millisecond, most: 100 * time.Millisecond}
+	if got := summarise(ds); got != want {
+		t.Errorf("summarise(1…100 ms) = %+v, want %+v", got, want)
+	}
+	if got := summarise(ds[:1]); got.median != 100*time.Millisecond || got.p99 != 100*time.Millisecond {
+		t.Errorf("summarise of one call = %+v, want every figure that call's", got)
+	}
+}
+
+func TestProbeAfter(t *testing.T) {
+	t.Parallel()
+	// Probes at 5, 15, 35, 75, 135, 195… s after the breaker opened.
+	for _, tc := range []struct{ outage, want time.Duration }{
+		{time.Second, 4 * time.Second},
+		{5 * time.Second, 10 * time.Second},
+		{100 * time.Second, 35 * time.Second},
+		{140 * time.Second, 55 * time.Second},
+	} {
+		if got := probeAfter(tc.outage); got != tc.want {
+			t.Errorf("probeAfter(%s) = %s, want %s", tc.outage, got, tc.want)
+		}
+	}
+}
+
+func TestModuleRoot(t *testing.T) {
+	t.Parallel()
+	root, err := moduleRoot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "examples", "cli", "main.go")); err != nil {
+		t.Errorf("moduleRoot = %s, which holds no examples/cli: %v", root, err)
+	}
+}
+
 // TestCheckFaults shows that the checks of the faults experiment can
 // fail: each case breaks one property of an outcome in which every one
 // holds.
@@ -336,12 +559,19 @@ func TestFlags(t *testing.T) {
 	if cfg.faults.seed == 0 || cfg.faults.symbols != 400 || cfg.faults.margin != 0.99 {
 		t.Errorf("faults: seed %d, %d symbols, margin %g; want a seed picked, 400, 0.99", cfg.faults.seed, cfg.faults.symbols, cfg.faults.margin)
 	}
-	cfg, err = parseFlags([]string{"-run", "faults", "-faults-seed", "42", "-pg", "postgres://x"}, io.Discard)
+	if f, p, o := cfg.fleet, cfg.pace, cfg.outage; f.symbols != 570 || f.procs != 3 || f.rate != 10 || f.programRate != 9.5 ||
+		p.rate != 4 || p.programRate != 10 || p.warmup != 15*time.Second || cfg.grant.calls != 1000 ||
+		o.symbols != 200 || o.kind != upstream.Refuse || o.duration != 100*time.Second || o.after() != 67 {
+		t.Errorf("fleet %+v, pace %+v, grant %+v, outage %+v: not the brief's defaults", f, p, cfg.grant, o)
+	}
+	cfg, err = parseFlags([]string{"-run", "faults,outage", "-faults-seed", "42", "-pg", "postgres://x", "-outage-kind", "unavailable"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.faults.seed != 42 || cfg.faults.pgURL != "postgres://x" {
-		t.Errorf("faults: seed %d, -pg %q; want 42, postgres://x", cfg.faults.seed, cfg.faults.pgURL)
+	if cfg.faults.seed != 42 || cfg.faults.pgURL != "postgres://x" || cfg.fleet.pgURL != "postgres://x" || cfg.grant.pgURL != "postgres://x" ||
+		cfg.outage.pgURL != "postgres://x" || cfg.outage.kind != upstream.Unavailable {
+		t.Errorf("seed %d, -pg %q (faults), %q (fleet), %q (grant), %q (outage), outage %s; want 42, postgres://x everywhere, unavailable",
+			cfg.faults.seed, cfg.faults.pgURL, cfg.fleet.pgURL, cfg.grant.pgURL, cfg.outage.pgURL, cfg.outage.kind)
 	}
 	for _, args := range [][]string{
 		{"-run", "bogus"},
@@ -354,6 +584,14 @@ func TestFlags(t *testing.T) {
 		{"-faults-margin", "0"},
 		{"-faults-random", "0.9"},
 		{"-faults-latency", "1s"}, // 8 workers at 1 s cannot outrun R = 20
+		{"-fleet-procs", "0"},
+		{"-fleet-program-rate", "0"},
+		{"-pace-program-rate", "4"}, // not above R
+		{"-grant-calls", "0"},
+		{"-grant-calls", "2001"}, // beyond the hourly limit: a call would not grant
+		{"-outage-at", "1"},
+		{"-outage-kind", "bogus"},
+		{"-outage-duration", "0s"},
 		{"extra"},
 	} {
 		if _, err := parseFlags(args, io.Discard); err == nil {

@@ -67,8 +67,9 @@ func ingestChild(ctx context.Context, dialect, dsn string, n, years, concurrency
 	if err != nil {
 		return res, err
 	}
-	// examples/cli --source synthetic: no minimum gap, no hourly budget.
-	p, err := openPipeline(ctx, wiring{dsn: dsn, fetcher: f, concurrency: concurrency, console: stderr})
+	// examples/cli --source synthetic: a limiter in memory, without a
+	// minimum gap, an hourly budget or a breaker: it never waits.
+	p, err := openPipeline(ctx, wiring{dsn: dsn, source: "synthetic", fetcher: f, concurrency: concurrency, console: stderr})
 	if err != nil {
 		return res, err
 	}

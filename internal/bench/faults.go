@@ -63,6 +63,13 @@ const (
 	// with Retry-After: 1 still holds every worker back a second.
 	faultsCoolDown    = 200 * time.Millisecond
 	faultsCoolDownMax = 2 * time.Second
+	// faultsProbe and faultsProbeMax space the probes of the limiter's
+	// outage breaker, as TestMixedFaults does: five faults in a row
+	// (dropped connections, 5xx…) open it now and then, and the default
+	// first probe, 5 s after it opened, would make each opening cost the
+	// run 5 s.
+	faultsProbe    = 200 * time.Millisecond
+	faultsProbeMax = 2 * time.Second
 	// faultsMinAttempts is TestMixedFaults' maximum of attempts, the
 	// least faultsMaxAttempts gives.
 	faultsMinAttempts = 20
@@ -243,15 +250,18 @@ func faultsOnce(ctx context.Context, c faultsConfig, dialect, sqlitePath string,
 		return res, err
 	}
 	p, err := openPipeline(ctx, wiring{
-		dsn: dsn, fetcher: f,
-		rate:           c.margin * float64(c.rate),
-		hourly:         max(ratelimit.HourlyLimitDefault, 4*(c.symbols+c.unknown)),
-		concurrency:    c.concurrency,
-		console:        stderr,
-		quiet:          true,
-		limiterOptions: []ratelimit.Option{ratelimit.WithCoolDown(faultsCoolDown, faultsCoolDownMax)},
-		maxAttempts:    res.maxAttempts,
-		retryBackoff:   backfill.ExponentialBackoff(faultsRetryInitial, faultsRetryMax, 0),
+		dsn: dsn, source: "yahoo", fetcher: f,
+		rate:        c.margin * float64(c.rate),
+		hourly:      max(ratelimit.HourlyLimitDefault, 4*(c.symbols+c.unknown)),
+		concurrency: c.concurrency,
+		console:     stderr,
+		quiet:       true,
+		limiterOptions: []ratelimit.Option{
+			ratelimit.WithCoolDown(faultsCoolDown, faultsCoolDownMax),
+			ratelimit.WithProbeInterval(faultsProbe, faultsProbeMax),
+		},
+		maxAttempts:  res.maxAttempts,
+		retryBackoff: backfill.ExponentialBackoff(faultsRetryInitial, faultsRetryMax, 0),
 	})
 	if err != nil {
 		return res, err
@@ -270,7 +280,7 @@ func faultsOnce(ctx context.Context, c faultsConfig, dialect, sqlitePath string,
 	case rep != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded):
 		deadline = c.deadline() // a property failure: the checks say what is left undone
 	default:
-		return res, fmt.Errorf("Run: %w", err)
+		return res, fmt.Errorf("the run: %w", err)
 	}
 	res.wall = wall
 	res.succeeded, res.failed, res.unfinished = rep.Succeeded, rep.Failed, rep.Unfinished
@@ -439,11 +449,12 @@ func (p *problems) check(target string) faultsCheck {
 	return c
 }
 
-// checkFaults judges every property of a run, in the order of the
-// report.
-func checkFaults(o faultsOutcome) []faultsCheck {
-	var out []faultsCheck
-
+// checkBarsOnce judges whether every valid bar of the known symbols was
+// stored exactly once, from the right source, as the tasks and the
+// report count them: the property targetBarsOnce, which the fleet and
+// outage experiments check too. It reads known, before, after, stored,
+// tasks and reportInserted of o.
+func checkBarsOnce(o faultsOutcome) faultsCheck {
 	var p problems
 	total := 0
 	var inserted int64
@@ -464,11 +475,17 @@ func checkFaults(o faultsOutcome) []faultsCheck {
 		p.add("the tasks recorded %d bars inserted, want %d: a bar inserted twice, or lost", inserted, total)
 	}
 	if o.reportInserted != int64(total) {
-		p.add("the Runner's report says %d bars inserted, want %d", o.reportInserted, total)
+		p.add("the report says %d bars inserted, want %d", o.reportInserted, total)
 	}
-	out = append(out, p.check(targetBarsOnce))
+	return p.check(targetBarsOnce)
+}
 
-	p = problems{}
+// checkFaults judges every property of a run, in the order of the
+// report.
+func checkFaults(o faultsOutcome) []faultsCheck {
+	out := []faultsCheck{checkBarsOnce(o)}
+
+	var p problems
 	for _, s := range slices.Concat(o.known, o.unknown) {
 		for _, b := range o.stored[s] {
 			d := day(b.Date)
@@ -637,15 +654,15 @@ func writeFaults(w io.Writer, c faultsConfig, res []faultsResult) {
 		"Random faults, seed **%d** (`go run ./internal/bench -run faults -faults-seed %d` replays them), on a share %g of the requests, drawn from: %s. "+
 		"Pushed first, so that each kind happens whatever the seed: %s. "+
 		"A share %g of the days null, %g of the bars invalid. "+
-		"Runner wired as examples/cli (yahoo fetcher, ratelimit limiter, store and SQL queue on a new database, log to fetcher_logs) with %d workers and the limiter at %g × R = %.4g/s, "+
+		"Runner wired as examples/cli (yahoo fetcher, ratelimit limiter with its budget in the database's ledger, store and SQL queue on a new database, log to fetcher_logs) with %d workers and the limiter at %g × R = %.4g/s, "+
 		"but the fetcher's client times out after %s (the stalled body), retries wait %s doubling to %s (not 5 s to 80 s), up to %d attempts, "+
-		"and the cool-down after a 429 steps from %s to %s (not 5 s to 80 s). "+
+		"the cool-down after a 429 without Retry-After steps from %s to %s (not 5 s to 80 s), and the outage breaker's probes go %s after it opened, doubling to %s (not 5 s to 1 min). "+
 		"Without the limiter the workers could send %.4g requests a second (workers ÷ L), far beyond R, so the server's count tests the limiter. "+
 		"A new server and database per row.\n\n",
 		c.rate, c.latency, c.symbols, c.unknown, rng, c.seed, c.seed, c.faultRate, strings.Join(mix, ", "), upstream.PushEveryKindText,
 		faultsNullRate, faultsInvalidRate, c.concurrency, c.margin, c.margin*float64(c.rate),
 		faultsClientTimeout, faultsRetryInitial, faultsRetryMax, faultsMaxAttempts(c.symbols+c.unknown, c.faultRate),
-		faultsCoolDown, faultsCoolDownMax, c.unbridled())
+		faultsCoolDown, faultsCoolDownMax, faultsProbe, faultsProbeMax, c.unbridled())
 	fmt.Fprintf(w, "| database | symbols | Run wall time | requests | faulty answers | 429 served (injected) | refused by its own limit | server: most in 1 s | retried | completed / given up / unfinished | bars stored | bars expected | bars rejected | null days sent | invalid bars sent |\n")
 	fmt.Fprintf(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, r := range res {

@@ -137,7 +137,7 @@ func wantBars(symbols []string, r pricefill.Range) int64 {
 func writeIngest(w io.Writer, c ingestConfig, res []ingestResult) {
 	r := ingestRange(c.years)
 	fmt.Fprintf(w, "## 3. Ingest throughput and memory\n\n")
-	fmt.Fprintf(w, "Synthetic fetcher (backfill/synthetic), %d years (%s), no limiter (examples/cli's synthetic source: no minimum gap, no hourly budget); "+
+	fmt.Fprintf(w, "Synthetic fetcher (backfill/synthetic), %d years (%s), an in-memory limiter that never waits (examples/cli's synthetic source: no minimum gap, no hourly budget, no breaker); "+
 		"Runner wired as examples/cli with %d workers, store and SQL queue, log to fetcher_logs, into an empty database. "+
 		"Each run is a child process (this program re-executed); its peak RSS is the child's rusage ru_maxrss. "+
 		"bars/s is the bars inserted ÷ the wall time of Runner.Run. Peak Go heap is the largest /memory/classes/heap/objects:bytes "+

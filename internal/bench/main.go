@@ -1,11 +1,11 @@
 // Command bench measures pricefill end to end, on this machine, and prints
 // a Markdown report. Every figure is measured by the run that prints it.
 //
-//	go run ./internal/bench                       # every experiment, full size (about 8 minutes; 9 with -pg)
-//	go run ./internal/bench -run utilisation      # one experiment (utilisation, baseline, ingest, faults)
+//	go run ./internal/bench                       # every experiment, full size (about 14 minutes; 20 with -pg)
+//	go run ./internal/bench -run utilisation      # one experiment (utilisation, baseline, ingest, faults, fleet, pace, grant, outage)
 //	go run ./internal/bench -symbols 100 -baseline-symbols 10 -ingest-symbols 50,100 -ingest-years 2 -faults-symbols 40
 //	go run ./internal/bench -run faults -faults-seed 1234   # replay the faults of a run's seed
-//	go run ./internal/bench -pg postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
+//	go run ./internal/bench -run fleet,pace,grant,outage -pg postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 //
 // # Experiments
 //
@@ -30,6 +30,25 @@
 //	             the unknown symbols given up and the others completed, and the
 //	             server never over R (no refusal of its own, at most R in a second).
 //	             -faults-seed replays a run's faults; the report prints the seed.
+//	fleet        three programs (examples/cli, built once per run with go build, run as
+//	             processes of their own) at once on one database, each at --rate 9.5, the
+//	             same 570 symbols, against a fake Yahoo at R = 10 that refuses everything
+//	             for a second after a refusal: whether the shared budget keeps the fleet
+//	             to its rate (at most R in a second, nothing during a cool-down, at most
+//	             2 refusals, data answers ≥ 0.9 of 9.5/s), how the symbols split, and that
+//	             every symbol is completed once; on SQLite and PostgreSQL.
+//	pace         one program at --rate 10 against a strict fake Yahoo at R = 4: the share
+//	             of R its adaptive pace gets, over the run and after its first 15 s, and
+//	             the refusals it meets (SQLite).
+//	grant        in process, the time of a grant (Allow) and of an answer (Answered)
+//	             through the database's ledger, 1,000 of each, on SQLite and PostgreSQL,
+//	             against the 1 s interval of the default rate.
+//	outage       one program at its default probes and outage timeout; once a third of
+//	             its requests are made the fake Yahoo refuses connections for 100 s, then
+//	             comes back: the exit status, symbols failed, the greatest attempts of a
+//	             task, every valid bar stored once, the requests during the outage and the
+//	             time from the provider's return to the first answer; on SQLite and
+//	             PostgreSQL.
 //
 // The Runner's limiter runs at each share of R that -margin lists, by
 // default 1 and 0.99: a limiter at exactly R leaves no slack for the
@@ -39,11 +58,17 @@
 // the server's own fails it.
 //
 // PostgreSQL comes from -pg, by default $PRICEFILL_BENCH_DATABASE_URL; each
-// ingest and faults run gets a schema of its own there, dropped afterwards.
-// Without a URL the PostgreSQL rows say "skipped: no -pg".
+// ingest, faults, fleet, grant and outage run gets a schema of its own
+// there, dropped afterwards. Without a URL the PostgreSQL rows say
+// "skipped: no -pg".
 //
-// The program exits 1 when an experiment fails, a faults property
-// included, after printing the report.
+// The fleet and outage experiments find the module's root with go env
+// GOMOD, so run the benchmark from inside the module (go run does).
+//
+// The program exits 1 when an experiment fails, a property of the faults,
+// fleet, pace or outage experiments included, after running the others
+// and printing the report. Targets that are measurements (a utilisation,
+// a count of refusals) are reported as met or missed, and fail nothing.
 //
 // internal/bench/RESULTS.md holds the figures of a full run, with the
 // machine and the commands.
@@ -60,11 +85,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
 // experiments are the names -run accepts, in the order they run.
-var experiments = []string{"utilisation", "baseline", "ingest", "faults"}
+var experiments = []string{"utilisation", "baseline", "ingest", "faults", "fleet", "pace", "grant", "outage"}
 
 // config is the whole benchmark's configuration, from the flags.
 type config struct {
@@ -73,6 +99,10 @@ type config struct {
 	baseline    baselineConfig
 	ingest      ingestConfig
 	faults      faultsConfig
+	fleet       fleetConfig
+	pace        paceConfig
+	grant       grantConfig
+	outage      outageConfig
 }
 
 func main() {
@@ -127,7 +157,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&sizes, "ingest-symbols", "500,1000", "ingest: comma-separated symbol counts; the first gives the throughput figure")
 	fs.IntVar(&in.years, "ingest-years", 10, "ingest: years of daily bars per symbol")
 	fs.IntVar(&in.concurrency, "ingest-concurrency", 4, "ingest: the Runner's workers (examples/cli's default)")
-	fs.StringVar(&in.pgURL, "pg", os.Getenv(pgEnv), "ingest and faults: PostgreSQL `URL` (default $"+pgEnv+"); empty skips PostgreSQL")
+	fs.StringVar(&in.pgURL, "pg", os.Getenv(pgEnv), "ingest, faults, fleet, grant and outage: PostgreSQL `URL` (default $"+pgEnv+"); empty skips PostgreSQL")
 	fs.StringVar(&in.profileDir, "memprofile", "", "ingest: write each child's heap profile into `DIR`")
 
 	fa := &cfg.faults
@@ -140,6 +170,38 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&fa.concurrency, "faults-concurrency", 8, "faults: the Runner's workers")
 	fs.Float64Var(&fa.faultRate, "faults-random", 0.2, "faults: the share of requests that get a random fault")
 	fs.Uint64Var(&fa.seed, "faults-seed", 0, "faults: the seed of the random faults; 0 picks one from the clock (the report prints it)")
+
+	fl := &cfg.fleet
+	fs.IntVar(&fl.symbols, "fleet-symbols", 570, "fleet: `N` symbols, the same for every program (570: about a minute at 9.5/s)")
+	fs.IntVar(&fl.procs, "fleet-procs", 3, "fleet: `N` programs at once on one database")
+	fs.IntVar(&fl.rate, "fleet-rate", 10, "fleet: the server's limit R, requests a second (strict: a refusal starts a cool-down of 1 s)")
+	fs.Float64Var(&fl.programRate, "fleet-program-rate", 9.5, "fleet: each program's --rate, the fleet's")
+	fs.IntVar(&fl.concurrency, "fleet-concurrency", 4, "fleet: each program's --concurrency")
+	fs.DurationVar(&fl.latency, "fleet-latency", 100*time.Millisecond, "fleet: the server's latency L")
+	fs.IntVar(&fl.days, "fleet-days", 5, "fleet: the programs' --days (one request a symbol)")
+
+	pa := &cfg.pace
+	fs.IntVar(&pa.symbols, "pace-symbols", 480, "pace: `N` symbols (480: about two minutes at 4/s)")
+	fs.IntVar(&pa.rate, "pace-rate", 4, "pace: the server's limit R, requests a second (strict: a refusal starts a cool-down of 1 s)")
+	fs.Float64Var(&pa.programRate, "pace-program-rate", 10, "pace: the program's --rate, above R")
+	fs.IntVar(&pa.concurrency, "pace-concurrency", 4, "pace: the program's --concurrency")
+	fs.DurationVar(&pa.latency, "pace-latency", 100*time.Millisecond, "pace: the server's latency L")
+	fs.IntVar(&pa.days, "pace-days", 5, "pace: the program's --days (one request a symbol)")
+	fs.DurationVar(&pa.warmup, "pace-warmup", 15*time.Second, "pace: the start of the run, judged apart, while the pace finds the limit")
+
+	gr := &cfg.grant
+	fs.IntVar(&gr.calls, "grant-calls", 1000, "grant: `N` Allow calls timed, each followed by an Answered call")
+
+	ou := &cfg.outage
+	var outageKind string
+	fs.IntVar(&ou.symbols, "outage-symbols", 200, "outage: `N` symbols")
+	fs.Float64Var(&ou.programRate, "outage-program-rate", 10, "outage: the program's --rate")
+	fs.IntVar(&ou.concurrency, "outage-concurrency", 4, "outage: the program's --concurrency")
+	fs.DurationVar(&ou.latency, "outage-latency", 100*time.Millisecond, "outage: the server's latency L")
+	fs.IntVar(&ou.days, "outage-days", 5, "outage: the program's --days (one request a symbol)")
+	fs.Float64Var(&ou.at, "outage-at", 1.0/3, "outage: the share of the symbols' requests the server sees before it goes")
+	fs.StringVar(&outageKind, "outage-kind", "refuse", "outage: refuse (connections refused) or unavailable (503 and an HTML page)")
+	fs.DurationVar(&ou.duration, "outage-duration", 100*time.Second, "outage: how long the provider is gone")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -160,11 +222,16 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return cfg, err
 	}
 	b.margins = u.margins
-	fa.pgURL = in.pgURL
+	fa.pgURL, fl.pgURL, gr.pgURL, ou.pgURL = in.pgURL, in.pgURL, in.pgURL, in.pgURL
 	if fa.seed == 0 {
 		fa.seed = uint64(time.Now().UnixNano())
 	}
-	return cfg, errors.Join(u.validate(), b.validate(), in.validate(), fa.validate())
+	kind, ok := outageKinds[outageKind]
+	if !ok {
+		return cfg, fmt.Errorf("-outage-kind %q: want refuse or unavailable", outageKind)
+	}
+	ou.kind = kind
+	return cfg, errors.Join(u.validate(), b.validate(), in.validate(), fa.validate(), fl.validate(), pa.validate(), gr.validate(), ou.validate())
 }
 
 func parseRun(list string) ([]string, error) {
@@ -211,15 +278,38 @@ func parseFloats(name, list string) ([]float64, error) {
 	return out, nil
 }
 
-// runAll runs the experiments of cfg and writes the report.
+// runAll runs the experiments of cfg and writes the report. An
+// experiment that fails does not stop the others; the error names every
+// one that did. The fleet and outage experiments run examples/cli, built
+// once, at the first of them.
 func runAll(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	var rep strings.Builder
 	writeHeader(&rep, cfg)
+	binDir, cleanup, err := workDir("")
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	build := sync.OnceValues(func() (*program, error) {
+		t0 := time.Now()
+		p, err := buildProgram(ctx, binDir, false)
+		if err == nil {
+			fmt.Fprintf(stderr, "bench: built examples/cli in %.1f s\n", time.Since(t0).Seconds())
+		}
+		return p, err
+	})
+	var failed []error
+	var took []string
 	for _, name := range experiments {
 		if !slices.Contains(cfg.run, name) {
 			continue
 		}
+		if ctx.Err() != nil {
+			failed = append(failed, fmt.Errorf("%s: not run: %w", name, ctx.Err()))
+			continue
+		}
 		fmt.Fprintf(stderr, "bench: %s…\n", name)
+		t0 := time.Now()
 		var err error
 		switch name {
 		case "utilisation":
@@ -240,13 +330,51 @@ func runAll(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 			var res []faultsResult
 			res, err = runFaults(ctx, cfg.faults, stderr)
 			writeFaults(&rep, cfg.faults, res)
+		case "fleet":
+			var prog *program
+			if prog, err = build(); err == nil {
+				var res []fleetResult
+				res, err = runFleet(ctx, cfg.fleet, prog, stderr)
+				writeFleet(&rep, cfg.fleet, res)
+			}
+		case "pace":
+			var prog *program
+			if prog, err = build(); err == nil {
+				var res *paceResult
+				res, err = runPace(ctx, cfg.pace, prog, stderr)
+				if res != nil {
+					writePace(&rep, cfg.pace, res)
+				}
+			}
+		case "grant":
+			var res []grantResult
+			res, err = runGrant(ctx, cfg.grant, stderr)
+			writeGrant(&rep, cfg.grant, res)
+		case "outage":
+			var prog *program
+			if prog, err = build(); err == nil {
+				var res []outageResult
+				res, err = runOutage(ctx, cfg.outage, prog, stderr)
+				writeOutage(&rep, cfg.outage, res)
+			}
 		}
+		d := time.Since(t0).Round(100 * time.Millisecond)
+		took = append(took, fmt.Sprintf("%s %s", name, d))
+		fmt.Fprintf(stderr, "bench: %s took %s\n", name, d)
 		if err != nil {
-			_, _ = io.WriteString(stdout, rep.String())
-			return fmt.Errorf("%s: %w", name, err)
+			fmt.Fprintf(&rep, "**%s failed**: %s\n\n", name, oneLine(err))
+			failed = append(failed, fmt.Errorf("%s: %w", name, err))
 		}
 	}
+	fmt.Fprintf(&rep, "Time taken: %s.\n", strings.Join(took, "; "))
 	fmt.Fprintf(&rep, "Load average at the end: %s.\n", loadAverage())
-	_, err := io.WriteString(stdout, rep.String())
-	return err
+	if _, err := io.WriteString(stdout, rep.String()); err != nil {
+		failed = append(failed, err)
+	}
+	return errors.Join(failed...)
+}
+
+// oneLine puts an error on one line: joined errors go on with "; ".
+func oneLine(err error) string {
+	return strings.ReplaceAll(err.Error(), "\n", "; ")
 }

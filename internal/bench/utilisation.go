@@ -133,7 +133,7 @@ func utilisationOnce(ctx context.Context, c utilisationConfig, margin float64, c
 		return res, err
 	}
 	p, err := openPipeline(ctx, wiring{
-		dsn: dbPath, fetcher: f,
+		dsn: dbPath, source: "yahoo", fetcher: f,
 		rate:        margin * float64(c.rate),
 		hourly:      max(ratelimit.HourlyLimitDefault, 2*c.symbols),
 		concurrency: concurrency,
@@ -265,7 +265,7 @@ func writeUtilisation(w io.Writer, c utilisationConfig, res []utilisationResult)
 	fmt.Fprintf(w, "Fake Yahoo (internal/upstream): R = %d requests/s enforced (429 beyond it), latency L = %s. "+
 		"%d symbols (the S&P 500's first, then made-up ones), %s: %d trading days, one request each. "+
 		"Runner as examples/cli wires it: yahoo fetcher with its default client, store and SQL queue on a new temporary SQLite file, "+
-		"log to fetcher_logs, ratelimit limiter at m × R requests/s; a new server and database per row.\n\n",
+		"log to fetcher_logs, ratelimit limiter at m × R requests/s with its budget in the database's ledger; a new server and database per row.\n\n",
 		c.rate, c.latency, c.symbols, rng, days)
 	fmt.Fprintf(w, "| limiter m × R | concurrency | Run wall time | symbols/s | ÷ R | 429 (limit) | other faults | requests | server: most in 1 s | server: shortest gap | server: shortest %d-gap window | server: first→last | limiter wait (sum) | bars stored |\n", c.rate)
 	fmt.Fprintf(w, "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"sync"
 	"time"
 
@@ -19,7 +18,11 @@ import (
 
 // wiring is what examples/cli takes from its flags to build a run.
 type wiring struct {
-	dsn     string
+	dsn string
+	// source is --source: the name of the limiter's budget in the
+	// database's ledger, shared by every process on the database; a local
+	// source (see localSources) has an in-memory limiter that never waits.
+	source  string
 	fetcher backfill.Fetcher
 	// rate is the limiter's requests a second (0: no minimum gap), and
 	// hourly its budget of any rolling hour (0: none), as --rate and
@@ -43,10 +46,15 @@ type wiring struct {
 	retryBackoff   backfill.BackoffFunc
 }
 
+// localSources are examples/cli's sources without a provider: no budget
+// to share, no provider to be down.
+var localSources = map[string]bool{"csvdir": true, "synthetic": true}
+
 // pipeline is a run's parts, wired as examples/cli's runWith wires them:
-// the store (and its SQL queue) opened from a DSN, a logger to the console
-// and to fetcher_logs, the limiter of --rate and --hourly-limit, and the
-// Runner over them with the program's defaults.
+// the store (and its SQL queue) opened from a DSN, the limiter of --rate
+// and --hourly-limit (a provider's budget in the store's ledger), a
+// logger to the console and to fetcher_logs, and the Runner over them
+// with the program's defaults.
 type pipeline struct {
 	db     *store.DB
 	dbLog  *store.LogHandler
@@ -56,12 +64,13 @@ type pipeline struct {
 
 // openPipeline wires w. Close the pipeline when done.
 func openPipeline(ctx context.Context, w wiring) (*pipeline, error) {
-	limiter, err := newLimiter(w.rate, w.hourly, w.limiterOptions...)
+	db, err := store.Open(ctx, w.dsn)
 	if err != nil {
 		return nil, err
 	}
-	db, err := store.Open(ctx, w.dsn)
+	limiter, err := newLimiter(w.source, db.Ledger(), w.rate, w.hourly, w.limiterOptions...)
 	if err != nil {
+		_ = db.Close()
 		return nil, err
 	}
 	dbLog, err := db.NewLogHandler(store.WithLogLevel(slog.LevelInfo))
@@ -93,17 +102,29 @@ func openPipeline(ctx context.Context, w wiring) (*pipeline, error) {
 	return p, nil
 }
 
-// newLimiter builds the limiter as examples/cli does from --rate and
-// --hourly-limit, with opts after the program's.
-func newLimiter(rate float64, hourly int, opts ...ratelimit.Option) (*ratelimit.Limiter, error) {
+// newLimiter builds the limiter of source as examples/cli's
+// options.limiter does from --rate and --hourly-limit (no --daily-limit,
+// the default --outage-timeout), with opts after the program's. A
+// provider's budget lives in ledger under the source's name; a local
+// source's limiter is in memory and has no breaker, so that at the
+// program's defaults for it (no --rate, no --hourly-limit: rate and hourly
+// 0) it never waits.
+func newLimiter(source string, ledger ratelimit.Ledger, rate float64, hourly int, opts ...ratelimit.Option) (*ratelimit.Limiter, error) {
 	var interval time.Duration
 	if rate > 0 {
 		interval = time.Duration(float64(time.Second) / rate)
 	}
-	if hourly == 0 {
-		hourly = math.MaxInt32
+	base := []ratelimit.Option{
+		ratelimit.WithName(source),
+		ratelimit.WithInterval(interval), ratelimit.WithHourlyLimit(hourly), ratelimit.WithDailyLimit(0),
+		ratelimit.WithOutageTimeout(ratelimit.OutageTimeoutDefault),
 	}
-	return ratelimit.New(append([]ratelimit.Option{ratelimit.WithInterval(interval), ratelimit.WithHourlyLimit(hourly)}, opts...)...)
+	if localSources[source] {
+		base = append(base, ratelimit.WithBreaker(0)) // no provider to be down
+	} else {
+		base = append(base, ratelimit.WithLedger(ledger))
+	}
+	return ratelimit.New(append(base, opts...)...)
 }
 
 // run backfills symbols over r and returns the report and the wall time
