@@ -109,7 +109,7 @@ func TestOutageStopsTheRun(t *testing.T) {
 		if !errors.Is(err, pricefill.ErrUnavailable) {
 			t.Fatalf("Run = %v, want an error matching ErrUnavailable", err)
 		}
-		for _, want := range []string{"yahoo unreachable since", "connection refused", "nothing lost: run it again to resume"} {
+		for _, want := range []string{"yahoo unreachable since", "connection refused", "nothing lost; run it again to resume"} {
 			if !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") {
 				t.Errorf("Run's error %q: want one line with %q", err, want)
 			}

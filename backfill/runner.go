@@ -625,7 +625,7 @@ func (ru *run) limiterStopped(taskCtx context.Context, t *queue.Task, err error)
 	switch {
 	case ru.stopping(taskCtx):
 	case errors.Is(err, pricefill.ErrUnavailable):
-		ru.stopRun(fmt.Errorf("backfill: stopped: %w; nothing lost: run it again to resume", err))
+		ru.stopRun(fmt.Errorf("backfill: stopped: %w; nothing lost; run it again to resume", err))
 	default:
 		res.limiterErr = err
 	}

@@ -259,7 +259,7 @@ func TestUnreachableProvider(t *testing.T) {
 	if len(stops) != 1 {
 		t.Fatalf("want one line of the program's own, got %d:\n%s", len(stops), out)
 	}
-	for _, want := range []string{"yahoo unreachable since", "connection refused", "nothing lost: run it again to resume"} {
+	for _, want := range []string{"yahoo unreachable since", "connection refused", "nothing lost; run it again to resume"} {
 		if !strings.Contains(stops[0], want) {
 			t.Errorf("the line %q does not say %q", stops[0], want)
 		}
