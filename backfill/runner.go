@@ -282,40 +282,41 @@ func (ru *run) work(ctx, workCtx context.Context, name string, cancelRun context
 			}
 		}
 		if err != nil {
-			if ctx.Err() != nil {
+			if ctx.Err() != nil || !ru.backOff(ctx, &failures, "queue", name, err, cancelRun) {
 				return
 			}
-			failures++
-			if failures >= queueRetries {
-				ru.setFatal(fmt.Errorf("backfill: queue failed %d times in a row: %w", failures, err))
-				cancelRun()
-				return
-			}
-			delay := time.Duration(1<<(failures-1)) * time.Second
-			ru.cfg.logger.Warn("queue unavailable; waiting", "worker", name, "err", err.Error(), "retry_in", delay.String())
-			_ = pricefill.Sleep(ctx, ru.cfg.clock, delay)
 			continue
 		}
 		failures = 0
 		if t == nil {
 			continue
 		}
+		// The limiter may fail too (its ledger in a database that is
+		// restarting, say): the worker backs off as from a failing queue.
 		if lerr := ru.process(ctx, workCtx, t); lerr != nil && ctx.Err() == nil {
-			// The limiter failed (its ledger in a database that is
-			// restarting, say): back off as from a failing queue.
-			limiterFailures++
-			if limiterFailures >= queueRetries {
-				ru.setFatal(fmt.Errorf("backfill: the limiter failed %d times in a row: %w", limiterFailures, lerr))
-				cancelRun()
+			if !ru.backOff(ctx, &limiterFailures, "limiter", name, lerr, cancelRun) {
 				return
 			}
-			delay := time.Duration(1<<(limiterFailures-1)) * time.Second
-			ru.cfg.logger.Warn("limiter unavailable; waiting", "worker", name, "err", lerr.Error(), "retry_in", delay.String())
-			_ = pricefill.Sleep(ctx, ru.cfg.clock, delay)
 			continue
 		}
 		limiterFailures = 0
 	}
+}
+
+// backOff counts one more failure in a row of what (the queue, the
+// limiter) for worker. After queueRetries of them it ends the run and
+// returns false; before, it waits 1, 2, 4… s and returns true.
+func (ru *run) backOff(ctx context.Context, failures *int, what, worker string, err error, cancelRun context.CancelFunc) bool {
+	*failures++
+	if *failures >= queueRetries {
+		ru.setFatal(fmt.Errorf("backfill: the %s failed %d times in a row: %w", what, *failures, err))
+		cancelRun()
+		return false
+	}
+	delay := time.Duration(1<<(*failures-1)) * time.Second
+	ru.cfg.logger.Warn(what+" unavailable; waiting", "worker", worker, "err", err.Error(), "retry_in", delay.String())
+	_ = pricefill.Sleep(ctx, ru.cfg.clock, delay)
+	return true
 }
 
 // idle waits for a task to become claimable. It returns false when every
