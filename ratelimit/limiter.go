@@ -73,6 +73,15 @@ func (l *Limiter) newWaiter() *waiter {
 	return &waiter{wake: make(chan struct{}, 1)}
 }
 
+// leave takes w out of the queue, waking the next waiter, and gives it
+// back.
+func (l *Limiter) leave(w *waiter) {
+	l.mu.Lock()
+	l.remove(w)
+	l.mu.Unlock()
+	l.free(w)
+}
+
 // free gives back w, which has left the queue.
 func (l *Limiter) free(w *waiter) {
 	select {
@@ -96,12 +105,7 @@ func (l *Limiter) Wait(ctx context.Context) error {
 	l.push(w)
 	head := l.head == w
 	l.mu.Unlock()
-	defer func() {
-		l.mu.Lock()
-		l.remove(w)
-		l.mu.Unlock()
-		l.free(w)
-	}()
+	defer l.leave(w)
 	if !head {
 		select {
 		case <-w.wake:
@@ -159,12 +163,7 @@ func (l *Limiter) Allow(ctx context.Context) (bool, error) {
 	}
 	l.push(w)
 	l.mu.Unlock()
-	defer func() {
-		l.mu.Lock()
-		l.remove(w)
-		l.mu.Unlock()
-		l.free(w)
-	}()
+	defer l.leave(w)
 	d, err := l.try(ctx)
 	switch {
 	case err != nil:
