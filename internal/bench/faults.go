@@ -168,8 +168,13 @@ func (r faultsResult) err() error {
 	if len(r.checks) == 0 {
 		return errors.New("no property checked")
 	}
-	var missed []string
-	for _, c := range r.checks {
+	return missedErr(nil, r.checks...)
+}
+
+// missedErr says which properties failed: those of missed, then each
+// check that did not hold; nil when there are none.
+func missedErr(missed []string, checks ...faultsCheck) error {
+	for _, c := range checks {
 		if !c.ok {
 			missed = append(missed, c.target+" ("+c.detail+")")
 		}

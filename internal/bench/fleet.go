@@ -104,15 +104,7 @@ func (r fleetResult) err() error {
 			missed = append(missed, fmt.Sprintf("program %d exited %d: %s", i+1, e.code, e.tail()))
 		}
 	}
-	for _, c := range []faultsCheck{r.once, r.bars} {
-		if !c.ok {
-			missed = append(missed, c.target+" ("+c.detail+")")
-		}
-	}
-	if len(missed) == 0 {
-		return nil
-	}
-	return fmt.Errorf("missed: %s", strings.Join(missed, "; "))
+	return missedErr(missed, r.once, r.bars)
 }
 
 // runFleet runs the fleet of prog on SQLite and, given -pg, on

@@ -127,13 +127,7 @@ func (r outageResult) err(c outageConfig) error {
 	if r.attempts > 1 {
 		missed = append(missed, fmt.Sprintf("a task used %d attempts, want at most 1 (a request caught in flight)", r.attempts))
 	}
-	if !r.bars.ok {
-		missed = append(missed, r.bars.target+" ("+r.bars.detail+")")
-	}
-	if len(missed) == 0 {
-		return nil
-	}
-	return fmt.Errorf("missed: %s", strings.Join(missed, "; "))
+	return missedErr(missed, r.bars)
 }
 
 // runOutage runs the experiment on SQLite and, given -pg, on PostgreSQL,

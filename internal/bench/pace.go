@@ -116,15 +116,7 @@ func (r paceResult) err() error {
 	if r.exit.code != 0 {
 		missed = append(missed, fmt.Sprintf("the program exited %d: %s", r.exit.code, r.exit.tail()))
 	}
-	for _, c := range []faultsCheck{r.once, r.bars} {
-		if !c.ok {
-			missed = append(missed, c.target+" ("+c.detail+")")
-		}
-	}
-	if len(missed) == 0 {
-		return nil
-	}
-	return fmt.Errorf("missed: %s", strings.Join(missed, "; "))
+	return missedErr(missed, r.once, r.bars)
 }
 
 // runPace runs the program once, on a new SQLite file, against a new
