@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/backfill"
 	"github.com/pricefill/pricefill/backfill/yahoo"
 	"github.com/pricefill/pricefill/internal/upstream"
@@ -79,7 +80,7 @@ func outageMidRun(t *testing.T, dsn string, kind upstream.Outage, outage time.Du
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for len(srv.Requests()) < outageAfter {
-			if pause(ctx, 5*time.Millisecond) != nil {
+			if pricefill.Sleep(ctx, pricefill.SystemClock(), 5*time.Millisecond) != nil {
 				return
 			}
 		}
@@ -88,7 +89,7 @@ func outageMidRun(t *testing.T, dsn string, kind upstream.Outage, outage time.Du
 			t.Error(err)
 			return
 		}
-		_ = pause(ctx, outage)
+		_ = pricefill.Sleep(ctx, pricefill.SystemClock(), outage)
 		back = time.Now()
 		if err := srv.SetOutage(upstream.Up); err != nil {
 			t.Error(err)
@@ -129,17 +130,5 @@ func outageMidRun(t *testing.T, dsn string, kind upstream.Outage, outage time.Du
 			t.Errorf("%s: %+v, want completed with at most one attempt used (a request caught in flight)", s, tk)
 		}
 		e.check(t, s, storedBars(t, db, s))
-	}
-}
-
-// pause waits d, or until ctx ends.
-func pause(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
