@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -115,22 +116,13 @@ func (m *model) fail(now time.Time, symbol string, unreachable bool) bool {
 	switch {
 	case unreachable:
 		m.unreachable++
-	case !contains(m.symbols, symbol) && len(m.symbols) < ratelimit.BreakerSymbols:
+	case !slices.Contains(m.symbols, symbol) && len(m.symbols) < ratelimit.BreakerSymbols:
 		m.symbols = append(m.symbols, symbol)
 	}
 	spread := min(ratelimit.BreakerSymbols, len(m.symbols)+m.unreachable)
 	if m.streak >= m.lm.breaker && spread >= min(ratelimit.BreakerSymbols, m.lm.breaker) {
 		m.openSince, m.nextProbe, m.probes = now, now.Add(probeInitial), 0
 		return true
-	}
-	return false
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
 	}
 	return false
 }
