@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"syscall"
 	"testing"
@@ -273,5 +272,5 @@ func TestUnreachableProvider(t *testing.T) {
 			t.Errorf("%s: %+v, want pending with no attempt used", sym, tk)
 		}
 	}
-	t.Logf("gave up after %s: %s", took.Round(100*time.Millisecond), fmt.Sprint(stops[0]))
+	t.Logf("gave up after %s: %s", took.Round(100*time.Millisecond), stops[0])
 }
