@@ -74,7 +74,7 @@ func (q *losingQueue) Extend(context.Context, *queue.Task, time.Duration) error 
 // brokenQueue fails every claim.
 type brokenQueue struct{ *queue.Memory }
 
-func (q *brokenQueue) Claim(context.Context, []int64, string, time.Duration) (*queue.Task, error) {
+func (q *brokenQueue) Claim(context.Context, queue.RunID, string, time.Duration) (*queue.Task, error) {
 	return nil, errors.New("connection refused")
 }
 

@@ -72,6 +72,17 @@ const (
 	queueRetries = 6
 )
 
+// A run's heartbeat: every HeartbeatInterval the run tells the queue that
+// it is alive for HeartbeatTimeout more. A task held by a run that missed
+// its beats for HeartbeatTimeout may be claimed by another process at
+// once: after a hard stop (kill -9, a crash, a lost machine) the next run
+// takes the work over within seconds, where the tasks' leases would hold
+// it for their length.
+const (
+	HeartbeatInterval = 2 * time.Second
+	HeartbeatTimeout  = 10 * time.Second
+)
+
 // Run backfills req and returns its report. Each symbol fails or succeeds
 // on its own: Run returns an error only when the run itself cannot go on
 // (a bad request, a queue that keeps failing) or when ctx ends first, in
@@ -95,11 +106,11 @@ func (r *Runner) Run(ctx context.Context, req Request) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("backfill: enqueue %d tasks: %w", len(specs), err)
 	}
-	sum, err := r.cfg.queue.Summarize(ctx, ids)
+	id, sum, err := r.cfg.queue.StartRun(ctx, ids, r.cfg.worker, HeartbeatTimeout)
 	if err != nil {
-		return nil, fmt.Errorf("backfill: read the queue: %w", err)
+		return nil, fmt.Errorf("backfill: start the run: %w", err)
 	}
-	ru := newRun(r, ids, req.Range, sum)
+	ru := newRun(r, id, len(ids), req.Range, sum)
 	r.cfg.logger.Info("backfill started", "symbols", len(ids), "range", req.Range.String(),
 		"already_done", sum.Counts[queue.Completed], "workers", r.cfg.concurrency)
 	return ru.execute(ctx)
@@ -142,7 +153,7 @@ func defaultWorkerName() string {
 // run is the state of one Run.
 type run struct {
 	*Runner
-	ids   []int64
+	id    queue.RunID
 	start time.Time
 	step  int // progress is reported every step tasks done
 
@@ -160,13 +171,13 @@ type run struct {
 	emitMu sync.Mutex // serializes progress reports
 }
 
-func newRun(r *Runner, ids []int64, rng pricefill.Range, sum queue.Summary) *run {
+func newRun(r *Runner, id queue.RunID, total int, rng pricefill.Range, sum queue.Summary) *run {
 	already := sum.Counts[queue.Completed]
 	ru := &run{
 		Runner:   r,
-		ids:      ids,
+		id:       id,
 		start:    r.cfg.clock.Now(),
-		step:     max(1, min(len(ids)/10, 10)),
+		step:     max(1, min(total/10, 10)),
 		done:     already,
 		changed:  make(chan struct{}),
 		requests: make(map[int64]int),
@@ -175,7 +186,7 @@ func newRun(r *Runner, ids []int64, rng pricefill.Range, sum queue.Summary) *run
 	ru.rep = Report{
 		Range:          rng,
 		Started:        ru.start,
-		Total:          len(ids),
+		Total:          total,
 		AlreadyDone:    already,
 		RejectedByRule: make(map[pricefill.Rule]int),
 	}
@@ -191,7 +202,7 @@ func (ru *run) execute(parent context.Context) (*Report, error) {
 	defer cancelWork()
 	stop := make(chan struct{})
 	var bg sync.WaitGroup
-	bg.Add(2)
+	bg.Add(3)
 	go func() {
 		defer bg.Done()
 		ru.graceAfterCancel(ctx, stop, cancelWork)
@@ -199,6 +210,10 @@ func (ru *run) execute(parent context.Context) (*Report, error) {
 	go func() {
 		defer bg.Done()
 		ru.tickProgress(stop)
+	}()
+	go func() {
+		defer bg.Done()
+		ru.beat(stop)
 	}()
 
 	var workers sync.WaitGroup
@@ -214,6 +229,11 @@ func (ru *run) execute(parent context.Context) (*Report, error) {
 	bg.Wait()
 
 	rep := ru.finalReport()
+	ectx, cancelEnd := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+	if err := ru.cfg.queue.EndRun(ectx, ru.id); err != nil {
+		ru.cfg.logger.Warn("ending the run in the queue failed; other processes take its tasks once it seems dead", "err", err.Error())
+	}
+	cancelEnd()
 	rep.Interrupted = parent.Err() != nil && rep.Unfinished > 0
 	ru.emitProgress()
 	ru.cfg.logger.Info("backfill finished", "symbols", rep.Total, "succeeded", rep.Succeeded,
@@ -249,6 +269,25 @@ func (ru *run) graceAfterCancel(ctx context.Context, stop <-chan struct{}, cance
 	}
 }
 
+// beat tells the queue every HeartbeatInterval that the run is alive,
+// until stop is closed.
+func (ru *run) beat(stop <-chan struct{}) {
+	for {
+		t := ru.cfg.clock.NewTimer(HeartbeatInterval)
+		select {
+		case <-stop:
+			t.Stop()
+			return
+		case <-t.C():
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), finishTimeout)
+		if err := ru.cfg.queue.Heartbeat(ctx, ru.id, HeartbeatTimeout); err != nil {
+			ru.cfg.logger.Warn("the run's heartbeat failed", "err", err.Error())
+		}
+		cancel()
+	}
+}
+
 func (ru *run) tickProgress(stop <-chan struct{}) {
 	for {
 		t := ru.cfg.clock.NewTimer(ru.cfg.progressInt)
@@ -272,7 +311,7 @@ func (ru *run) work(ctx, workCtx context.Context, name string, cancelRun context
 		// its end, and a task it takes after the run ended goes back at
 		// once (the limiter's wait returns).
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
-		t, err := ru.cfg.queue.Claim(cctx, ru.ids, name, ru.cfg.lease)
+		t, err := ru.cfg.queue.Claim(cctx, ru.id, name, ru.cfg.lease)
 		cancel()
 		if err == nil && t == nil {
 			var more bool
@@ -322,7 +361,7 @@ func (ru *run) backOff(ctx context.Context, failures *int, what, worker string, 
 // idle waits for a task to become claimable. It returns false when every
 // task of the run is over.
 func (ru *run) idle(ctx context.Context, wake <-chan struct{}) (bool, error) {
-	s, err := ru.cfg.queue.Summarize(ctx, ru.ids)
+	s, err := ru.cfg.queue.Summarize(ctx, ru.id)
 	if err != nil {
 		return false, err
 	}
@@ -938,7 +977,7 @@ func (ru *run) addLimiter(p *Progress) {
 func (ru *run) finalReport() *Report {
 	ctx, cancel := context.WithTimeout(context.Background(), finishTimeout)
 	defer cancel()
-	sum, err := ru.cfg.queue.Summarize(ctx, ru.ids)
+	sum, err := ru.cfg.queue.Summarize(ctx, ru.id)
 	var limiter *ratelimit.Status
 	if ru.cfg.status != nil {
 		if st, err := ru.cfg.status.Status(ctx); err == nil {

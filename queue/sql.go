@@ -23,51 +23,68 @@ import (
 // every process that opens the database. It behaves as [Memory] does, and
 // passes the same conformance suite.
 //
-// On PostgreSQL a claim is one statement that locks the task it takes with
-// FOR UPDATE SKIP LOCKED, so workers of many processes claim different
-// tasks without waiting on each other; on SQLite, which has one writer at a
-// time, the claim is the same statement without the lock clause. A claim's
-// lease token (LockedBy) is the worker's name, this database's queue tag
-// and a random number; Extend and Finish change a task only where its
-// status is in_progress and its locked_by is still their token, so a
-// worker fenced off by a later claim changes nothing and gets
+// Claims and summaries name a run (see [RunID]), whose unfinished tasks
+// the table backfill_run_tasks lists: they walk those, in ID order, and
+// cost the same whatever the run's size. On PostgreSQL a claim locks the
+// task it takes with FOR UPDATE SKIP LOCKED, so workers of many processes
+// claim different tasks without waiting on each other, and takes a
+// transaction-scoped advisory lock on the task's symbol (and schema)
+// before it checks,
+// in a statement of its own, that no other task of the symbol is held; on
+// SQLite, which has one writer at a time, the claim is one statement. A
+// claim's lease token (LockedBy) is the worker's name, this database's
+// queue tag and a random number; Extend and Finish change a task only
+// where its status is in_progress and its locked_by is still their token,
+// so a worker fenced off by a later claim changes nothing and gets
 // [ErrLeaseLost].
+//
+// # Time
+//
+// On PostgreSQL, unless [WithClock] gave a clock, the database's clock
+// decides every lease, retry time, heartbeat and claim (SQL
+// statement_timestamp()), so processes whose clocks disagree still agree
+// on when a lease expires. Times the caller gives (an outcome's
+// RetryAfter) are read as a delay from the caller's clock, and times
+// returned (a summary's Wake) are put on it the same way. On SQLite, a
+// file that the processes of one machine share, the clock of [WithClock]
+// (by default the system's) decides.
 //
 // A task's identity is its symbol, start date and end date, a UNIQUE
 // constraint of the table. SQL is safe for concurrent use.
 type SQL struct {
-	db    *sqlx.DB
-	d     *sqldialect.Dialect
-	clock pricefill.Clock
-	tag   string
-	stmts *sqldialect.StmtCache
+	db      *sqlx.DB
+	d       *sqldialect.Dialect
+	clock   pricefill.Clock
+	dbClock bool // the database's clock decides: PostgreSQL without WithClock
+	tag     string
+	stmts   *sqldialect.StmtCache
 
-	claimSQL, extendSQL, finishSQL, summarizeSQL, getSQL string
-	enqueueSQL                                           [4]string
+	claimSQL, candidatesSQL, lockSymbolSQL, takeSQL                         string
+	extendSQL, finishSQL, leaveSQL, summarizeSQL, countSQL, getSQL          string
+	startSQL, joinSQL, beatSQL, endSQL, runSQL, pruneTasksSQL, pruneRunsSQL string
+	enqueueSQL                                                              [4]string
 }
 
 // NewSQL returns the queue kept in db, a database that store.Open has
 // migrated: db's driver must be "postgres" (lib/pq) or "sqlite"
-// (modernc.org/sqlite). The queue's time is read from the clock of
-// [WithClock].
+// (modernc.org/sqlite). See the type's documentation for the clock that
+// decides.
 func NewSQL(ctx context.Context, db *sqlx.DB, opts ...Option) (*SQL, error) {
 	d, err := sqldialect.ForDriver(db.DriverName())
 	if err != nil {
 		return nil, fmt.Errorf("queue: %w", err)
 	}
 	cfg := newConfig(opts)
-	q := &SQL{db: db, d: d, clock: cfg.clock}
+	q := &SQL{db: db, d: d, clock: cfg.clock, dbClock: d.IsPostgres() && !cfg.clockGiven}
 	if err := db.QueryRowxContext(ctx, "SELECT tag FROM queue_instance").Scan(&q.tag); err != nil {
 		return nil, fmt.Errorf("queue: read the queue's tag from table queue_instance (is the database migrated? store.Open does it): %w", err)
 	}
 	q.prepare()
-	prepared := append(q.enqueueSQL[:], q.extendSQL, q.finishSQL, q.summarizeSQL, q.getSQL)
-	if !d.IsPostgres() {
-		// The claim is prepared on SQLite only. On PostgreSQL, the generic
-		// plan that a prepared claim comes to probes the index once for
-		// each of the IDs, where a plan for the IDs at hand walks the open
-		// tasks in order and stops at the first (measured: twice the
-		// claims per second unprepared).
+	prepared := append(q.enqueueSQL[:], q.extendSQL, q.finishSQL, q.leaveSQL, q.summarizeSQL, q.getSQL,
+		q.beatSQL, q.endSQL, q.runSQL)
+	if d.IsPostgres() {
+		prepared = append(prepared, q.candidatesSQL, q.lockSymbolSQL, q.takeSQL)
+	} else {
 		prepared = append(prepared, q.claimSQL)
 	}
 	q.stmts, err = sqldialect.NewStmtCache(ctx, db, prepared...)
@@ -79,10 +96,62 @@ func NewSQL(ctx context.Context, db *sqlx.DB, opts ...Option) (*SQL, error) {
 
 // taskColumns are the columns of a Task, in the order scanTask reads them.
 const taskColumns = `id, symbol, start_date, end_date, status, attempts, retry_after, last_error,
-	locked_by, locked_until, records_inserted, records_updated, records_skipped, completeness_pct,
+	locked_by, locked_until, locked_run, records_inserted, records_updated, records_skipped, completeness_pct,
 	created_at, updated_at`
 
-const waitingStatuses = `('pending', 'failed', 'rate_limited')`
+const (
+	waitingStatuses  = `('pending', 'failed', 'rate_limited')`
+	terminalStatuses = `('completed', 'permanently_failed')`
+)
+
+// now is the SQL of the time of a statement whose parameter number p is
+// [SQL.nowArg]: on PostgreSQL, the database's clock when the parameter is
+// NULL.
+func (q *SQL) now(p int) string {
+	if q.d.IsPostgres() {
+		return fmt.Sprintf("coalesce($%d::timestamptz, statement_timestamp())", p)
+	}
+	return fmt.Sprintf("$%d", p)
+}
+
+// after is the SQL of the time of parameter number p (see [SQL.now]) plus
+// the duration in parameter number dp, which takes [SQL.durArg].
+func (q *SQL) after(p, dp int) string {
+	if q.d.IsPostgres() {
+		return fmt.Sprintf("(%s + $%d::float8 * interval '1 microsecond')", q.now(p), dp)
+	}
+	return fmt.Sprintf("$%d", dp)
+}
+
+// nowArg is the parameter of [SQL.now]: NULL when the database's clock
+// decides, else the queue's clock's time.
+func (q *SQL) nowArg() (any, time.Time) {
+	now := sqldialect.Now(q.clock)
+	if q.dbClock {
+		return nil, now
+	}
+	return sqldialect.FormatTime(now), now
+}
+
+// durArg is the parameter of [SQL.after] for a duration d after now, the
+// time of nowArg: microseconds on PostgreSQL, where the database adds
+// them to its time, and the time itself on SQLite.
+func (q *SQL) durArg(now time.Time, d time.Duration) any {
+	if q.d.IsPostgres() {
+		return d.Microseconds()
+	}
+	return sqldialect.FormatTime(now.Add(d))
+}
+
+// atArg is the parameter of [SQL.after] for the caller's time at, which the
+// database's clock reads as the same delay from now (the time of nowArg);
+// nil for the zero time.
+func (q *SQL) atArg(now, at time.Time) any {
+	if at.IsZero() {
+		return nil
+	}
+	return q.durArg(now, at.Sub(now))
+}
 
 func (q *SQL) prepare() {
 	r := q.d.Rebind
@@ -90,7 +159,7 @@ func (q *SQL) prepare() {
 		r(`SELECT id, status FROM backfill_queue WHERE symbol = $1 AND start_date = $2 AND end_date = $3`),
 		// The status is checked again: it may have changed since it was read.
 		r(`UPDATE backfill_queue SET status = 'pending', attempts = 0, retry_after = NULL, last_error = NULL,
-				locked_by = NULL, locked_until = NULL, records_inserted = 0, records_updated = 0,
+				locked_by = NULL, locked_until = NULL, locked_run = NULL, records_inserted = 0, records_updated = 0,
 				records_skipped = 0, completeness_pct = 0, updated_at = $2
 			WHERE id = $1 AND (status = 'permanently_failed' OR (status = 'completed' AND $3 = 1))`),
 		r(`INSERT INTO assets (symbol, created_at) VALUES ($1, $2) ON CONFLICT (symbol) DO NOTHING`),
@@ -99,35 +168,84 @@ func (q *SQL) prepare() {
 			ON CONFLICT (symbol, start_date, end_date) DO NOTHING
 			RETURNING id`),
 	}
-	// Claimable: waiting and due, or in progress with an expired lease.
-	// The sub-select takes the first such task in ID order and, on
-	// PostgreSQL, locks it, skipping tasks that other claims hold.
-	q.claimSQL = r(`UPDATE backfill_queue SET status = 'in_progress', locked_by = $1, locked_until = $2, updated_at = $3
-		WHERE id = (
-			SELECT id FROM backfill_queue
-			WHERE ` + q.d.InIDs("id", 4) + `
-				AND status IN ('pending', 'failed', 'rate_limited', 'in_progress') -- backfill_queue_open_idx
-				AND ((status IN ` + waitingStatuses + ` AND (retry_after IS NULL OR retry_after <= $3))
-					OR (status = 'in_progress' AND locked_until <= $3))
-			ORDER BY id
-			LIMIT 1
-			` + q.d.SkipLocked() + `
-		)
+
+	// A task is held while it is in progress under a lease that has not
+	// expired, by a run that is alive (or by no run: a claim made before
+	// runs existed). A task is claimable when it is waiting and due, or in
+	// progress and no longer held; a claim takes it only if no other task
+	// of its symbol is held.
+	held := func(t, now string) string {
+		return `(` + t + `.status = 'in_progress' AND ` + t + `.locked_until > ` + now + `
+			AND (` + t + `.locked_run IS NULL OR EXISTS (SELECT 1 FROM backfill_runs r
+				WHERE r.id = ` + t + `.locked_run AND r.alive_until > ` + now + `)))`
+	}
+	claimable := func(now string) string {
+		return `((q.status IN ` + waitingStatuses + ` AND (q.retry_after IS NULL OR q.retry_after <= ` + now + `))
+			OR (q.status = 'in_progress' AND NOT ` + held("q", now) + `))`
+	}
+	siblingFree := func(now string) string {
+		return `NOT EXISTS (SELECT 1 FROM backfill_queue o
+			WHERE o.symbol = q.symbol AND o.id <> q.id AND ` + held("o", now) + `)`
+	}
+	// The run's open tasks, in ID order through the primary key of
+	// backfill_run_tasks.
+	candidates := func(now string) string {
+		return `SELECT q.id FROM backfill_run_tasks m JOIN backfill_queue q ON q.id = m.task_id
+			WHERE m.run_id = $1 AND ` + claimable(now) + ` AND ` + siblingFree(now) + `
+			ORDER BY m.task_id`
+	}
+	take := `UPDATE backfill_queue SET status = 'in_progress', locked_by = $3, locked_until = ` + q.after(2, 4) + `,
+			locked_run = $1, updated_at = ` + q.now(2)
+	// SQLite: one statement, the one writer's.
+	q.claimSQL = r(take + `
+		WHERE id = (` + candidates(q.now(2)) + ` LIMIT 1)
 		RETURNING ` + taskColumns)
-	q.extendSQL = r(`UPDATE backfill_queue SET locked_until = $3, updated_at = $4
+	// PostgreSQL: lock a few candidates, then the symbol of one, then take
+	// it where, as a statement that began after the symbol's lock was had
+	// sees, no other task of the symbol is held.
+	q.candidatesSQL = strings.Replace(candidates(q.now(2)), "SELECT q.id", "SELECT q.id, q.symbol", 1) +
+		` LIMIT 4 FOR UPDATE OF q SKIP LOCKED`
+	// Blocking is safe: the holder is a claim like this one, which waits on
+	// no row another claim holds (it skips them) and ends at once.
+	q.lockSymbolSQL = `SELECT pg_advisory_xact_lock(hashtext('pricefill:' || current_schema()), hashtext($1))`
+	q.takeSQL = strings.Replace(take, "UPDATE backfill_queue", "UPDATE backfill_queue AS q", 1) + `
+		WHERE q.id = $5 AND ` + siblingFree(q.now(2)) + `
+		RETURNING ` + taskColumns
+
+	q.extendSQL = r(`UPDATE backfill_queue SET locked_until = ` + q.after(4, 3) + `, updated_at = ` + q.now(4) + `
 		WHERE id = $1 AND status = 'in_progress' AND locked_by = $2`)
-	q.finishSQL = r(`UPDATE backfill_queue SET status = $3, attempts = attempts + $4, retry_after = $5,
+	q.finishSQL = r(`UPDATE backfill_queue SET status = $3, attempts = attempts + $4, retry_after = ` + q.after(11, 5) + `,
 			last_error = coalesce($6, last_error),
 			records_inserted = $7, records_updated = $8, records_skipped = $9, completeness_pct = $10,
-			locked_by = NULL, locked_until = NULL, updated_at = $11
+			locked_by = NULL, locked_until = NULL, locked_run = NULL, updated_at = ` + q.now(11) + `
 		WHERE id = $1 AND status = 'in_progress' AND locked_by = $2`)
-	q.summarizeSQL = r(`SELECT status, count(*), min(CASE
-			WHEN status IN ` + waitingStatuses + ` AND retry_after > $1 THEN retry_after
-			WHEN status = 'in_progress' AND locked_until > $1 THEN locked_until
-		END)
-		FROM backfill_queue WHERE ` + q.d.InIDs("id", 2) + `
-		GROUP BY status`)
+	q.leaveSQL = r(`DELETE FROM backfill_run_tasks WHERE task_id = $1`)
+
+	wake := func(now string) string {
+		return `min(CASE
+			WHEN q.status IN ` + waitingStatuses + ` AND q.retry_after > ` + now + ` THEN q.retry_after
+			WHEN ` + held("q", now) + ` THEN q.locked_until
+		END)`
+	}
+	q.summarizeSQL = r(`SELECT q.status, count(*), ` + wake(q.now(2)) + `, ` + q.now(2) + `
+		FROM backfill_run_tasks m JOIN backfill_queue q ON q.id = m.task_id
+		WHERE m.run_id = $1
+		GROUP BY q.status`)
+	q.countSQL = r(`SELECT q.status, count(*), ` + wake(q.now(2)) + `, ` + q.now(2) + `
+		FROM backfill_queue q WHERE ` + q.d.InIDs("q.id", 1) + `
+		GROUP BY q.status`)
 	q.getSQL = r(`SELECT ` + taskColumns + ` FROM backfill_queue WHERE id = $1`)
+
+	q.startSQL = r(`INSERT INTO backfill_runs (worker, started_at, alive_until) VALUES ($1, ` + q.now(2) + `, ` + q.after(2, 3) + `)
+		RETURNING id`)
+	q.joinSQL = r(`INSERT INTO backfill_run_tasks (run_id, task_id)
+		SELECT CAST($1 AS bigint), id FROM backfill_queue WHERE ` + q.d.InIDs("id", 2) + ` AND status NOT IN ` + terminalStatuses + `
+		ON CONFLICT DO NOTHING`)
+	q.beatSQL = r(`UPDATE backfill_runs SET alive_until = ` + q.after(2, 3) + ` WHERE id = $1`)
+	q.endSQL = r(`DELETE FROM backfill_runs WHERE id = $1`)
+	q.runSQL = r(`SELECT count(*) FROM backfill_runs WHERE id = $1`)
+	q.pruneTasksSQL = r(`DELETE FROM backfill_queue WHERE status IN ` + terminalStatuses + ` AND updated_at < ` + q.after(1, 2))
+	q.pruneRunsSQL = r(`DELETE FROM backfill_runs WHERE alive_until < ` + q.after(1, 2))
 }
 
 // Enqueue adds a pending task for every spec not queued yet and returns the
@@ -217,19 +335,81 @@ func (q *SQL) enqueueOne(ctx context.Context, tx *sqlx.Tx, s Spec, now time.Time
 	return 0, errors.New("task neither found nor inserted")
 }
 
-// Claim takes the first claimable task among ids, in ID order, for worker
-// and a lease of the given length. A task is claimable when it is waiting
-// (pending, failed or rate_limited) and its retry_after has passed, or when
-// it is in progress and its lease has expired. Claim returns nil and no
-// error when no task is claimable now.
-func (q *SQL) Claim(ctx context.Context, ids []int64, worker string, lease time.Duration) (*Task, error) {
-	if len(ids) == 0 {
-		return nil, ctx.Err()
+// StartRun begins a run over the tasks ids for worker, alive for the given
+// time unless Heartbeat renews it, and returns it with the tasks' summary.
+// It is one transaction; its cost grows with len(ids), once per run.
+func (q *SQL) StartRun(ctx context.Context, ids []int64, worker string, alive time.Duration) (RunID, Summary, error) {
+	var (
+		run RunID
+		s   Summary
+	)
+	nowArg, now := q.nowArg()
+	err := q.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := q.stmts.QueryRow(ctx, tx, q.startSQL, worker, nowArg, q.durArg(now, alive)).Scan(&run); err != nil {
+			return err
+		}
+		if _, err := q.stmts.Exec(ctx, tx, q.joinSQL, run, q.d.IDs(ids)); err != nil {
+			return err
+		}
+		rows, err := tx.QueryxContext(ctx, q.countSQL, q.d.IDs(ids), nowArg)
+		if err != nil {
+			return err
+		}
+		s, err = q.scanSummary(rows)
+		return err
+	})
+	if err != nil {
+		return 0, Summary{}, fmt.Errorf("queue: start a run of %d tasks for %s: %w", len(ids), worker, err)
 	}
-	now := sqldialect.Now(q.clock)
+	return run, s, nil
+}
+
+// Heartbeat keeps run alive for the given time from now.
+func (q *SQL) Heartbeat(ctx context.Context, run RunID, alive time.Duration) error {
+	nowArg, now := q.nowArg()
+	res, err := q.stmts.Exec(ctx, nil, q.beatSQL, run, nowArg, q.durArg(now, alive))
+	if err == nil {
+		var n int64
+		if n, err = res.RowsAffected(); err == nil && n == 0 {
+			err = errNoRun(run)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("queue: heartbeat of run %d: %w", run, err)
+	}
+	return nil
+}
+
+// EndRun ends run: the tasks it still holds may be claimed at once.
+func (q *SQL) EndRun(ctx context.Context, run RunID) error {
+	if _, err := q.stmts.Exec(ctx, nil, q.endSQL, run); err != nil {
+		return fmt.Errorf("queue: end run %d: %w", run, err)
+	}
+	return nil
+}
+
+// Claim takes the first claimable task of run, in ID order, for worker
+// and a lease of the given length. A task is claimable when it is waiting
+// (pending, failed or rate_limited) and its retry_after has passed, or
+// when it is in progress and its lease has expired or its run is no
+// longer alive; and no other task of its symbol is held. Claim returns nil
+// and no error when no task is claimable now.
+func (q *SQL) Claim(ctx context.Context, run RunID, worker string, lease time.Duration) (*Task, error) {
+	nowArg, now := q.nowArg()
 	token := worker + "#" + q.tag + "." + strconv.FormatUint(rand.Uint64(), 16)
-	row := q.stmts.QueryRow(ctx, nil, q.claimSQL, token, sqldialect.FormatTime(now.Add(lease)), sqldialect.FormatTime(now), q.d.IDs(ids))
-	t, err := scanTask(row)
+	args := []any{run, nowArg, token, q.durArg(now, lease)}
+	var (
+		t   *Task
+		err error
+	)
+	if q.d.IsPostgres() {
+		err = q.inTx(ctx, func(tx *sqlx.Tx) error {
+			t, err = q.claimPostgres(ctx, tx, args)
+			return err
+		})
+	} else {
+		t, err = scanTask(q.stmts.QueryRow(ctx, nil, q.claimSQL, args...))
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -237,6 +417,44 @@ func (q *SQL) Claim(ctx context.Context, ids []int64, worker string, lease time.
 		return nil, fmt.Errorf("queue: claim by %s: %w", worker, err)
 	}
 	return t, nil
+}
+
+// claimPostgres is a claim in tx: it locks a few candidates and takes the
+// first of which no other task of its symbol is held, as a statement that
+// began once the symbol's advisory lock was had sees it. It returns
+// sql.ErrNoRows when it takes none.
+func (q *SQL) claimPostgres(ctx context.Context, tx *sqlx.Tx, args []any) (*Task, error) {
+	rows, err := q.stmts.QueryTx(ctx, tx, q.candidatesSQL, args[:2]...)
+	if err != nil {
+		return nil, err
+	}
+	type candidate struct {
+		id     int64
+		symbol string
+	}
+	var cs []candidate
+	for rows.Next() {
+		var c candidate
+		if err := rows.Scan(&c.id, &c.symbol); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		cs = append(cs, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, c := range cs {
+		if _, err := q.stmts.Exec(ctx, tx, q.lockSymbolSQL, c.symbol); err != nil {
+			return nil, err
+		}
+		t, err := scanTask(q.stmts.QueryRow(ctx, tx, q.takeSQL, append(args, c.id)...))
+		if !errors.Is(err, sql.ErrNoRows) {
+			return t, err
+		}
+	}
+	return nil, sql.ErrNoRows
 }
 
 // Owns reports whether t was claimed from this database's queue: its
@@ -253,8 +471,8 @@ func (q *SQL) Owns(t *Task) bool {
 // Extend moves the lease of t, which the caller claimed, to lease from now.
 // It returns [ErrLeaseLost] when the caller no longer holds the task.
 func (q *SQL) Extend(ctx context.Context, t *Task, lease time.Duration) error {
-	now := sqldialect.Now(q.clock)
-	res, err := q.stmts.Exec(ctx, nil, q.extendSQL, t.ID, t.LockedBy, sqldialect.FormatTime(now.Add(lease)), sqldialect.FormatTime(now))
+	nowArg, now := q.nowArg()
+	res, err := q.stmts.Exec(ctx, nil, q.extendSQL, t.ID, t.LockedBy, q.durArg(now, lease), nowArg)
 	if err != nil {
 		return fmt.Errorf("queue: extend task %d (%s): %w", t.ID, t.Symbol, err)
 	}
@@ -284,7 +502,7 @@ func (q *SQL) finish(ctx context.Context, tx *sqlx.Tx, t *Task, o Outcome) error
 	if err := o.Validate(); err != nil {
 		return err
 	}
-	now := sqldialect.Now(q.clock)
+	nowArg, now := q.nowArg()
 	attempt := 0
 	if o.Attempt {
 		attempt = 1
@@ -296,12 +514,22 @@ func (q *SQL) finish(ctx context.Context, tx *sqlx.Tx, t *Task, o Outcome) error
 	}
 	r := o.Result
 	res, err := q.stmts.Exec(ctx, tx, q.finishSQL, t.ID, t.LockedBy, string(o.Status), attempt,
-		sqldialect.FormatTime(o.RetryAfter), lastError,
-		r.Inserted, r.Updated, r.Skipped, r.Completeness, sqldialect.FormatTime(now))
+		q.atArg(now, o.RetryAfter), lastError,
+		r.Inserted, r.Updated, r.Skipped, r.Completeness, nowArg)
+	if err == nil {
+		if err = held(res, t); err != nil {
+			return err
+		}
+		if o.Status.Terminal() {
+			// The task leaves its runs. Outside a transaction a failure here
+			// leaves a row that claims skip and summaries count as done.
+			_, err = q.stmts.Exec(ctx, tx, q.leaveSQL, t.ID)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("queue: finish task %d (%s) as %s: %w", t.ID, t.Symbol, o.Status, err)
 	}
-	return held(res, t)
+	return nil
 }
 
 // held turns the result of a fenced update into nil, or ErrLeaseLost when
@@ -317,36 +545,75 @@ func held(res sql.Result, t *Task) error {
 	return nil
 }
 
-// Summarize counts the tasks among ids by status.
-func (q *SQL) Summarize(ctx context.Context, ids []int64) (Summary, error) {
-	s := Summary{Counts: make(map[Status]int)}
-	if len(ids) == 0 {
-		return s, ctx.Err()
+// Summarize counts the unfinished tasks of run by status. Its cost grows
+// with their number, not with the run's.
+func (q *SQL) Summarize(ctx context.Context, run RunID) (Summary, error) {
+	nowArg, _ := q.nowArg()
+	rows, err := q.stmts.Query(ctx, q.summarizeSQL, run, nowArg)
+	if err == nil {
+		var s Summary
+		if s, err = q.scanSummary(rows); err == nil && s.Total() == 0 {
+			// Done, or no such run: a run that ended cannot be done.
+			var n int
+			if err = q.stmts.QueryRow(ctx, nil, q.runSQL, run).Scan(&n); err == nil && n == 0 {
+				err = errNoRun(run)
+			}
+		}
+		if err == nil {
+			return s, nil
+		}
 	}
-	now := sqldialect.Now(q.clock)
-	rows, err := q.stmts.Query(ctx, q.summarizeSQL, sqldialect.FormatTime(now), q.d.IDs(ids))
-	if err != nil {
-		return Summary{}, fmt.Errorf("queue: summarize %d tasks: %w", len(ids), err)
-	}
+	return Summary{}, fmt.Errorf("queue: summarize run %d: %w", run, err)
+}
+
+// scanSummary reads the rows of a summary, status, count, wake and the
+// database's time, and closes them. It puts Wake on the queue's clock.
+func (q *SQL) scanSummary(rows *sqlx.Rows) (Summary, error) {
 	defer rows.Close()
+	s := Summary{Counts: make(map[Status]int)}
+	local := sqldialect.Now(q.clock)
 	for rows.Next() {
 		var (
-			status Status
-			n      int
-			wake   sqldialect.Time
+			status    Status
+			n         int
+			wake, now sqldialect.Time
 		)
-		if err := rows.Scan(&status, &n, &wake); err != nil {
-			return Summary{}, fmt.Errorf("queue: summarize %d tasks: %w", len(ids), err)
+		if err := rows.Scan(&status, &n, &wake, &now); err != nil {
+			return Summary{}, err
 		}
 		s.Counts[status] = n
-		if !wake.IsZero() && (s.Wake.IsZero() || wake.Before(s.Wake)) {
-			s.Wake = wake.Time
+		if wake.IsZero() {
+			continue
+		}
+		at := local.Add(wake.Sub(now.Time))
+		if s.Wake.IsZero() || at.Before(s.Wake) {
+			s.Wake = at
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return Summary{}, fmt.Errorf("queue: summarize %d tasks: %w", len(ids), err)
+	return s, rows.Err()
+}
+
+// Prune deletes the tasks that ended (completed or permanently_failed)
+// longer than keep ago, and the runs that have not been alive for as
+// long, and returns how many tasks it deleted.
+func (q *SQL) Prune(ctx context.Context, keep time.Duration) (int64, error) {
+	nowArg, now := q.nowArg()
+	var n int64
+	err := q.inTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, q.pruneTasksSQL, nowArg, q.durArg(now, -keep))
+		if err != nil {
+			return err
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, q.pruneRunsSQL, nowArg, q.durArg(now, -keep))
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("queue: prune what ended %s ago: %w", keep, err)
 	}
-	return s, nil
+	return n, nil
 }
 
 // Close closes the queue's prepared statements, not its database.
@@ -451,15 +718,16 @@ func scanTask(row interface{ Scan(...any) error }) (*Task, error) {
 		from, to                   sqldialect.Date
 		retry, until, created, upd sqldialect.Time
 		lastError, lockedBy        sql.NullString
+		run                        sql.NullInt64
 	)
 	err := row.Scan(&t.ID, &t.Symbol, &from, &to, &t.Status, &t.Attempts, &retry, &lastError,
-		&lockedBy, &until, &t.Result.Inserted, &t.Result.Updated, &t.Result.Skipped, &t.Result.Completeness,
+		&lockedBy, &until, &run, &t.Result.Inserted, &t.Result.Updated, &t.Result.Skipped, &t.Result.Completeness,
 		&created, &upd)
 	if err != nil {
 		return nil, err
 	}
 	t.Range = pricefill.Range{From: from.Time, To: to.Time}
 	t.RetryAfter, t.LockedUntil, t.CreatedAt, t.UpdatedAt = retry.Time, until.Time, created.Time, upd.Time
-	t.LastError, t.LockedBy = lastError.String, lockedBy.String
+	t.LastError, t.LockedBy, t.Run = lastError.String, lockedBy.String, RunID(run.Int64)
 	return &t, nil
 }

@@ -96,6 +96,10 @@ type Task struct {
 	LockedBy string
 	// LockedUntil is when the lease expires unless it is extended.
 	LockedUntil time.Time
+	// Run is the run whose worker holds an in_progress task, or 0. The
+	// task may be claimed again before LockedUntil once that run is no
+	// longer alive (see [Run]).
+	Run RunID
 	// Result holds the statistics of a completed task.
 	Result    Result
 	CreatedAt time.Time
@@ -186,7 +190,23 @@ func errText(err error) string {
 	return err.Error()
 }
 
-// A Summary counts a set of tasks by status.
+// A RunID names a run: the tasks that one backfill run works through and
+// waits for, and the process doing them. StartRun begins a run over a list
+// of tasks; claims and summaries then name the run instead of listing its
+// tasks, so that they cost the same whatever the run's size (a run holds
+// only its unfinished tasks: a task leaves its runs when it becomes
+// terminal). A run is alive for the time StartRun and Heartbeat give it; a
+// task held by a run that is no longer alive may be claimed at once,
+// without waiting for its lease to expire, so that a process that was
+// killed leaves its work to the next within seconds. EndRun ends a run,
+// and its held tasks may be claimed at once too.
+type RunID int64
+
+// errNoRun says a run is unknown to its queue.
+func errNoRun(run RunID) error { return fmt.Errorf("no run %d (it ended, or was pruned as dead)", run) }
+
+// A Summary counts a set of tasks by status: the tasks of a list
+// (StartRun) or the unfinished tasks of a run (Summarize).
 type Summary struct {
 	Counts map[Status]int
 	// Wake is the earliest time a task of the set that cannot be claimed

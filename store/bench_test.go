@@ -270,13 +270,17 @@ func BenchmarkClaimComplete(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
+				run, _, err := db.StartRun(ctx, ids, "bench", time.Hour)
+				if err != nil {
+					b.Fatal(err)
+				}
 				b.StartTimer()
 				t0 := time.Now()
 				var wg sync.WaitGroup
 				for w := range workers {
 					wg.Go(func() {
 						for {
-							task, err := db.Claim(ctx, ids, fmt.Sprintf("w%d", w), time.Minute)
+							task, err := db.Claim(ctx, run, fmt.Sprintf("w%d", w), time.Minute)
 							if err != nil {
 								b.Error(err)
 								return
@@ -294,11 +298,7 @@ func BenchmarkClaimComplete(b *testing.B) {
 				wg.Wait()
 				elapsed += time.Since(t0)
 				b.StopTimer()
-				s, err := db.Summarize(ctx, ids)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if s.Counts[queue.Completed] != tasks {
+				if s := countTasks(b, db, ids); s.Counts[queue.Completed] != tasks {
 					b.Fatalf("%v, want %d completed", s.Counts, tasks)
 				}
 				b.StartTimer()

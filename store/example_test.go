@@ -38,7 +38,11 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	task, err := db.Claim(ctx, ids, "worker-1", time.Minute)
+	run, _, err := db.StartRun(ctx, ids, "process-1", time.Minute)
+	if err != nil {
+		log.Fatal(err)
+	}
+	task, err := db.Claim(ctx, run, "worker-1", time.Minute)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -120,11 +120,15 @@ func workOn(db func(i int) *store.DB, ids []int64, name string, workers int, hel
 		wg        sync.WaitGroup
 		errs      = make(chan error, workers)
 	)
+	run, _, err := db(0).StartRun(ctx, ids, name, time.Hour)
+	if err != nil {
+		return nil, err
+	}
 	for w := range workers {
 		wg.Go(func() {
 			worker := fmt.Sprintf("%s-w%d", name, w)
 			for {
-				task, err := db(w).Claim(ctx, ids, worker, time.Minute)
+				task, err := db(w).Claim(ctx, run, worker, time.Minute)
 				if err != nil {
 					errs <- err
 					return
@@ -218,11 +222,7 @@ func checkAllCompletedOnce(t *testing.T, db *store.DB, ids, completed []int64) {
 	if len(completed) != len(ids) {
 		t.Errorf("%d completions, want %d", len(completed), len(ids))
 	}
-	s, err := db.Summarize(ctx, ids)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.Counts[queue.Completed] != len(ids) {
+	if s := countTasks(t, db, ids); s.Counts[queue.Completed] != len(ids) {
 		t.Errorf("summary %v, want %d completed", s.Counts, len(ids))
 	}
 	task, err := db.Get(ctx, ids[len(ids)/2])
@@ -296,7 +296,7 @@ func TestLeaseAcrossConnections(t *testing.T) {
 		ids := enqueue200(t, a)[:2]
 
 		stale := mustClaim(t, a, ids[:1], "a")
-		if got, err := b.Claim(ctx, ids[:1], "b", time.Minute); err != nil || got != nil {
+		if got, err := claimAmong(b, ids[:1], "b"); err != nil || got != nil {
 			t.Fatalf("claim of a leased task on another connection = %v, %v; want none", got, err)
 		}
 		clock.Advance(time.Minute)
@@ -316,7 +316,7 @@ func TestLeaseAcrossConnections(t *testing.T) {
 			t.Fatal(err)
 		}
 		clock.Advance(time.Hour - time.Microsecond)
-		if got, err := b.Claim(ctx, ids[1:], "b", time.Minute); err != nil || got != nil {
+		if got, err := claimAmong(b, ids[1:], "b"); err != nil || got != nil {
 			t.Fatalf("claim before retry_after = %v, %v; want none", got, err)
 		}
 		clock.Advance(time.Microsecond)

@@ -371,7 +371,7 @@ func TestSaveCompletesTaskInTheSameTransaction(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			memTask, err := mem.Claim(ctx, memIDs, "w", time.Minute)
+			memTask, err := claimAmong(mem, memIDs, "w")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -388,9 +388,10 @@ func TestSaveCompletesTaskInTheSameTransaction(t *testing.T) {
 	})
 }
 
+// mustClaim claims a task among ids for worker, in a new run over them.
 func mustClaim(t rapid.TB, q backfill.Queue, ids []int64, worker string) *queue.Task {
 	t.Helper()
-	task, err := q.Claim(ctx, ids, worker, time.Minute)
+	task, err := claimAmong(q, ids, worker)
 	if err != nil {
 		t.Fatalf("Claim by %s: %v", worker, err)
 	}
@@ -455,4 +456,28 @@ func TestStoredDates(t *testing.T) {
 			t.Errorf("StoredDates of an unknown symbol = %v, %v; want none", got, err)
 		}
 	})
+}
+
+// claimAmong claims a task among ids for worker, in a new run over them
+// that lives for a day.
+func claimAmong(q backfill.Queue, ids []int64, worker string) (*queue.Task, error) {
+	run, _, err := q.StartRun(ctx, ids, worker, 24*time.Hour)
+	if err != nil {
+		return nil, err
+	}
+	return q.Claim(ctx, run, worker, time.Minute)
+}
+
+// countTasks returns the summary of the tasks ids: that of a new run over
+// them, ended at once.
+func countTasks(t testing.TB, q backfill.Queue, ids []int64) queue.Summary {
+	t.Helper()
+	run, s, err := q.StartRun(ctx, ids, "counter", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.EndRun(ctx, run); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

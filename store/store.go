@@ -158,7 +158,11 @@ func (db *DB) open(ctx context.Context, cfg config) error {
 	if _, err := migrate(ctx, db.x, db.d, cfg.clock); err != nil {
 		return err
 	}
-	q, err := queue.NewSQL(ctx, db.x, queue.WithClock(cfg.clock))
+	var qopts []queue.Option // without a clock, PostgreSQL's decides
+	if cfg.clockGiven {
+		qopts = append(qopts, queue.WithClock(cfg.clock))
+	}
+	q, err := queue.NewSQL(ctx, db.x, qopts...)
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,7 @@ import (
 type Queue interface {
 	backfill.Queue
 	Get(ctx context.Context, id int64) (*queue.Task, error)
+	Prune(ctx context.Context, keep time.Duration) (int64, error)
 }
 
 // NewFunc returns a new, empty queue whose time is read from clock. Each
@@ -35,6 +36,10 @@ var Start = time.Date(2026, 1, 5, 14, 30, 0, 0, time.UTC)
 
 // Lease is the lease length the tests claim with.
 const Lease = time.Minute
+
+// Alive is how long the tests' runs are alive without a heartbeat, unless
+// a test says otherwise: longer than any test's time.
+const Alive = 24 * time.Hour
 
 var rng = pricefill.Range{From: pricefill.Date(2025, 1, 1), To: pricefill.Date(2025, 12, 31)}
 
@@ -67,11 +72,49 @@ func (e *env) enqueue(opts queue.EnqueueOptions, symbols ...string) []int64 {
 	return ids
 }
 
+// start starts a run over ids, alive for a while, and returns it.
+func (e *env) start(ids []int64, alive time.Duration) queue.RunID {
+	e.t.Helper()
+	run, _, err := e.q.StartRun(e.ctx, ids, "proc", alive)
+	if err != nil {
+		e.t.Fatalf("StartRun(%v): %v", ids, err)
+	}
+	return run
+}
+
+// count returns the summary of ids: that of a new run over them.
+func (e *env) count(ids []int64) queue.Summary {
+	e.t.Helper()
+	run, s, err := e.q.StartRun(e.ctx, ids, "counter", Alive)
+	if err != nil {
+		e.t.Fatalf("StartRun(%v): %v", ids, err)
+	}
+	if err := e.q.EndRun(e.ctx, run); err != nil {
+		e.t.Fatalf("EndRun(%d): %v", run, err)
+	}
+	return s
+}
+
+// claim claims a task among ids, for worker of a new run over them.
 func (e *env) claim(ids []int64, worker string) *queue.Task {
 	e.t.Helper()
-	task, err := e.q.Claim(e.ctx, ids, worker, Lease)
+	return e.claimIn(e.start(ids, Alive), worker)
+}
+
+func (e *env) claimIn(run queue.RunID, worker string) *queue.Task {
+	e.t.Helper()
+	task, err := e.q.Claim(e.ctx, run, worker, Lease)
 	if err != nil {
 		e.t.Fatalf("Claim by %s: %v", worker, err)
+	}
+	return task
+}
+
+func (e *env) mustClaimIn(run queue.RunID, worker string) *queue.Task {
+	e.t.Helper()
+	task := e.claimIn(run, worker)
+	if task == nil {
+		e.t.Fatalf("Claim by %s in run %d: no task claimable, want one", worker, run)
 	}
 	return task
 }
@@ -122,6 +165,10 @@ func Run(t *testing.T, newQueue NewFunc) {
 		{"SummarizeCountsAndWakes", testSummarize},
 		{"ConcurrentClaimsTakeEachTaskOnce", testConcurrentClaims},
 		{"StateMachine", testStateMachine},
+		{"ClaimSkipsAHeldSymbol", testHeldSymbol},
+		{"DeadRunsTasksAreTakenOver", testDeadRun},
+		{"EndRunFreesItsTasks", testEndRun},
+		{"PruneDeletesOldEndedTasks", testPrune},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -154,11 +201,7 @@ func testEnqueueIdempotent(t *testing.T, e *env) {
 	if task.Symbol != "AAPL" || task.Status != queue.Pending || task.Attempts != 0 || !task.Range.From.Equal(rng.From) || !task.Range.To.Equal(rng.To) {
 		t.Errorf("new task = %+v, want AAPL pending over %s with no attempts", task, rng)
 	}
-	s, err := e.q.Summarize(e.ctx, append(first, other...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := s.Total(); got != 3 {
+	if got := e.count(append(first, other...)).Total(); got != 3 {
 		t.Errorf("Summarize counts %d tasks, want 3", got)
 	}
 }
@@ -375,18 +418,20 @@ func testBadOutcome(t *testing.T, e *env) {
 
 func testSummarize(t *testing.T, e *env) {
 	ids := e.enqueue(queue.EnqueueOptions{}, "A", "B", "C", "D", "E")
-	e.finish(e.mustClaim(ids, "w"), queue.Succeed(queue.Result{}))                                      // A
-	e.finish(e.mustClaim(ids, "w"), queue.Retry(Start.Add(time.Hour), errors.New("x")))                 // B
-	e.finish(e.mustClaim(ids, "w"), queue.RetryRateLimited(Start.Add(20*time.Second), errors.New("y"))) // C
-	e.mustClaim(ids, "w")                                                                               // D, lease to +1m
-	s, err := e.q.Summarize(e.ctx, ids)
+	run := e.start(ids, Alive)
+	e.finish(e.mustClaimIn(run, "w"), queue.Succeed(queue.Result{}))                                      // A
+	e.finish(e.mustClaimIn(run, "w"), queue.Retry(Start.Add(time.Hour), errors.New("x")))                 // B
+	e.finish(e.mustClaimIn(run, "w"), queue.RetryRateLimited(Start.Add(20*time.Second), errors.New("y"))) // C
+	e.mustClaimIn(run, "w")                                                                               // D, lease to +1m
+	s, err := e.q.Summarize(e.ctx, run)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[queue.Status]int{queue.Completed: 1, queue.Failed: 1, queue.RateLimited: 1, queue.InProgress: 1, queue.Pending: 1}
+	// A completed, and left the run.
+	want := map[queue.Status]int{queue.Failed: 1, queue.RateLimited: 1, queue.InProgress: 1, queue.Pending: 1}
 	for _, st := range queue.Statuses {
 		if s.Counts[st] != want[st] {
-			t.Errorf("Counts[%s] = %d, want %d", st, s.Counts[st], want[st])
+			t.Errorf("Summarize: Counts[%s] = %d, want %d", st, s.Counts[st], want[st])
 		}
 	}
 	if s.Done() {
@@ -395,12 +440,21 @@ func testSummarize(t *testing.T, e *env) {
 	if !s.Wake.Equal(Start.Add(20 * time.Second)) {
 		t.Errorf("Wake = %s, want %s (the rate-limited retry)", s.Wake, Start.Add(20*time.Second))
 	}
-	one, err := e.q.Summarize(e.ctx, ids[:1])
-	if err != nil {
+	all := e.count(ids)
+	want[queue.Completed] = 1
+	for _, st := range queue.Statuses {
+		if all.Counts[st] != want[st] {
+			t.Errorf("StartRun's summary: Counts[%s] = %d, want %d", st, all.Counts[st], want[st])
+		}
+	}
+	if one := e.count(ids[:1]); !one.Done() || one.Total() != 1 || !one.Wake.IsZero() {
+		t.Errorf("summary of the completed task = %+v, want done, 1 task, no wake", one)
+	}
+	if err := e.q.EndRun(e.ctx, run); err != nil {
 		t.Fatal(err)
 	}
-	if !one.Done() || one.Total() != 1 || !one.Wake.IsZero() {
-		t.Errorf("summary of the completed task = %+v, want done, 1 task, no wake", one)
+	if _, err := e.q.Summarize(e.ctx, run); err == nil {
+		t.Errorf("Summarize of an ended run succeeded, want an error")
 	}
 }
 
@@ -411,6 +465,7 @@ func testConcurrentClaims(t *testing.T, e *env) {
 		symbols[i] = fmt.Sprintf("S%03d", i)
 	}
 	ids := e.enqueue(queue.EnqueueOptions{}, symbols...)
+	run := e.start(ids, Alive)
 	var (
 		wg       sync.WaitGroup
 		mu       sync.Mutex
@@ -423,7 +478,7 @@ func testConcurrentClaims(t *testing.T, e *env) {
 			defer wg.Done()
 			name := fmt.Sprintf("w%d", w)
 			for {
-				task, err := e.q.Claim(e.ctx, ids, name, Lease)
+				task, err := e.q.Claim(e.ctx, run, name, Lease)
 				if err != nil {
 					failures.Add(1)
 					t.Errorf("Claim by %s: %v", name, err)
@@ -448,11 +503,131 @@ func testConcurrentClaims(t *testing.T, e *env) {
 	if len(claimed) != tasks {
 		t.Errorf("%d tasks claimed, want %d", len(claimed), tasks)
 	}
-	s, err := e.q.Summarize(e.ctx, ids)
+	if s := e.count(ids); s.Counts[queue.Completed] != tasks {
+		t.Errorf("%d tasks completed, want %d", s.Counts[queue.Completed], tasks)
+	}
+	if s, err := e.q.Summarize(e.ctx, run); err != nil || s.Total() != 0 {
+		t.Errorf("Summarize of the run after all completed = %+v, %v; want no task left", s, err)
+	}
+}
+
+func testHeldSymbol(t *testing.T, e *env) {
+	// Two runs over different ranges of AAPL: while one holds its task,
+	// the other takes its other symbols, then AAPL once it is free.
+	early := pricefill.Range{From: rng.From.AddDate(0, 0, 1), To: rng.To}
+	first, err := e.q.Enqueue(e.ctx, []queue.Spec{{Symbol: "AAPL", Range: rng}}, queue.EnqueueOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Counts[queue.Completed] != tasks {
-		t.Errorf("%d tasks completed, want %d", s.Counts[queue.Completed], tasks)
+	second, err := e.q.Enqueue(e.ctx, []queue.Spec{{Symbol: "AAPL", Range: early}, {Symbol: "MSFT", Range: early}}, queue.EnqueueOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1, r2 := e.start(first, Alive), e.start(second, Alive)
+	held := e.mustClaimIn(r1, "p1")
+	if got := e.mustClaimIn(r2, "p2"); got.Symbol != "MSFT" {
+		t.Fatalf("second run claimed %s %s while AAPL was held, want MSFT", got.Symbol, got.Range)
+	}
+	if got := e.claimIn(r2, "p2"); got != nil {
+		t.Fatalf("second run claimed %s %s while AAPL was held, want none", got.Symbol, got.Range)
+	}
+	e.finish(held, queue.Succeed(queue.Result{}))
+	if got := e.mustClaimIn(r2, "p2"); got.ID != second[0] {
+		t.Errorf("after AAPL's first task ended, the second run claimed task %d, want %d", got.ID, second[0])
+	}
+
+	// A lease that lapsed frees its symbol too.
+	third, err := e.q.Enqueue(e.ctx, []queue.Spec{{Symbol: "AAPL", Range: pricefill.Range{From: early.From, To: early.To.AddDate(0, 0, -1)}}}, queue.EnqueueOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r3 := e.start(third, Alive)
+	if got := e.claimIn(r3, "p3"); got != nil {
+		t.Fatalf("a third run claimed AAPL while the second held it")
+	}
+	e.clock.Advance(Lease)
+	if got := e.mustClaimIn(r3, "p3"); got.ID != third[0] {
+		t.Errorf("after the second run's lease lapsed, the third claimed task %d, want %d", got.ID, third[0])
+	}
+}
+
+func testDeadRun(t *testing.T, e *env) {
+	ids := e.enqueue(queue.EnqueueOptions{}, "A")
+	const alive = 10 * time.Second
+	dead := e.start(ids, alive)
+	held := e.mustClaimIn(dead, "p1")
+	if held.Run != dead {
+		t.Errorf("claimed task's Run = %d, want %d", held.Run, dead)
+	}
+	other := e.start(ids, Alive)
+	e.clock.Advance(5 * time.Second)
+	if err := e.q.Heartbeat(e.ctx, dead, alive); err != nil { // alive until +15s
+		t.Fatal(err)
+	}
+	e.clock.Advance(6 * time.Second)
+	if got := e.claimIn(other, "p2"); got != nil {
+		t.Fatalf("at +11s, a task of a run that beat at +5s was claimed (lease to +1m), want none")
+	}
+	if s, err := e.q.Summarize(e.ctx, other); err != nil || !s.Wake.Equal(held.LockedUntil) {
+		t.Errorf("Summarize while the task is held = %+v, %v; want Wake at the lease's end %s", s, err, held.LockedUntil)
+	}
+	e.clock.Advance(5 * time.Second) // +16s: the first run missed its beats
+	taken := e.mustClaimIn(other, "p2")
+	if taken.ID != held.ID || taken.LockedBy == held.LockedBy {
+		t.Fatalf("claim after the run died = task %d by %s, want task %d by a new token", taken.ID, taken.LockedBy, held.ID)
+	}
+	if err := e.q.Finish(e.ctx, held, queue.Succeed(queue.Result{})); !errors.Is(err, queue.ErrLeaseLost) {
+		t.Errorf("Finish by the dead run's worker = %v, want ErrLeaseLost", err)
+	}
+	e.finish(taken, queue.Succeed(queue.Result{Inserted: 1}))
+}
+
+func testEndRun(t *testing.T, e *env) {
+	ids := e.enqueue(queue.EnqueueOptions{}, "A")
+	ended := e.start(ids, Alive)
+	held := e.mustClaimIn(ended, "p1")
+	if got := e.claim(ids, "p2"); got != nil {
+		t.Fatalf("a held task was claimed by another run")
+	}
+	if err := e.q.EndRun(e.ctx, ended); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.claim(ids, "p2"); got == nil || got.ID != held.ID {
+		t.Fatalf("after its run ended, the task was not claimable at once: %+v", got)
+	}
+	if err := e.q.Heartbeat(e.ctx, ended, Alive); err == nil {
+		t.Errorf("Heartbeat of an ended run succeeded, want an error")
+	}
+	if got, err := e.q.Claim(e.ctx, ended, "p1", Lease); got != nil {
+		t.Errorf("Claim in an ended run = task %d (err %v), want none", got.ID, err)
+	}
+}
+
+func testPrune(t *testing.T, e *env) {
+	ids := e.enqueue(queue.EnqueueOptions{}, "DONE", "GONE", "WAIT", "LATE")
+	e.finish(e.mustClaim(ids[:1], "w"), queue.Succeed(queue.Result{Inserted: 5}))
+	e.finish(e.mustClaim(ids[1:2], "w"), queue.Fail(errors.New("unknown")))
+	e.finish(e.mustClaim(ids[2:3], "w"), queue.Retry(Start, errors.New("503")))
+	e.clock.Advance(2 * time.Hour)
+	e.finish(e.mustClaim(ids[3:], "w"), queue.Succeed(queue.Result{Inserted: 1}))
+	n, err := e.q.Prune(e.ctx, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 {
+		t.Errorf("Prune deleted %d tasks, want 2 (DONE and GONE ended 2h ago)", n)
+	}
+	for i, id := range ids {
+		_, err := e.q.Get(e.ctx, id)
+		if gone := err != nil; gone != (i < 2) {
+			t.Errorf("task %d after Prune: Get error %v, want gone=%v", id, err, i < 2)
+		}
+	}
+	again := e.enqueue(queue.EnqueueOptions{}, "DONE")
+	if again[0] == ids[0] {
+		t.Errorf("a pruned spec enqueued again got its old ID %d", ids[0])
+	}
+	if got := e.get(again[0]); got.Status != queue.Pending {
+		t.Errorf("a pruned spec enqueued again is %s, want pending", got.Status)
 	}
 }
