@@ -38,6 +38,13 @@ type Report struct {
 	// Unfinished counts the tasks neither completed nor given up when the
 	// run ended: interrupted, or left to another process.
 	Unfinished int `json:"unfinished"`
+	// Elsewhere counts the tasks that other processes completed or gave up
+	// while the run went on: a fleet on one database shares the work.
+	Elsewhere int `json:"elsewhere"`
+	// TakenOver counts the tasks that another process took over while this
+	// run held them (the lease lapsed, or the run seemed dead): this run's
+	// work on them was dropped, and the other process did them.
+	TakenOver int `json:"taken_over"`
 
 	// Requests counts the fetches made; RateLimited and Retried count the
 	// rate-limit responses and transient failures among them, and Deferred
@@ -189,8 +196,15 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "range         %s\n", r.Range)
-	fmt.Fprintf(&b, "symbols       %d: %d succeeded (%d already stored), %d failed, %d done before, %d unfinished\n",
+	fmt.Fprintf(&b, "symbols       %d: %d succeeded (%d already stored), %d failed, %d done before, %d unfinished",
 		r.Total, r.Succeeded, r.Covered, r.Failed, r.AlreadyDone, r.Unfinished)
+	if r.Elsewhere > 0 {
+		fmt.Fprintf(&b, ", %d done by other processes", r.Elsewhere)
+	}
+	b.WriteByte('\n')
+	if r.TakenOver > 0 {
+		fmt.Fprintf(&b, "taken over    %d by other processes while this one held them (lease lapsed or run seemed dead)\n", r.TakenOver)
+	}
 	fmt.Fprintf(&b, "bars          %d inserted, %d updated, %d skipped (stored already), %d rejected\n",
 		r.Inserted, r.Updated, r.Skipped, r.Rejected)
 	if len(r.RejectedByRule) > 0 {

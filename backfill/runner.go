@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -430,8 +431,7 @@ func (ru *run) process(ctx, workCtx context.Context, t *queue.Task) error {
 
 	log := ru.cfg.logger.With("symbol", t.Symbol, "task_id", t.ID)
 	if lost {
-		log.Warn("lease lost: another worker took the task over")
-		ru.notify()
+		ru.takenOver(log)
 		return res.limiterErr
 	}
 	if !res.storeCompleted {
@@ -440,8 +440,7 @@ func (ru *run) process(ctx, workCtx context.Context, t *queue.Task) error {
 		cancel()
 		switch {
 		case errors.Is(err, queue.ErrLeaseLost):
-			log.Warn("lease lost: another worker took the task over")
-			ru.notify()
+			ru.takenOver(log)
 			return res.limiterErr
 		case err != nil:
 			log.Error("recording the task's end failed; it will be redone after its lease", "status", string(res.outcome.Status), "err", err.Error())
@@ -452,6 +451,15 @@ func (ru *run) process(ctx, workCtx context.Context, t *queue.Task) error {
 	ru.record(t, res)
 	ru.notify()
 	return res.limiterErr
+}
+
+// takenOver counts a task that another worker took over.
+func (ru *run) takenOver(log *slog.Logger) {
+	log.Warn("lease lost: another worker took the task over")
+	ru.mu.Lock()
+	ru.rep.TakenOver++
+	ru.mu.Unlock()
+	ru.notify()
 }
 
 // A lease is the renewal of a task's lease while the task runs.
@@ -990,6 +998,7 @@ func (ru *run) finalReport() *Report {
 	rep.Duration = ru.cfg.clock.Now().Sub(ru.start)
 	if err == nil {
 		rep.Unfinished = sum.Total() - sum.Counts[queue.Completed] - sum.Counts[queue.PermanentlyFailed]
+		rep.Elsewhere = max(0, rep.Total-rep.AlreadyDone-rep.Succeeded-rep.Failed-rep.Unfinished)
 	} else {
 		rep.Unfinished = rep.Total - rep.AlreadyDone - rep.Succeeded - rep.Failed
 	}
