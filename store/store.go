@@ -45,11 +45,22 @@ type config struct {
 
 // WithClock sets the clock that stamps stored rows and decides when leases
 // expire and retries are due. The default is [pricefill.SystemClock]; nil
-// means the default. A clock given here is also the time of the shared
-// budget of [DB.Ledger], which on PostgreSQL otherwise reads the
-// database's clock.
+// means the default. On PostgreSQL, without it (or with
+// [WithDatabaseClock]), the database's clock decides the queue's leases,
+// retries, heartbeats and claims and the shared budget of [DB.Ledger], so
+// that processes whose clocks disagree still agree; a clock given here
+// decides them instead.
 func WithClock(c pricefill.Clock) Option {
 	return func(cfg *config) { cfg.clock, cfg.clockGiven = c, c != nil }
+}
+
+// WithDatabaseClock keeps the database's clock deciding on PostgreSQL (as
+// without [WithClock]), with caller the clock of the process: the one its
+// runner reads, which the times it gives the queue (a retry's time) are
+// on, and which stamps stored rows. It is for tests of processes whose
+// clocks disagree; on SQLite caller decides.
+func WithDatabaseClock(caller pricefill.Clock) Option {
+	return func(cfg *config) { cfg.clock, cfg.clockGiven = caller, false }
 }
 
 // WithMaxOpenConns sets how many connections a PostgreSQL store opens at
@@ -158,11 +169,11 @@ func (db *DB) open(ctx context.Context, cfg config) error {
 	if _, err := migrate(ctx, db.x, db.d, cfg.clock); err != nil {
 		return err
 	}
-	var qopts []queue.Option // without a clock, PostgreSQL's decides
+	qclock := queue.WithDatabaseClock(cfg.clock) // on PostgreSQL
 	if cfg.clockGiven {
-		qopts = append(qopts, queue.WithClock(cfg.clock))
+		qclock = queue.WithClock(cfg.clock)
 	}
-	q, err := queue.NewSQL(ctx, db.x, qopts...)
+	q, err := queue.NewSQL(ctx, db.x, qclock)
 	if err != nil {
 		return err
 	}
