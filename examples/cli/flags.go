@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,6 +44,7 @@ type options struct {
 	status      bool
 	version     bool
 	reportJSON  string
+	keep        time.Duration // 0: keep all history
 }
 
 // usageError is bad usage or configuration: exit status 2.
@@ -89,7 +91,7 @@ func parseArgs(args []string, out io.Writer, getenv func(string) string) (*optio
 	fs := flag.NewFlagSet("pricefill", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.Usage = func() { printUsage(fs) }
-	var symbols, config, level string
+	var symbols, config, level, keep string
 	fs.Bool("once", true, "run once and exit (the default; see --scheduled)")
 	fs.BoolVar(&o.scheduled, "scheduled", false, "run now, then again every --every, until interrupted; later runs fetch only new trading days")
 	fs.DurationVar(&o.every, "every", 24*time.Hour, "the `INTERVAL` of --scheduled")
@@ -113,6 +115,7 @@ func parseArgs(args []string, out io.Writer, getenv func(string) string) (*optio
 	fs.BoolVar(&o.plan, "plan", false, "say how many symbols and requests the run needs (from what is stored) and how long they take\nat the provider's limits, and exit, fetching nothing")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.StringVar(&o.reportJSON, "report-json", "", "also write the final report as JSON to `FILE`")
+	fs.StringVar(&keep, "keep", "90d", "after each run, delete the history older than `AGE` (finished queue tasks, fetcher_logs),\nin days (90d) or as a Go duration (36h); 0 keeps it all. Prices are never deleted")
 
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -125,7 +128,28 @@ func parseArgs(args []string, out io.Writer, getenv func(string) string) (*optio
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if err := o.parseKeep(keep); err != nil {
+		return nil, err
+	}
 	return o, o.check(symbols, config, level, set, getenv)
+}
+
+// parseKeep reads --keep: days as "90d", or a Go duration; 0 for all.
+func (o *options) parseKeep(s string) error {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 {
+			return usagef("--keep %q: want days (90d), a duration (36h) or 0", s)
+		}
+		o.keep = time.Duration(n) * 24 * time.Hour
+		return nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return usagef("--keep %q: want days (90d), a duration (36h) or 0", s)
+	}
+	o.keep = d
+	return nil
 }
 
 // printUsage prints the help: what the program does, then every flag as

@@ -150,6 +150,9 @@ func runWith(ctx context.Context, o *options, stdout io.Writer, stderr *os.File)
 				logger.Error("writing the report failed", "err", werr.Error())
 			}
 		}
+		if ctx.Err() == nil {
+			retain(ctx, db, o.keep, logger)
+		}
 		switch {
 		case ctx.Err() != nil:
 			return exitInterrupted, nil
@@ -166,6 +169,18 @@ func runWith(ctx context.Context, o *options, stdout io.Writer, stderr *os.File)
 		if pricefill.Sleep(ctx, pricefill.SystemClock(), o.every) != nil {
 			return exitInterrupted, nil
 		}
+	}
+}
+
+// retain deletes the history older than keep, and logs what it deleted. A
+// failure is logged: the run's work is done.
+func retain(ctx context.Context, db *store.DB, keep time.Duration, logger *slog.Logger) {
+	got, err := db.Retain(ctx, keep)
+	switch {
+	case err != nil:
+		logger.Warn("deleting old history failed", "keep", keep.String(), "err", err.Error())
+	case got.Tasks+got.Logs > 0:
+		logger.Info("old history deleted", "keep", keep.String(), "tasks", got.Tasks, "log_records", got.Logs)
 	}
 }
 
