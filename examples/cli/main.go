@@ -88,12 +88,18 @@ func runWith(ctx context.Context, o *options, stdout io.Writer, stderr *os.File)
 	if err != nil {
 		return exitUsage, fmt.Errorf("--source %s: %w", o.source, err)
 	}
-	db, err := store.Open(ctx, o.dsn)
+	clock, err := processClock()
+	if err != nil {
+		return exitUsage, err
+	}
+	// On PostgreSQL the database's clock decides leases and budgets, so
+	// that a fleet whose clocks disagree agrees.
+	db, err := store.Open(ctx, o.dsn, store.WithDatabaseClock(clock))
 	if err != nil {
 		return exitUsage, fmt.Errorf("--db: %w", err)
 	}
 	defer db.Close()
-	limiter, err := o.limiter(db.Ledger())
+	limiter, err := o.limiter(db.Ledger(), clock)
 	if err != nil {
 		return exitUsage, err
 	}
@@ -135,6 +141,7 @@ func runWith(ctx context.Context, o *options, stdout io.Writer, stderr *os.File)
 		backfill.WithForce(o.force),
 		backfill.WithLogger(logger),
 		backfill.WithProgress(con.progress),
+		backfill.WithClock(clock),
 	)
 	if err != nil {
 		return exitUsage, err
@@ -143,7 +150,7 @@ func runWith(ctx context.Context, o *options, stdout io.Writer, stderr *os.File)
 		"symbols", len(o.symbols), "from", o.universe, "days", o.days)
 
 	for {
-		rep, err := r.Run(ctx, o.request(time.Now()))
+		rep, err := r.Run(ctx, o.request(clock.Now()))
 		con.done()
 		if rep != nil {
 			if werr := writeReport(rep, o, db, stdout); werr != nil {
@@ -164,9 +171,9 @@ func runWith(ctx context.Context, o *options, stdout io.Writer, stderr *os.File)
 			}
 			return exitOK, nil
 		}
-		next := time.Now().Add(o.every)
+		next := clock.Now().Add(o.every)
 		logger.Info("next run", "at", next.Format(time.RFC3339))
-		if pricefill.Sleep(ctx, pricefill.SystemClock(), o.every) != nil {
+		if pricefill.Sleep(ctx, clock, o.every) != nil {
 			return exitInterrupted, nil
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/backfill"
 	"github.com/pricefill/pricefill/backfill/alphavantage"
 	"github.com/pricefill/pricefill/backfill/csvdir"
@@ -72,7 +73,7 @@ func baseURL[O any](u string, with func(string) O) []O {
 // source's name, shared by every process on that database; a local source
 // (csvdir, synthetic) has no limits, and its limiter never holds a request
 // back.
-func (o *options) limiter(ledger ratelimit.Ledger) (*ratelimit.Limiter, error) {
+func (o *options) limiter(ledger ratelimit.Ledger, clock pricefill.Clock) (*ratelimit.Limiter, error) {
 	src := sources[o.source]
 	rate, hourly, daily := src.rate, src.hourly, src.daily
 	if o.rate >= 0 {
@@ -92,6 +93,7 @@ func (o *options) limiter(ledger ratelimit.Ledger) (*ratelimit.Limiter, error) {
 		ratelimit.WithName(o.source),
 		ratelimit.WithInterval(interval), ratelimit.WithHourlyLimit(hourly), ratelimit.WithDailyLimit(daily),
 		ratelimit.WithOutageTimeout(o.outage),
+		ratelimit.WithClock(clock),
 	}
 	if src.rate == 0 && src.hourly == 0 && src.daily == 0 {
 		opts = append(opts, ratelimit.WithBreaker(0)) // local: no provider to be down

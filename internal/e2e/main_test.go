@@ -261,7 +261,7 @@ func buildCLI() (string, error) {
 	}
 	cliDir = dir
 	bin := filepath.Join(dir, "pricefill")
-	args := []string{"build", "-o", bin}
+	args := []string{"build", "-tags", "pricefill_e2e", "-o", bin}
 	if raceEnabled {
 		args = append(args, "-race")
 	}
