@@ -34,6 +34,8 @@ type cliReport struct {
 	Unfinished  int   `json:"unfinished"`
 	Requests    int   `json:"requests"`
 	Inserted    int64 `json:"inserted"`
+	Elsewhere   int   `json:"elsewhere"`
+	TakenOver   int   `json:"taken_over"`
 }
 
 // A proc is the program, started as a process of its own.
@@ -50,8 +52,15 @@ type proc struct {
 // when t ends, if it is still running.
 func startProc(t *testing.T, ctx context.Context, args ...string) *proc {
 	t.Helper()
+	return startProcEnv(t, ctx, nil, args...)
+}
+
+// startProcEnv is startProc with env added to the program's environment.
+func startProcEnv(t *testing.T, ctx context.Context, env []string, args ...string) *proc {
+	t.Helper()
 	report := filepath.Join(t.TempDir(), "report.json")
 	cmd, out := cliCommand(t, ctx, append(args, "--report-json", report)...)
+	cmd.Env = append(cmd.Env, env...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
