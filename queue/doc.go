@@ -7,8 +7,9 @@
 //
 // # States
 //
-// A task is created pending by Enqueue. Claim takes a task that is waiting
-// and due, giving the worker a lease: a token (LockedBy) and an expiry
+// A task is created pending by Enqueue. StartRun begins a run over a list
+// of tasks (see [RunID]); Claim takes a task of the run that is waiting and
+// due, giving the worker a lease: a token (LockedBy) and an expiry
 // (LockedUntil) that the worker renews with Extend while it works. Finish
 // moves the task on with an [Outcome]:
 //
@@ -17,6 +18,7 @@
 //	pending, failed,           in_progress          Claim, once retry_after has passed
 //	  rate_limited
 //	in_progress                in_progress          Claim by another worker, once the lease expired
+//	                                                  or the holder's run is no longer alive
 //	in_progress                completed            Finish(Succeed(result))
 //	in_progress                failed               Finish(Retry(at, err)): attempts+1
 //	in_progress                rate_limited         Finish(RetryRateLimited(at, err)): attempts unchanged
@@ -38,8 +40,32 @@
 // that stalled cannot overwrite the work of the one that took over. A lease
 // that expired while nobody claimed the task is still honoured.
 //
-// # Identity
+// A claim takes a task only while no other task of its symbol is held:
+// two runs over different ranges of one symbol take turns on it, and the
+// later finds the earlier's bars stored.
+//
+// # Runs and heartbeats
+//
+// Claims and summaries name a run, not a list of tasks: a run holds its
+// unfinished tasks, and a task leaves its runs when it becomes terminal,
+// so a claim or a summary walks only what is left and costs the same
+// whatever the run's size. A run is alive for the time StartRun and
+// Heartbeat give it; the runner beats every few seconds. A task held by a
+// run that stopped beating, or that ended, may be claimed at once: after
+// a process is killed its tasks move within seconds, where their leases
+// would hold them for a minute.
+//
+// # Time
+//
+// On PostgreSQL the database's clock decides every lease, retry time,
+// heartbeat and claim, unless [WithClock] gives a clock (tests do), so
+// processes on machines whose clocks disagree still agree on who holds
+// what. See [SQL].
+//
+// # Identity and retention
 //
 // A task is identified by its symbol and range: enqueueing the same [Spec]
 // twice returns the same task, so re-running a job does not duplicate it.
+// Prune deletes the tasks that ended long ago; enqueueing one of their
+// specs again makes a new task.
 package queue
