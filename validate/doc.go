@@ -12,7 +12,10 @@
 //
 //	rule                   field                   broken when
 //	symbol_missing         symbol                  the symbol is empty
+//	symbol_mismatch        symbol                  the symbol is not the asset's (when the asset names one)
+//	text_invalid           symbol/source           a NUL byte, or not UTF-8
 //	date_missing           date                    the date is the zero time (no other date rule is then checked)
+//	date_out_of_bounds     date                    before 0001-01-01 or after 9999-12-31
 //	date_not_midnight_utc  date                    the date is not midnight UTC of its calendar day
 //	outside_range          date                    the date is not in the requested range
 //	not_trading_day        date                    the asset's calendar has no session that day
@@ -20,9 +23,24 @@
 //	session_not_over       date                    it is the exchange's today and its session is not over
 //	price_not_finite       open/high/low/close     NaN or ±Inf
 //	price_not_positive     open/high/low/close     zero or negative
+//	adj_close_invalid      adj_close               NaN, ±Inf or negative (0 is none given)
 //	volume_negative        volume                  below zero
 //	high_below_low         high                    high < low (the four prices being finite and positive)
 //	outside_low_high       open/close              outside [low, high] (the same, and high ≥ low)
+//
+// A bar that keeps these rules is one the store's schema accepts: the
+// rules cover every constraint of the prices table, and store's tests
+// check it on SQLite and PostgreSQL with random bars.
+//
+// # Dropping a field instead of the bar
+//
+// The adjusted close is the one field a bar can do without: the stores
+// keep an unknown adjusted close as NULL. [Validator.DropFields] returns
+// the bar with an invalid one set to 0 (none given), and a violation of
+// adj_close_invalid for it; Validate then judges the rest. The backfill
+// runner calls it before Validate, stores such a bar and counts the drop
+// in its report ("dropped       adj_close_invalid 1"), where a caller of
+// Validate alone rejects the bar.
 //
 // # When a bar is final
 //

@@ -5,9 +5,11 @@ import (
 	"maps"
 	"math"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pricefill/pricefill"
 )
@@ -15,14 +17,32 @@ import (
 // The rules a bar must keep, one identifier each, so that callers can count
 // rejects by rule. A rejected bar's *[pricefill.InvalidBarError] lists
 // every rule it breaks, each with the field and its value: first the
-// symbol and date rules, then each price's, the volume's, and last those on
-// the order of low, open, close and high.
+// symbol and text rules, then the date rules, each price's, the adjusted
+// close's, the volume's, and last those on the order of low, open, close
+// and high.
+//
+// Together the rules refuse every bar the store's schema would refuse (its
+// CHECK and NOT NULL constraints, SQLite's date form, PostgreSQL's text),
+// so that a store never has to refuse one: store's tests hold the two to
+// that. One rule can be kept by dropping its field instead of the bar
+// (see [Validator.DropFields]): RuleAdjCloseInvalid.
 const (
 	// RuleSymbolMissing: the bar has no symbol.
 	RuleSymbolMissing pricefill.Rule = "symbol_missing"
+	// RuleSymbolMismatch: the bar's symbol is not its asset's (when the
+	// asset names one): a store files bars under the asset's symbol and
+	// refuses a series that mixes symbols.
+	RuleSymbolMismatch pricefill.Rule = "symbol_mismatch"
+	// RuleTextInvalid: the symbol or the source (one violation each) holds
+	// a NUL byte or is not valid UTF-8, which PostgreSQL's text refuses.
+	RuleTextInvalid pricefill.Rule = "text_invalid"
 	// RuleDateMissing: the bar has no date (the zero time). The other date
 	// rules are then not checked.
 	RuleDateMissing pricefill.Rule = "date_missing"
+	// RuleDateOutOfBounds: the date is before 0001-01-01 or after
+	// 9999-12-31: the stores keep dates as YYYY-MM-DD, a year of four
+	// digits, and PostgreSQL has no year 0.
+	RuleDateOutOfBounds pricefill.Rule = "date_out_of_bounds"
 	// RuleDateNotMidnight: the date is not a calendar date, midnight UTC,
 	// as [pricefill.DateOf] makes it. The other date rules still judge
 	// its calendar date.
@@ -41,6 +61,12 @@ const (
 	RulePriceNotFinite pricefill.Rule = "price_not_finite"
 	// RulePriceNotPositive: open, high, low or close is zero or negative.
 	RulePriceNotPositive pricefill.Rule = "price_not_positive"
+	// RuleAdjCloseInvalid: the adjusted close is NaN, infinite or
+	// negative (0 means none given, and is valid). The adjusted close is
+	// the one field a bar can do without: [Validator.DropFields] sets it
+	// to 0 (stored as unknown, NULL) and the bar is kept, where Validate
+	// alone rejects it.
+	RuleAdjCloseInvalid pricefill.Rule = "adj_close_invalid"
 	// RuleVolumeNegative: the volume is negative.
 	RuleVolumeNegative pricefill.Rule = "volume_negative"
 	// RuleHighBelowLow: high is below low. Checked only when the four
@@ -57,9 +83,10 @@ const (
 // Rules returns every rule, for callers that count rejects by rule.
 func Rules() []pricefill.Rule {
 	return []pricefill.Rule{
-		RuleSymbolMissing, RuleDateMissing, RuleDateNotMidnight, RuleOutsideRange,
-		RuleNotTradingDay, RuleDateInFuture, RuleSessionNotOver, RulePriceNotFinite,
-		RulePriceNotPositive, RuleVolumeNegative, RuleHighBelowLow, RuleOutsideLowHigh,
+		RuleSymbolMissing, RuleSymbolMismatch, RuleTextInvalid, RuleDateMissing,
+		RuleDateOutOfBounds, RuleDateNotMidnight, RuleOutsideRange, RuleNotTradingDay,
+		RuleDateInFuture, RuleSessionNotOver, RulePriceNotFinite, RulePriceNotPositive,
+		RuleAdjCloseInvalid, RuleVolumeNegative, RuleHighBelowLow, RuleOutsideLowHigh,
 	}
 }
 
@@ -134,11 +161,18 @@ func New(opts ...Option) (*Validator, error) {
 // of range r at time now, else a *[pricefill.InvalidBarError] that lists
 // every rule b breaks. The asset chooses the calendar (see [CalendarFor]);
 // when a.Symbol is empty, b.Symbol stands for it. A zero r contains no date.
+// An invalid adjusted close is a violation here too: call
+// [Validator.DropFields] first to keep such a bar without it.
 func (v *Validator) Validate(now time.Time, r pricefill.Range, a pricefill.Asset, b pricefill.Bar) error {
 	var vs []pricefill.Violation
-	if b.Symbol == "" {
+	switch {
+	case b.Symbol == "":
 		vs = append(vs, pricefill.Violation{Rule: RuleSymbolMissing, Field: "symbol"})
+	case a.Symbol != "" && b.Symbol != a.Symbol:
+		vs = append(vs, pricefill.Violation{Rule: RuleSymbolMismatch, Field: "symbol", Value: b.Symbol})
 	}
+	vs = checkText(vs, "symbol", b.Symbol)
+	vs = checkText(vs, "source", b.Source)
 	if b.Date.IsZero() {
 		vs = append(vs, pricefill.Violation{Rule: RuleDateMissing, Field: "date"})
 	} else {
@@ -151,13 +185,51 @@ func (v *Validator) Validate(now time.Time, r pricefill.Range, a pricefill.Asset
 	return &pricefill.InvalidBarError{Bar: b, Violations: vs}
 }
 
+// DropFields returns b without the fields that break a rule but that a bar
+// can do without, each set to its unknown value, and a violation for each
+// field dropped (nil when none is): an adjusted close that is NaN, infinite
+// or negative ([RuleAdjCloseInvalid]) becomes 0, none given, which the
+// stores keep as NULL. The other fields are left for [Validator.Validate]
+// to judge, which a caller then calls on the bar returned. The backfill
+// runner does so, keeping the bar and counting the drop by its rule.
+func (v *Validator) DropFields(b pricefill.Bar) (pricefill.Bar, []pricefill.Violation) {
+	if !adjCloseValid(b.AdjClose) {
+		vs := []pricefill.Violation{priceViolation(RuleAdjCloseInvalid, "adj_close", b.AdjClose)}
+		b.AdjClose = 0
+		return b, vs
+	}
+	return b, nil
+}
+
+// adjCloseValid reports whether an adjusted close is above zero and
+// finite, or 0: none given.
+func adjCloseValid(v float64) bool { return v == 0 || (v > 0 && !math.IsInf(v, 1)) }
+
+// checkText adds a violation when s, the value of field, is text that
+// PostgreSQL refuses: a NUL byte, or bytes that are not UTF-8.
+func checkText(vs []pricefill.Violation, field, s string) []pricefill.Violation {
+	if strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s) {
+		vs = append(vs, pricefill.Violation{Rule: RuleTextInvalid, Field: field, Value: strconv.QuoteToASCII(s)})
+	}
+	return vs
+}
+
 // sessionSlack bounds the end of any session after the start of its date
 // in UTC: the latest local date on earth (UTC-12) ends 36 hours after it
 // begins in UTC. Older bars, the common case, skip the time zone work.
 const sessionSlack = 48 * time.Hour
 
+// The dates the stores can keep: years of four digits, from 1.
+var (
+	firstStorableDay = civilDay(1, time.January, 1)
+	lastStorableDay  = civilDay(9999, time.December, 31)
+)
+
 func (v *Validator) checkDate(vs []pricefill.Violation, now time.Time, r pricefill.Range, a pricefill.Asset, b pricefill.Bar) []pricefill.Violation {
 	d := dayOf(b.Date)
+	if d < firstStorableDay || d > lastStorableDay {
+		vs = append(vs, dateViolation(RuleDateOutOfBounds, d))
+	}
 	if !isMidnightUTC(b.Date) {
 		vs = append(vs, pricefill.Violation{Rule: RuleDateNotMidnight, Field: "date", Value: b.Date.Format(time.RFC3339Nano)})
 	}
@@ -246,6 +318,9 @@ func checkPrices(vs []pricefill.Violation, b *pricefill.Bar) []pricefill.Violati
 			vs = append(vs, priceViolation(RulePriceNotPositive, p.field, p.v))
 			ok = false
 		}
+	}
+	if !adjCloseValid(b.AdjClose) {
+		vs = append(vs, priceViolation(RuleAdjCloseInvalid, "adj_close", b.AdjClose))
 	}
 	if b.Volume < 0 {
 		vs = append(vs, pricefill.Violation{Rule: RuleVolumeNegative, Field: "volume", Value: strconv.FormatInt(b.Volume, 10)})
