@@ -134,6 +134,17 @@ type Validator interface {
 	Validate(now time.Time, r pricefill.Range, a pricefill.Asset, b pricefill.Bar) error
 }
 
+// A FieldDropper is a [Validator] that can keep a bar whose fault is in a
+// field the bar can do without, such as an invalid adjusted close:
+// DropFields returns the bar with each such field set to its unknown value
+// and a violation for each field dropped (nil when none is). The Runner
+// calls it on each bar before Validate, stores the bar it returns when
+// Validate accepts it, and counts the drops by rule ([Report.DroppedByRule]).
+// Package validate's Validator is one.
+type FieldDropper interface {
+	DropFields(b pricefill.Bar) (pricefill.Bar, []pricefill.Violation)
+}
+
 // ValidatorFunc adapts a function to a [Validator].
 type ValidatorFunc func(now time.Time, r pricefill.Range, a pricefill.Asset, b pricefill.Bar) error
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -68,6 +69,12 @@ type Report struct {
 	// bar may break several).
 	Rejected       int                    `json:"rejected"`
 	RejectedByRule map[pricefill.Rule]int `json:"rejected_by_rule"`
+	// Dropped counts the fields dropped from bars that were kept without
+	// them (see [FieldDropper]), in the fetches of completed tasks: an
+	// invalid adjusted close, stored as unknown. DroppedByRule counts them
+	// by the rule they broke; it is nil when none was dropped.
+	Dropped       int                    `json:"dropped"`
+	DroppedByRule map[pricefill.Rule]int `json:"dropped_by_rule,omitempty"`
 
 	// Failures lists the tasks this run gave up, in symbol order.
 	Failures []Failure `json:"failures"`
@@ -98,6 +105,8 @@ type SymbolReport struct {
 	Updated  int64        `json:"updated"`
 	Skipped  int64        `json:"skipped"`
 	Rejected int          `json:"rejected"`
+	// Dropped counts the fields dropped from the symbol's bars kept.
+	Dropped int `json:"dropped"`
 	// Completeness is the share of expected trading days stored, in
 	// percent; 0 for a failed symbol.
 	Completeness float64 `json:"completeness_pct"`
@@ -123,6 +132,40 @@ type Progress struct {
 	// [StatusReporter]); when it holds requests back (a spent budget, an
 	// outage), the ETA is after that wait.
 	Limiter *ratelimit.Status
+}
+
+// addDrops adds the fields dropped from one task's bars, by rule. The map
+// is copied on write: reports handed out share it.
+func (r *Report) addDrops(dropped map[pricefill.Rule]int) {
+	if len(dropped) == 0 {
+		return
+	}
+	m := make(map[pricefill.Rule]int, len(r.DroppedByRule)+len(dropped))
+	maps.Copy(m, r.DroppedByRule)
+	for rule, n := range dropped {
+		m[rule] += n
+		r.Dropped += n
+	}
+	r.DroppedByRule = m
+}
+
+// byRule formats counts by rule as "rule n, rule n", in rule order.
+func byRule(m map[pricefill.Rule]int) string {
+	rules := make([]string, 0, len(m))
+	for rule, n := range m {
+		rules = append(rules, fmt.Sprintf("%s %d", rule, n))
+	}
+	slices.Sort(rules)
+	return strings.Join(rules, ", ")
+}
+
+// sum returns the sum of the counts of m.
+func sum(m map[pricefill.Rule]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
 }
 
 func (r *Report) sort() {
@@ -208,12 +251,10 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "bars          %d inserted, %d updated, %d skipped (stored already), %d rejected\n",
 		r.Inserted, r.Updated, r.Skipped, r.Rejected)
 	if len(r.RejectedByRule) > 0 {
-		rules := make([]string, 0, len(r.RejectedByRule))
-		for rule, n := range r.RejectedByRule {
-			rules = append(rules, fmt.Sprintf("%s %d", rule, n))
-		}
-		slices.Sort(rules)
-		fmt.Fprintf(&b, "rejected by   %s\n", strings.Join(rules, ", "))
+		fmt.Fprintf(&b, "rejected by   %s\n", byRule(r.RejectedByRule))
+	}
+	if r.Dropped > 0 {
+		fmt.Fprintf(&b, "dropped       %s (bars kept, the field stored as unknown)\n", byRule(r.DroppedByRule))
 	}
 	fmt.Fprintf(&b, "requests      %d (%d rate limited, %d retried", r.Requests, r.RateLimited, r.Retried)
 	if r.Deferred > 0 {

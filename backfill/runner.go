@@ -512,6 +512,7 @@ type result struct {
 	saved          SaveResult
 	rejected       int
 	byRule         map[pricefill.Rule]int
+	dropped        map[pricefill.Rule]int // fields dropped from bars kept, by rule
 	completeness   float64
 	limiterErr     error // the limiter failed: the worker backs off
 }
@@ -576,7 +577,7 @@ func (ru *run) attempt(ctx, taskCtx context.Context, t *queue.Task, ls *lease) r
 		series.Bars = append(series.Bars, s.Bars...)
 	}
 
-	valid, rejected, byRule := ru.validate(t, series)
+	valid, rejected, byRule, dropped := ru.validate(t, series)
 	have := stored
 	for _, b := range valid {
 		have = append(have, b.Date)
@@ -615,6 +616,7 @@ func (ru *run) attempt(ctx, taskCtx context.Context, t *queue.Task, ls *lease) r
 		saved:          saved,
 		rejected:       rejected,
 		byRule:         byRule,
+		dropped:        dropped,
 		completeness:   completeness,
 	}
 }
@@ -810,11 +812,19 @@ func (ru *run) failure(t *queue.Task, err error) result {
 }
 
 // validate keeps the bars that pass the validator and logs the others.
-func (ru *run) validate(t *queue.Task, s *pricefill.Series) (valid []pricefill.Bar, rejected int, byRule map[pricefill.Rule]int) {
+// A validator that drops fields (a [FieldDropper]) drops them first: the
+// bar is kept without them, and the drops are logged and counted by rule
+// in dropped.
+func (ru *run) validate(t *queue.Task, s *pricefill.Series) (valid []pricefill.Bar, rejected int, byRule, dropped map[pricefill.Rule]int) {
 	now := ru.cfg.clock.Now()
 	valid = make([]pricefill.Bar, 0, len(s.Bars))
 	seen := make(map[time.Time]bool, len(s.Bars))
+	dropper, _ := ru.cfg.validator.(FieldDropper)
 	for _, b := range s.Bars {
+		var drops []pricefill.Violation
+		if dropper != nil {
+			b, drops = dropper.DropFields(b)
+		}
 		err := ru.cfg.validator.Validate(now, t.Range, s.Asset, b)
 		if err == nil && seen[b.Date] {
 			err = &pricefill.InvalidBarError{Bar: b, Violations: []pricefill.Violation{{Rule: RuleDuplicateDate, Field: "date", Value: b.Date.Format(pricefill.DateLayout)}}}
@@ -822,6 +832,7 @@ func (ru *run) validate(t *queue.Task, s *pricefill.Series) (valid []pricefill.B
 		if err == nil {
 			seen[b.Date] = true
 			valid = append(valid, b)
+			dropped = ru.countDrops(t, b, drops, dropped)
 			continue
 		}
 		rejected++
@@ -842,7 +853,26 @@ func (ru *run) validate(t *queue.Task, s *pricefill.Series) (valid []pricefill.B
 		ru.cfg.logger.Warn("bar rejected", "symbol", t.Symbol, "task_id", t.ID,
 			"date", b.Date.Format(pricefill.DateLayout), "reasons", strings.Join(reasons, "; "))
 	}
-	return valid, rejected, byRule
+	return valid, rejected, byRule, dropped
+}
+
+// countDrops logs the fields dropped from bar b, which is kept, and adds
+// them to dropped by rule, which it returns (made on the first drop).
+func (ru *run) countDrops(t *queue.Task, b pricefill.Bar, drops []pricefill.Violation, dropped map[pricefill.Rule]int) map[pricefill.Rule]int {
+	if len(drops) == 0 {
+		return dropped
+	}
+	if dropped == nil {
+		dropped = make(map[pricefill.Rule]int)
+	}
+	reasons := make([]string, len(drops))
+	for i, v := range drops {
+		dropped[v.Rule]++
+		reasons[i] = v.String()
+	}
+	ru.cfg.logger.Warn("bar kept without a field", "symbol", t.Symbol, "task_id", t.ID,
+		"date", b.Date.Format(pricefill.DateLayout), "dropped", strings.Join(reasons, "; "))
+	return dropped
 }
 
 func (ru *run) countRequest(t *queue.Task) {
@@ -891,6 +921,7 @@ func (ru *run) record(t *queue.Task, res result) {
 		for rule, n := range res.byRule {
 			rep.RejectedByRule[rule] += n
 		}
+		rep.addDrops(res.dropped)
 		rep.Inserted += res.saved.Inserted
 		rep.Updated += res.saved.Updated
 		rep.Skipped += res.saved.Skipped
@@ -908,7 +939,7 @@ func (ru *run) record(t *queue.Task, res result) {
 		rep.Symbols = append(rep.Symbols, SymbolReport{
 			Symbol: t.Symbol, Status: status, Requests: ru.requests[t.ID],
 			Inserted: res.saved.Inserted, Updated: res.saved.Updated, Skipped: res.saved.Skipped,
-			Rejected: res.rejected, Completeness: res.completeness,
+			Rejected: res.rejected, Dropped: sum(res.dropped), Completeness: res.completeness,
 		})
 	}
 	due := terminal && ru.done/ru.step > ru.reported
