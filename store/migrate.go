@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -20,6 +21,29 @@ import (
 //
 //go:embed migrations
 var migrationsFS embed.FS
+
+// ErrSchemaNewer means the database's schema is newer than this program:
+// its schema_migrations records a version above the last of the
+// program's migrations, so a newer pricefill migrated it. [Open] refuses
+// such a database and leaves it as it was. Errors of type
+// *[SchemaNewerError] match it.
+var ErrSchemaNewer = errors.New("database schema newer than this program")
+
+// A SchemaNewerError says the database's schema is newer than this
+// program's. It matches [ErrSchemaNewer].
+type SchemaNewerError struct {
+	// Database is the highest version the database records.
+	Database int
+	// Program is the version of this program's last migration.
+	Program int
+}
+
+func (e *SchemaNewerError) Error() string {
+	return fmt.Sprintf("database schema is version %d, newer than this program's %d; upgrade pricefill", e.Database, e.Program)
+}
+
+// Is reports whether target is [ErrSchemaNewer].
+func (e *SchemaNewerError) Is(target error) bool { return target == ErrSchemaNewer }
 
 // A migration is one numbered SQL file.
 type migration struct {
@@ -58,7 +82,9 @@ func migrations(d *sqldialect.Dialect) ([]migration, error) {
 // transaction that also records it in schema_migrations, and returns how
 // many it applied. Processes that migrate at once take turns (see
 // [sqldialect.Dialect.LockMigrations]): the first applies, the others find
-// the migration recorded and skip it.
+// the migration recorded and skip it. A database that records a version
+// above the last of ms, migrated by a newer program, is left as it is,
+// with a *[SchemaNewerError].
 func migrate(ctx context.Context, db *sqlx.DB, d *sqldialect.Dialect, clock pricefill.Clock) (applied int, err error) {
 	ms, err := migrations(d)
 	if err != nil {
@@ -69,8 +95,15 @@ func migrate(ctx context.Context, db *sqlx.DB, d *sqldialect.Dialect, clock pric
 	name       text NOT NULL,
 	applied_at ` + d.TimeType() + ` NOT NULL
 )`
+	if len(ms) == 0 {
+		return 0, fmt.Errorf("migrations of %s: none", d.Name)
+	}
+	latest := ms[len(ms)-1].version
 	for _, m := range ms {
-		did, err := migrateOne(ctx, db, d, createTable, m, clock)
+		did, err := migrateOne(ctx, db, d, createTable, m, latest, clock)
+		if errors.Is(err, ErrSchemaNewer) {
+			return applied, err
+		}
 		if err != nil {
 			return applied, fmt.Errorf("migration %s/%s: %w", d.Name, m.name, err)
 		}
@@ -81,7 +114,10 @@ func migrate(ctx context.Context, db *sqlx.DB, d *sqldialect.Dialect, clock pric
 	return applied, nil
 }
 
-func migrateOne(ctx context.Context, db *sqlx.DB, d *sqldialect.Dialect, createTable string, m migration, clock pricefill.Clock) (did bool, err error) {
+// migrateOne applies m unless db records it already, in a transaction
+// that holds off other processes, after checking that db records no
+// version above latest, the program's last.
+func migrateOne(ctx context.Context, db *sqlx.DB, d *sqldialect.Dialect, createTable string, m migration, latest int, clock pricefill.Clock) (did bool, err error) {
 	tx, err := db.BeginTxx(ctx, nil)
 	if err != nil {
 		return false, err
@@ -98,6 +134,13 @@ func migrateOne(ctx context.Context, db *sqlx.DB, d *sqldialect.Dialect, createT
 	}
 	if _, err := tx.ExecContext(ctx, createTable); err != nil {
 		return false, fmt.Errorf("create schema_migrations: %w", err)
+	}
+	var newest int
+	if err := tx.QueryRowxContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&newest); err != nil {
+		return false, err
+	}
+	if newest > latest {
+		return false, &SchemaNewerError{Database: newest, Program: latest}
 	}
 	var n int
 	if err := tx.QueryRowxContext(ctx, d.Rebind(`SELECT count(*) FROM schema_migrations WHERE version = $1`), m.version).Scan(&n); err != nil {
