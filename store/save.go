@@ -5,8 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	"github.com/lib/pq/pqerror"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/backfill"
@@ -72,12 +77,22 @@ func newSaveStatements(d *sqldialect.Dialect) saveStatements {
 // Inserted, Updated and Skipped add up to the number of bars: a bar for a
 // day stored already with the same values (or without req.Force) is
 // skipped, and so is any bar after the first for one day. Saves of one symbol take
-// turns, so their counts are exact under any concurrency. A bar the
-// schema would refuse (a price not finite and above zero, a negative
-// volume, a date not midnight UTC, another symbol) fails the whole save.
+// turns, so their counts are exact under any concurrency.
+//
+// A bar the schema would refuse (a price not finite and above zero, a
+// negative volume, a date not midnight UTC, another symbol) fails the whole
+// save, and so does the database refusing the data itself: a CHECK or NOT
+// NULL constraint, a value it cannot take (PostgreSQL's SQLSTATE class
+// 22, SQLite's type mismatches), a trigger's refusal. Those errors match
+// [pricefill.ErrPermanent], since the same save would fail the same way,
+// and name the constraint, table and column where the database tells
+// them; the runner gives the task up at once. Package validate's rules
+// keep such bars from a save. Other failures (a lost connection, a lock,
+// a unique or foreign key violation, which concern other rows) are
+// returned unmarked, to be retried.
 func (db *DB) Save(ctx context.Context, req backfill.SaveRequest) (backfill.SaveResult, error) {
 	if req.Series == nil {
-		return backfill.SaveResult{}, errors.New("store: save: no series")
+		return backfill.SaveResult{}, pricefill.Permanent(errors.New("store: save: no series"))
 	}
 	a := req.Series.Asset
 	if a.Symbol == "" && req.Task != nil {
@@ -87,11 +102,11 @@ func (db *DB) Save(ctx context.Context, req backfill.SaveRequest) (backfill.Save
 		a.Symbol = req.Series.Bars[0].Symbol
 	}
 	if a.Symbol == "" {
-		return backfill.SaveResult{}, errors.New("store: save: the series names no symbol")
+		return backfill.SaveResult{}, pricefill.Permanent(errors.New("store: save: the series names no symbol"))
 	}
 	bars, dups, err := checkBars(a.Symbol, req.Series.Bars)
 	if err != nil {
-		return backfill.SaveResult{}, fmt.Errorf("store: save %s: %w", a.Symbol, err)
+		return backfill.SaveResult{}, pricefill.Permanent(fmt.Errorf("store: save %s: %w", a.Symbol, err))
 	}
 	completeTask := req.Task != nil && db.Owns(req.Task)
 
@@ -122,9 +137,66 @@ func (db *DB) Save(ctx context.Context, req backfill.SaveRequest) (backfill.Save
 		return nil
 	})
 	if err != nil {
-		return backfill.SaveResult{}, fmt.Errorf("store: save %s: %w", a.Symbol, err)
+		return backfill.SaveResult{}, fmt.Errorf("store: save %s: %w", a.Symbol, refusal(err))
 	}
 	return res, nil
+}
+
+// refusal returns err marked permanent, with what the database named,
+// when it is the database refusing the data itself: the same statement
+// with the same values would be refused again. Any other err is returned
+// as it is.
+func refusal(err error) error {
+	if cause, ok := refusedBy(err); ok {
+		return pricefill.Permanent(fmt.Errorf("the database refused the data (%s): %w", cause, err))
+	}
+	return err
+}
+
+// The SQLite result codes that refuse the data itself, by name.
+var sqliteRefusals = map[int]string{
+	sqlite3.SQLITE_CONSTRAINT_CHECK:    "SQLITE_CONSTRAINT_CHECK",
+	sqlite3.SQLITE_CONSTRAINT_NOTNULL:  "SQLITE_CONSTRAINT_NOTNULL",
+	sqlite3.SQLITE_CONSTRAINT_DATATYPE: "SQLITE_CONSTRAINT_DATATYPE",
+	sqlite3.SQLITE_CONSTRAINT_TRIGGER:  "SQLITE_CONSTRAINT_TRIGGER",
+	sqlite3.SQLITE_MISMATCH:            "SQLITE_MISMATCH",
+	sqlite3.SQLITE_TOOBIG:              "SQLITE_TOOBIG",
+}
+
+// refusedBy reports whether err is the database refusing the data, and
+// what refused it: on PostgreSQL a check or not-null violation, a data
+// exception (SQLSTATE class 22: a number out of range, a date overflow,
+// bad text) or a trigger's RAISE EXCEPTION (P0001), with the SQLSTATE and
+// the constraint, table and column the server names; on SQLite a CHECK,
+// NOT NULL, STRICT type or trigger constraint, a type mismatch or a value
+// too big, by its result code. Unique and foreign key violations are not:
+// they depend on other rows, which may change.
+func refusedBy(err error) (string, bool) {
+	var pe *pq.Error
+	if errors.As(err, &pe) {
+		switch {
+		case pe.Code == pqerror.CheckViolation, pe.Code == pqerror.NotNullViolation,
+			pe.Code == pqerror.RaiseException, pe.Code.Class() == "22":
+		default:
+			return "", false
+		}
+		parts := []string{fmt.Sprintf("SQLSTATE %s %s", pe.Code, pe.Code.Name())}
+		for _, f := range []struct{ name, v string }{{"constraint", pe.Constraint}, {"table", pe.Table}, {"column", pe.Column}} {
+			if f.v != "" {
+				parts = append(parts, f.name+" "+f.v)
+			}
+		}
+		return strings.Join(parts, ", "), true
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		name, ok := sqliteRefusals[se.Code()]
+		if !ok {
+			name, ok = sqliteRefusals[se.Code()&0xff]
+		}
+		return name, ok
+	}
+	return "", false
 }
 
 // merge merges bars into prices, counting what it did into res.
