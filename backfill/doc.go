@@ -46,8 +46,12 @@
 // context ends. Then no new task is claimed; tasks in flight have a grace
 // period to finish and are otherwise given back to the queue, so a later
 // run resumes where this one stopped. A worker renews its task's lease
-// while it works; a task whose worker died is claimed again once its lease
-// expires.
+// while it works, and the run beats every [HeartbeatInterval]; a task whose
+// worker died is claimed again once its run's heartbeat lapses
+// ([HeartbeatTimeout]) or, where the queue cannot tell, once its lease
+// expires. A worker whose task was taken over meanwhile (it stalled past
+// its lease) stores nothing over the other's work, and the report counts
+// the task as taken over.
 //
 // # Reports
 //

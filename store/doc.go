@@ -23,9 +23,13 @@
 //	                  adj_close NULL when the provider gives none
 //	tracked_assets    asset_id → assets, last_price_update, first_date, last_date
 //	backfill_queue    id, asset_id → assets, symbol, start_date, end_date, status, attempts,
-//	                  retry_after, last_error, locked_by, locked_until, records_inserted,
-//	                  records_updated, records_skipped, completeness_pct, created_at, updated_at
+//	                  retry_after, last_error, locked_by, locked_until, locked_run,
+//	                  records_inserted, records_updated, records_skipped, completeness_pct,
+//	                  created_at, updated_at
 //	                  UNIQUE (symbol, start_date, end_date): a task's identity
+//	backfill_runs     id, worker, started_at, alive_until: the runs going on, their heartbeats
+//	backfill_run_tasks run_id → backfill_runs, task_id → backfill_queue: each run's
+//	                  unfinished tasks; PRIMARY KEY (run_id, task_id)
 //	fetcher_logs      id, ts, level, message, symbol, task_id, attrs (JSON)
 //	queue_instance    tag: the queue's tag, in its lease tokens
 //	rate_budgets      key PRIMARY KEY, the state of a rate budget (see below), grants_made,
@@ -101,4 +105,11 @@
 // only the missing ones; [DB.Bars], [DB.Asset] and [DB.Tracked] read back
 // what was stored; [queue.SQL.Counts], [queue.SQL.OldestWaiting] and
 // [queue.SQL.LastErrors] summarize the queue for a status view.
+//
+// # Retention
+//
+// [DB.Retain] deletes the history older than a given age: the tasks that
+// ended (and the runs that died) longer ago, and the records of
+// fetcher_logs. Prices, assets and budgets are kept. examples/cli calls it
+// after each run (--keep, 90 days by default).
 package store
