@@ -108,7 +108,7 @@ func parseArgs(args []string, out io.Writer, getenv func(string) string) (*optio
 	fs.IntVar(&o.dailyLimit, "daily-limit", -1, "at most `N` requests in any rolling 24 hours, for the whole fleet; 0 for none\n(default: 25 for alphavantage, none for the others)")
 	fs.DurationVar(&o.outage, "outage-timeout", ratelimit.OutageTimeoutDefault, "stop (exit 1, nothing lost) when the provider has been down for `DURATION`;\nwhile it is down, no symbol is charged an attempt; 0 waits for ever")
 	fs.IntVar(&o.maxAttempts, "max-attempts", backfill.MaxAttemptsDefault, "give a symbol up after `N` transient failures")
-	fs.DurationVar(&o.lease, "lease", backfill.LeaseDefault, "a symbol's task is held for `DURATION` at a time, renewed while it runs;\nafter a crash (kill -9) the next run takes the task over once it lapses")
+	fs.DurationVar(&o.lease, "lease", backfill.LeaseDefault, "a symbol's task is held for `DURATION` at a time, renewed while it runs;\nafter a crash (kill -9) the next run takes it over once the run's heartbeat lapses (10s),\nor once the lease does where it cannot tell")
 	fs.StringVar(&o.logFormat, "log-format", "text", "console log `FORMAT`: text or json")
 	fs.StringVar(&level, "log-level", "info", "log `LEVEL`: debug, info, warn or error\n(on a terminal the console shows warn and above under a progress line, unless this is given)")
 	fs.BoolVar(&o.status, "status", false, "show the queue (counts by status, oldest waiting task, last errors) and the provider's budget\n(what holds requests back: a spent limit, a cool-down, an outage), and exit, fetching nothing")
