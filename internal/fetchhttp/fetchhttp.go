@@ -10,7 +10,6 @@
 package fetchhttp
 
 import (
-	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -26,6 +25,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pricefill/pricefill"
+	"github.com/pricefill/pricefill/internal/redact"
 )
 
 const (
@@ -40,7 +40,7 @@ const (
 	// a longer (or absurd) value waits this long, never years.
 	RetryAfterMax = time.Hour
 	// Redacted replaces a secret in error texts.
-	Redacted = "[REDACTED]"
+	Redacted = redact.Mark
 )
 
 // ErrBodyTooLarge says a response body was longer than the fetcher's cap.
@@ -53,90 +53,12 @@ func NewClient() *http.Client {
 	return &http.Client{Timeout: TimeoutDefault}
 }
 
-// A Redactor removes secrets from texts. Its zero value removes nothing.
-type Redactor struct {
-	forms []string
-}
+// A Redactor removes known secrets from texts: see [redact.Redactor].
+type Redactor = redact.Redactor
 
 // NewRedactor returns a Redactor for the given secrets; empty ones are
 // ignored. Each secret is removed as it is and in its URL-escaped forms.
-func NewRedactor(secrets ...string) Redactor {
-	var r Redactor
-	for _, s := range secrets {
-		if s == "" {
-			continue
-		}
-		for _, f := range []string{s, url.QueryEscape(s), url.PathEscape(s)} {
-			if !contains(r.forms, f) {
-				r.forms = append(r.forms, f)
-			}
-		}
-	}
-	return r
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// String returns s with every secret replaced by [Redacted].
-func (r Redactor) String(s string) string {
-	for _, f := range r.forms {
-		s = strings.ReplaceAll(s, f, Redacted)
-	}
-	return s
-}
-
-// Bytes returns b with every secret replaced by [Redacted]; b itself when
-// it holds none. Fetchers redact a body before they parse it, so that no
-// part of a secret a server echoed can reach an error text.
-func (r Redactor) Bytes(b []byte) []byte {
-	for _, f := range r.forms {
-		if bytes.Contains(b, []byte(f)) {
-			return []byte(r.String(string(b)))
-		}
-	}
-	return b
-}
-
-// Error returns err with a text free of secrets and of any request URL:
-// a *url.Error is replaced by the error it wraps, whose text is redacted.
-// The result still matches, with [errors.Is], what the wrapped error
-// matched (context.Canceled, a timeout), but not the *url.Error. It
-// returns nil for a nil err.
-func (r Redactor) Error(err error) error {
-	if err == nil {
-		return nil
-	}
-	var ue *url.Error
-	for errors.As(err, &ue) {
-		if ue.Err == nil {
-			return errors.New(r.String(ue.Op + " failed"))
-		}
-		err = ue.Err
-	}
-	return &redactedError{msg: r.String(err.Error()), err: err}
-}
-
-// redactedError is an error whose text had its secrets removed.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
-
-// Timeout reports whether the wrapped error is a timeout, as net.Error does.
-func (e *redactedError) Timeout() bool {
-	var t interface{ Timeout() bool }
-	return errors.As(e.err, &t) && t.Timeout()
-}
+func NewRedactor(secrets ...string) Redactor { return redact.New(secrets...) }
 
 // A Response is a status, its headers and the whole body, read under a cap.
 type Response struct {
@@ -315,14 +237,15 @@ func trimBOM(b []byte) []byte {
 func TrimBOM(b []byte) []byte { return trimBOM(b) }
 
 // ValidateBaseURL checks that u is an absolute http or https URL with a
-// host; option names the option in the error.
+// host; option names the option in the error, which shows u with its
+// secrets hidden ([redact.URL]).
 func ValidateBaseURL(option, u string) error {
 	p, err := url.Parse(u)
 	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
-		return fmt.Errorf("%s: %q is not an absolute http(s) URL", option, u)
+		return fmt.Errorf("%s: %q is not an absolute http(s) URL", option, redact.URL(u))
 	}
 	if p.RawQuery != "" || p.Fragment != "" {
-		return fmt.Errorf("%s: %q must not have a query or fragment", option, u)
+		return fmt.Errorf("%s: %q must not have a query or fragment", option, redact.URL(u))
 	}
 	return nil
 }
