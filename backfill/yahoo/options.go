@@ -6,6 +6,7 @@ import (
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/internal/fetchhttp"
+	"github.com/pricefill/pricefill/internal/redact"
 )
 
 const (
@@ -73,7 +74,7 @@ func newConfig(opts []Option) (config, error) {
 		}
 	}
 	if err := fetchhttp.ValidateBaseURL("yahoo.WithCookieURL", strings.TrimRight(c.cookieURL, "/")); err != nil {
-		c.Fail("WithCookieURL", "%q is not an absolute http(s) URL", c.cookieURL)
+		c.Fail("WithCookieURL", "%q is not an absolute http(s) URL", redact.URL(c.cookieURL))
 	}
 	return c, c.Finish(BaseURLDefault, UserAgentDefault)
 }
