@@ -12,6 +12,11 @@ type paceKey struct{}
 // request; a Fetcher that sends more within one Fetch (a session cookie
 // and token, then the data again) calls Pace before each of the others,
 // so that every request reaching the provider is one the limiter granted.
+// A redirect it follows is one more request too: a [net/http.Client]'s
+// CheckRedirect calls Pace with the redirected request's context before
+// it lets the client follow (the fetchers of this module do). The
+// provider's feedback to the limiter (Answered, Refused, Failed) is still
+// given once per Fetch, by the Runner, for the answer Fetch returns.
 //
 // It returns ctx.Err() if ctx ends first, or a non-nil error if the run
 // is stopping; the Fetcher then returns it (wrapped as it likes) without

@@ -77,6 +77,9 @@ const PerMinuteWait = time.Minute
 // to an unknown symbol) or permanent (about the API key). Days with a
 // missing value are skipped. HTTP 429 is rate limited, other 4xx
 // permanent, 5xx and network failures transient.
+// A redirect is followed only to the scheme, host and port it came from,
+// three at most, each after the Runner's limiter granted one more request
+// ([backfill.Pace]); a redirect elsewhere, or a fourth, is permanent.
 func (f *Fetcher) Fetch(ctx context.Context, symbol string, r pricefill.Range) (*pricefill.Series, error) {
 	sym, err := pricefill.NormalizeSymbol(symbol)
 	if err != nil {

@@ -47,6 +47,9 @@ func New(opts ...Option) (*Fetcher, error) {
 // an API key or a proof of work permanent, naming the cause. A row with an
 // empty value is skipped; fractional volumes are rounded. HTTP 429 is rate
 // limited, other 4xx permanent, 5xx and network failures transient.
+// A redirect is followed only to the scheme, host and port it came from,
+// three at most, each after the Runner's limiter granted one more request
+// ([backfill.Pace]); a redirect elsewhere, or a fourth, is permanent.
 func (f *Fetcher) Fetch(ctx context.Context, symbol string, r pricefill.Range) (*pricefill.Series, error) {
 	sym, err := pricefill.NormalizeSymbol(symbol)
 	if err != nil {

@@ -79,6 +79,9 @@ func Period(r pricefill.Range) (period1, period2 int64) {
 // (with its Retry-After, capped); 401 refreshes the cookie and crumb once,
 // then is permanent; other 4xx permanent; 5xx, HTML pages, malformed
 // bodies and network failures transient.
+// A redirect is followed only to the scheme, host and port it came from,
+// three at most, each after the Runner's limiter granted one more request
+// ([backfill.Pace]); a redirect elsewhere, or a fourth, is permanent.
 func (f *Fetcher) Fetch(ctx context.Context, symbol string, r pricefill.Range) (*pricefill.Series, error) {
 	sym, err := pricefill.NormalizeSymbol(symbol)
 	if err != nil {
@@ -230,10 +233,9 @@ func (f *Fetcher) cookies(ctx context.Context, what string) (*fetchhttp.Response
 		return nil, nil, pricefill.Permanent(fmt.Errorf("%s: cookie page: %w", what, fetchhttp.Redactor{}.Error(err)))
 	}
 	req.Header.Set("User-Agent", f.cfg.UserAgent)
-	fetchhttp.SendOnce(req)
-	hresp, err := f.cfg.Client.Do(req)
+	hresp, err := fetchhttp.Do(f.cfg.Client, req, fetchhttp.Redactor{}, what+": cookie page")
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: cookie page: %w", what, fetchhttp.Redactor{}.Error(err))
+		return nil, nil, err
 	}
 	defer hresp.Body.Close()
 	body, _ := fetchhttp.ReadAll(hresp.Body, f.cfg.MaxBody) // only the cookies matter

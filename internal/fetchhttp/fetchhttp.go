@@ -7,6 +7,11 @@
 // makes the request, reads the answer and classifies what it can without
 // knowing the provider: a failure to connect or to read the body is
 // transient, a body over the cap is permanent.
+//
+// A redirect is followed only to the provider's own scheme, host and port,
+// at most [RedirectsMax] times, each after the Runner's limiter granted it
+// ([Do]): an API key in the query never reaches another host, and a loop
+// is an error, not a flood.
 package fetchhttp
 
 import (
@@ -48,7 +53,8 @@ const (
 var ErrBodyTooLarge = errors.New("response body larger than the cap")
 
 // NewClient returns the default client of a fetcher: the default transport,
-// with the whole request bounded by [TimeoutDefault].
+// with the whole request bounded by [TimeoutDefault]. Which redirects it
+// follows is [Do]'s to say, as for any client.
 func NewClient() *http.Client {
 	return &http.Client{Timeout: TimeoutDefault}
 }
@@ -67,20 +73,18 @@ type Response struct {
 	Body   []byte
 }
 
-// Get sends req with client and reads the answer's body, at most maxBody
-// bytes. A failure to reach the provider at all (see [Unreachable])
-// matches [pricefill.ErrUnavailable]; any other failure to send or to read
-// is transient; a longer body is permanent and matches [ErrBodyTooLarge].
+// Get sends req with client, as [Do] does (redirects only to the
+// provider's origin, a few at most, each waiting on the limiter), and
+// reads the answer's body, at most maxBody bytes. A failure to reach the
+// provider at all (see [Unreachable]) matches [pricefill.ErrUnavailable];
+// a redirect not followed is permanent and matches [ErrRedirect]; any
+// other failure to send or to read is transient; a longer body is
+// permanent and matches [ErrBodyTooLarge].
 // No error names the URL, and every error text is redacted by red. what
 // names the request in errors, such as "yahoo AAPL".
 func Get(client *http.Client, req *http.Request, maxBody int64, red Redactor, what string) (*Response, error) {
-	SendOnce(req)
-	resp, err := client.Do(req)
+	resp, err := Do(client, req, red, what)
 	if err != nil {
-		err = fmt.Errorf("%s: request failed: %w", what, red.Error(err))
-		if Unreachable(err) && req.Context().Err() == nil {
-			return nil, pricefill.Unavailable(err)
-		}
 		return nil, err
 	}
 	defer resp.Body.Close()
