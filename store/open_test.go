@@ -1,10 +1,15 @@
 package store_test
 
 import (
+	"errors"
+	"io/fs"
+	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/pricefill/pricefill/internal/pgtest"
 	"github.com/pricefill/pricefill/store"
 )
 
@@ -61,5 +66,129 @@ func TestOpenRejectsBadOptions(t *testing.T) {
 	if db, err := store.Open(ctx, filepath.Join(t.TempDir(), "x.db"), store.WithMaxOpenConns(-1)); err == nil {
 		db.Close()
 		t.Errorf("WithMaxOpenConns(-1) accepted")
+	}
+}
+
+// keyValue returns the PostgreSQL URL u as lib/pq's key=value words, with
+// password (which a server that trusts its clients never asks for) added,
+// and the URL's search_path kept.
+func keyValue(t *testing.T, u, password string) string {
+	t.Helper()
+	p, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	words := []string{"host=" + p.Hostname(), "port=" + p.Port(), "user=" + p.User.Username(),
+		"password=" + password, "dbname=" + strings.TrimPrefix(p.Path, "/")}
+	for k, vs := range p.Query() {
+		words = append(words, k+"="+vs[0])
+	}
+	return strings.Join(words, " ")
+}
+
+// withPassword returns the PostgreSQL URL u with password in its userinfo.
+func withPassword(t *testing.T, u, password string) string {
+	t.Helper()
+	p, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.User = url.UserPassword(p.User.Username(), password)
+	return p.String()
+}
+
+// noFileNamed fails t when the DSN dsn became a file in the working
+// directory (or wherever a path dsn points).
+func noFileNamed(t *testing.T, dsn string) {
+	t.Helper()
+	if _, err := os.Stat(dsn); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Open(%q) left a file of that name (%v)", dsn, err)
+		os.Remove(dsn)
+	}
+}
+
+// TestOpenDSNForms: each form of DSN opens the database it names, with
+// the dialect it says, and shows itself with its secrets hidden; the
+// PostgreSQL ones keep their search_path.
+func TestOpenDSNForms(t *testing.T) {
+	t.Parallel()
+	const secret = "hunter2-store"
+	dir := t.TempDir()
+	tests := []struct {
+		name    string
+		dsn     func(t *testing.T) string
+		dialect string
+		// shown is what String says, from the DSN.
+		shown func(dsn string) string
+	}{
+		{"sqlite path", func(*testing.T) string { return filepath.Join(dir, "plain.db") }, "sqlite",
+			func(dsn string) string { return dsn }},
+		{"sqlite: prefix", func(*testing.T) string { return "sqlite:" + filepath.Join(dir, "prefixed.db") }, "sqlite",
+			func(dsn string) string { return dsn }},
+		{"URL with a password", func(t *testing.T) string { return withPassword(t, pgtest.DSN(t), secret) }, "postgres",
+			func(dsn string) string { return strings.Replace(dsn, ":"+secret+"@", ":[REDACTED]@", 1) }},
+		{"URL with ?password=", func(t *testing.T) string { return pgtest.DSN(t) + "&password=" + secret }, "postgres",
+			func(dsn string) string { return strings.Replace(dsn, "password="+secret, "password=[REDACTED]", 1) }},
+		{"key=value words", func(t *testing.T) string { return keyValue(t, pgtest.DSN(t), secret) }, "postgres",
+			func(dsn string) string { return strings.Replace(dsn, "password="+secret, "password=[REDACTED]", 1) }},
+		{"key=value words, quoted, spaced", func(t *testing.T) string {
+			return "  " + strings.Replace(keyValue(t, pgtest.DSN(t), secret), "password="+secret, "password = '"+secret+" \\x'", 1)
+		}, "postgres", func(dsn string) string {
+			return strings.Replace(strings.TrimSpace(dsn), "password = '"+secret+" \\x'", "password=[REDACTED]", 1)
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dsn := tc.dsn(t)
+			db := open(t, dsn)
+			if db.Dialect() != tc.dialect {
+				t.Errorf("Open(%q): dialect %s, want %s", dsn, db.Dialect(), tc.dialect)
+			}
+			if got, want := db.String(), tc.shown(dsn); got != want {
+				t.Errorf("String() = %q, want %q", got, want)
+			}
+			if strings.Contains(db.String(), secret) {
+				t.Errorf("String() = %q shows the password", db.String())
+			}
+			if tc.dialect == "postgres" {
+				noFileNamed(t, dsn)
+				var schema string
+				if err := db.SQLX().GetContext(ctx, &schema, `SELECT current_schema()`); err != nil || !strings.HasPrefix(schema, "t_") || !strings.Contains(dsn, "search_path="+schema) {
+					t.Errorf("current_schema() = %q, %v; want the search_path of %q", schema, err, dsn)
+				}
+			}
+		})
+	}
+}
+
+// TestOpenKeyValueNeverAFile: what looks like key=value words is never
+// taken for an SQLite file, even when it does not parse or names no
+// server that answers; the error names no part of the password.
+func TestOpenKeyValueNeverAFile(t *testing.T) {
+	t.Parallel()
+	const secret = "hunter2-file"
+	for _, tc := range []struct{ dsn, want string }{
+		{"host=127.0.0.1 port=1 user=u password=" + secret + " dbname=x sslmode=disable connect_timeout=2", "dial tcp 127.0.0.1:1"},
+		{"host=127.0.0.1 password=hun ter2-file dbname=x", `word 3 has no "="`},
+		{"host=127.0.0.1 password='" + secret, "the value of word 2 (password) has no closing quote"},
+		{"prices.db password=" + secret, `word 1 has no "="`},
+	} {
+		db, err := store.Open(ctx, tc.dsn)
+		if err == nil {
+			db.Close()
+			t.Errorf("Open(%q) succeeded, want an error", tc.dsn)
+			continue
+		}
+		noFileNamed(t, tc.dsn)
+		msg := err.Error()
+		if !strings.Contains(msg, tc.want) || strings.Contains(msg, "\n") {
+			t.Errorf("Open(%q) = %q, want one line saying %q", tc.dsn, msg, tc.want)
+		}
+		for _, part := range []string{secret, "hun", "ter2"} {
+			if strings.Contains(msg, part) {
+				t.Errorf("Open(%q) = %q: it shows %q, a part of the password", tc.dsn, msg, part)
+			}
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/backfill"
+	"github.com/pricefill/pricefill/internal/redact"
 	"github.com/pricefill/pricefill/internal/sqldialect"
 	"github.com/pricefill/pricefill/queue"
 )
@@ -101,7 +102,7 @@ type DB struct {
 	x     *sqlx.DB
 	d     *sqldialect.Dialect
 	clock pricefill.Clock
-	name  string // the DSN, its password redacted
+	name  string // the DSN, its secrets hidden
 	stmts saveStatements
 	// ledger holds the statements of the shared budget; dbClock says
 	// whether its time is the database's clock.
@@ -113,8 +114,13 @@ type DB struct {
 // Open opens the database that dsn names, applies the migrations it has not
 // had yet, and returns it. dsn is either a PostgreSQL URL
 // (postgres://user:password@host:port/db?sslmode=disable, or
-// postgresql://…), or an SQLite database: a file path, optionally prefixed
-// with "sqlite:", created when missing.
+// postgresql://…), a PostgreSQL connection string of key=value words
+// (host=h port=5432 user=u password=p dbname=db sslmode=disable, as lib/pq
+// reads it), or an SQLite database: a file path, optionally prefixed with
+// "sqlite:", created when missing. A DSN that starts with a word and "=",
+// or holds a word such as password= or dbname=, is taken for key=value
+// words, never for a file (whose name would hold a password): a file
+// whose name starts so is given as ./PATH.
 //
 // SQLite is opened in WAL mode with foreign keys on, a busy timeout of
 // [SQLiteBusyTimeout], synchronous=NORMAL (a committed transaction
@@ -125,7 +131,7 @@ type DB struct {
 // instead of failing. Query parameters given in dsn (modernc.org/sqlite's
 // _pragma and others) are kept.
 //
-// Errors name the database with its password redacted.
+// Errors name the database with its secrets hidden, as [DB.String] does.
 func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	cfg, err := newConfig(opts)
 	if err != nil {
@@ -143,7 +149,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	}
 	conn, err := newConnector(d.Driver, driverDSN, setup)
 	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", name, redact(err, dsn))
+		return nil, fmt.Errorf("store: open %s: %w", name, redact.New(redact.DSNSecrets(dsn)...).Error(err))
 	}
 	x := sqlx.NewDb(sql.OpenDB(conn), d.Driver)
 	db := &DB{x: x, d: d, clock: cfg.clock, name: name}
@@ -157,7 +163,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	}
 	if err := db.open(ctx, cfg); err != nil {
 		_ = x.Close()
-		return nil, fmt.Errorf("store: open %s: %w", name, redact(err, dsn))
+		return nil, fmt.Errorf("store: open %s: %w", name, redact.New(redact.DSNSecrets(dsn)...).Error(err))
 	}
 	return db, nil
 }
@@ -200,38 +206,56 @@ func (db *DB) Close() error {
 // Dialect returns "postgres" or "sqlite".
 func (db *DB) Dialect() string { return db.d.Name }
 
-// String returns the database's DSN with its password redacted.
+// String returns the database's DSN with its secrets hidden: the
+// password of a URL or of key=value words, and the values of query
+// parameters and keywords named like secrets, are [REDACTED].
 func (db *DB) String() string { return db.name }
 
 // parseDSN returns the dialect of dsn, the DSN for its driver, and the DSN
-// as errors may show it.
+// as errors and String may show it, its secrets hidden.
+//
+//	dsn                                   dialect
+//	postgres://… or postgresql://…        PostgreSQL
+//	host=… dbname=… (key=value words)     PostgreSQL, never a file (see [redact.IsKeyValue])
+//	sqlite:PATH, sqlite://PATH            SQLite
+//	any other scheme://…                  refused
+//	anything else                         SQLite, a file path
 func parseDSN(dsn string) (d *sqldialect.Dialect, driverDSN, name string, err error) {
+	name = redact.DSN(dsn)
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		u, err := url.Parse(dsn)
-		if err != nil {
+		if _, err := url.Parse(dsn); err != nil {
 			// url.Error quotes the whole URL, password included.
-			return nil, "", redactedUnparsable(dsn), errors.New("not a valid URL")
+			return nil, "", name, errors.New("not a valid URL")
 		}
-		return sqldialect.Postgres, dsn, u.Redacted(), nil
+		return sqldialect.Postgres, dsn, name, nil
+	case redact.IsKeyValue(dsn):
+		// lib/pq's own errors would quote a part of a value with a
+		// space that was not quoted: a password, perhaps.
+		if err := redact.CheckKeyValue(dsn); err != nil {
+			return nil, "", name, fmt.Errorf("read as PostgreSQL's key=value words, but %w", err)
+		}
+		return sqldialect.Postgres, dsn, name, nil
 	case strings.HasPrefix(dsn, "sqlite:"):
 		path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "//")
-		return sqliteDSN(dsn, path)
+		return sqliteDSN(name, path)
 	case strings.Contains(dsn, "://"):
 		scheme, _, _ := strings.Cut(dsn, "://")
-		return nil, "", redactedUnparsable(dsn), fmt.Errorf("unknown database scheme %q (want postgres://, postgresql://, sqlite: or a file path)", scheme)
+		return nil, "", name, fmt.Errorf("unknown database scheme %q (want postgres://, postgresql://, key=value words, sqlite: or a file path)", scheme)
 	}
-	return sqliteDSN(dsn, dsn)
+	return sqliteDSN(name, dsn)
 }
 
-func sqliteDSN(dsn, path string) (*sqldialect.Dialect, string, string, error) {
+// sqliteDSN returns the SQLite DSN of path, the part of a DSN after
+// "sqlite:", with the store's defaults; name is the DSN as shown.
+func sqliteDSN(name, path string) (*sqldialect.Dialect, string, string, error) {
 	file, query, _ := strings.Cut(path, "?")
 	if file == "" {
-		return nil, "", dsn, errors.New("no SQLite file path")
+		return nil, "", name, errors.New("no SQLite file path")
 	}
 	params, err := url.ParseQuery(query)
 	if err != nil {
-		return nil, "", dsn, fmt.Errorf("query parameters: %w", err)
+		return nil, "", name, errors.New("its query parameters do not parse")
 	}
 	for _, p := range [...]struct{ key, value string }{
 		{"_busy_timeout", fmt.Sprint(SQLiteBusyTimeout.Milliseconds())},
@@ -246,48 +270,5 @@ func sqliteDSN(dsn, path string) (*sqldialect.Dialect, string, string, error) {
 	params.Add("_pragma", "temp_store(MEMORY)")
 	// WAL is turned on by sqliteSetup, which retries when another process
 	// holds the new file.
-	return sqldialect.SQLite, file + "?" + params.Encode(), dsn, nil
+	return sqldialect.SQLite, file + "?" + params.Encode(), name, nil
 }
-
-// redactedUnparsable hides the password of a DSN that is no valid URL:
-// what lies between the user's name and the last "@", as url.URL.Redacted
-// does for a valid one.
-func redactedUnparsable(dsn string) string {
-	scheme, rest, ok := strings.Cut(dsn, "://")
-	if !ok {
-		return dsn
-	}
-	at := strings.LastIndexByte(rest, '@')
-	if at < 0 {
-		return dsn
-	}
-	user, _, hasPassword := strings.Cut(rest[:at], ":")
-	if !hasPassword {
-		return dsn
-	}
-	return scheme + "://" + user + ":xxxxx" + rest[at:]
-}
-
-// redact keeps the password of dsn out of err's text.
-func redact(err error, dsn string) error {
-	u, perr := url.Parse(dsn)
-	if perr != nil || u.User == nil {
-		return err
-	}
-	pw, ok := u.User.Password()
-	if !ok || pw == "" || !strings.Contains(err.Error(), pw) {
-		return err
-	}
-	return &redactedError{err: err, secret: pw}
-}
-
-type redactedError struct {
-	err    error
-	secret string
-}
-
-func (e *redactedError) Error() string {
-	return strings.ReplaceAll(e.err.Error(), e.secret, "xxxxx")
-}
-
-func (e *redactedError) Unwrap() error { return e.err }

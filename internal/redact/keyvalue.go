@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -100,10 +101,10 @@ func parseKeyValue(dsn string) ([]pair, error) {
 		key := string(s[start:i])
 		skip()
 		if i == len(s) || s[i] != '=' {
-			return nil, fmt.Errorf("not a key=value connection string: word %d has no \"=\" (quote a value that holds spaces: password='…')", word)
+			return nil, fmt.Errorf("word %d has no \"=\" (quote a value that holds spaces: password='…')", word)
 		}
 		if key == "" {
-			return nil, fmt.Errorf("not a key=value connection string: word %d has no keyword before its \"=\"", word)
+			return nil, fmt.Errorf("word %d has no keyword before its \"=\"", word)
 		}
 		i++ // the "="
 		skip()
@@ -114,7 +115,7 @@ func parseKeyValue(dsn string) ([]pair, error) {
 			i++
 			for {
 				if i == len(s) {
-					return nil, fmt.Errorf("not a key=value connection string: the value of word %d (%s) has no closing quote", word, shownKey(key))
+					return nil, fmt.Errorf("the value of word %d (%s) has no closing quote", word, shownKey(key))
 				}
 				c := s[i]
 				i++
@@ -133,7 +134,7 @@ func parseKeyValue(dsn string) ([]pair, error) {
 				i++
 				if c == '\\' {
 					if i == len(s) {
-						return nil, fmt.Errorf("not a key=value connection string: the value of word %d (%s) ends with a backslash", word, shownKey(key))
+						return nil, fmt.Errorf("the value of word %d (%s) ends with a backslash", word, shownKey(key))
 					}
 					c = s[i]
 					i++
@@ -144,7 +145,7 @@ func parseKeyValue(dsn string) ([]pair, error) {
 		pairs = append(pairs, pair{key: key, value: string(val)})
 	}
 	if len(pairs) == 0 {
-		return nil, fmt.Errorf("not a key=value connection string: no words")
+		return nil, errors.New("no words")
 	}
 	return pairs, nil
 }
