@@ -12,6 +12,7 @@ import (
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/backfill"
+	"github.com/pricefill/pricefill/internal/redact"
 	"github.com/pricefill/pricefill/ratelimit"
 	"github.com/pricefill/pricefill/universe"
 )
@@ -124,6 +125,11 @@ func parseArgs(args []string, out io.Writer, getenv func(string) string) (*optio
 		return nil, usageError{err}
 	}
 	if fs.NArg() > 0 {
+		// An unquoted --db of key=value words leaves its other words
+		// here: a password among them is not shown.
+		if arg := fs.Arg(0); redact.IsKeyValue(arg) {
+			return nil, usagef("unexpected argument %q (a --db of key=value words goes in quotes: --db 'host=… dbname=…')", redact.DSN(arg))
+		}
 		return nil, usagef("unexpected argument %q (flags only; see --help)", fs.Arg(0))
 	}
 	set := map[string]bool{}

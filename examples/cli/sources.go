@@ -12,6 +12,7 @@ import (
 	"github.com/pricefill/pricefill/backfill/stooq"
 	"github.com/pricefill/pricefill/backfill/synthetic"
 	"github.com/pricefill/pricefill/backfill/yahoo"
+	"github.com/pricefill/pricefill/internal/redact"
 	"github.com/pricefill/pricefill/ratelimit"
 )
 
@@ -107,10 +108,11 @@ func (o *options) limiter(ledger ratelimit.Ledger, clock pricefill.Clock) (*rate
 	return l, nil
 }
 
-// describe says where data comes from, for the logs and the report.
+// describe says where data comes from, for the logs and the report: the
+// base URL with its userinfo and secret query values hidden.
 func (o *options) describe() string {
 	if o.baseURL == "" {
 		return o.source
 	}
-	return fmt.Sprintf("%s at %s", o.source, o.baseURL)
+	return fmt.Sprintf("%s at %s", o.source, redact.URL(o.baseURL))
 }
