@@ -21,12 +21,13 @@
 //
 // A [Fault] replaces an answer: 429 with Retry-After, 5xx, a dropped
 // connection, a slow or truncated body, an HTML page, an unknown symbol,
-// a refused key or crumb, a provider's quota message. Faults are set per
-// symbol for every request ([Server.SetFault]) or for the next ones
-// ([Server.PushFaults]), or drawn at random with a seed
-// ([WithRandomFaults]); draws depend only on the seed, the symbol and the
-// number of requests for it, so a run is reproducible whatever the order of
-// requests across symbols. [WithLatency] delays every answer but the rate
+// a refused key or crumb, a provider's quota message, a redirect (to
+// another server, or a loop). Faults are set per symbol for every request
+// ([Server.SetFault]) or for the next ones ([Server.PushFaults]), or
+// drawn at random with a seed ([WithRandomFaults]); draws depend only on
+// the seed, the symbol and the number of requests for it, so a run is
+// reproducible whatever the order of requests across symbols.
+// [WithLatency] delays every answer but the rate
 // limit's refusals; [WithYahooCrumb] makes the chart API require a cookie
 // and crumb, as Yahoo sometimes does.
 //

@@ -230,6 +230,8 @@ func (s *Server) yahooFault(r *http.Request, f Fault) answer {
 		return text(http.StatusForbidden, "Forbidden")
 	case Malformed:
 		return text(http.StatusOK, `{"chart":{"result":[{"meta":{"request":`+strconv.Quote(uri)+`,"currency":"US`)
+	case Redirect:
+		return redirectAnswer(f, r)
 	}
 	panic("upstream: no Yahoo answer for fault " + f.Kind.String())
 }
@@ -437,6 +439,8 @@ func (s *Server) serveStooq(w http.ResponseWriter, r *http.Request) {
 		a = text(http.StatusForbidden, "Forbidden")
 	case Malformed:
 		a = text(http.StatusOK, "Date,Open,High,Low,Close,Volume\n"+uri+",1,2,0.5,1.5,100\n")
+	case Redirect:
+		a = redirectAnswer(f, r)
 	default:
 		a = s.stooqCSV(q, sym)
 	}
@@ -527,6 +531,8 @@ func (s *Server) serveAlphaVantage(w http.ResponseWriter, r *http.Request) {
 	case Malformed:
 		a = text(http.StatusOK, `{"Meta Data": {"1. Information": `+strconv.Quote(uri)+`, "2. Symbol": "`)
 		a.ctype = "application/json"
+	case Redirect:
+		a = redirectAnswer(f, r)
 	case NoData:
 		a = s.avSeries(sent, sym, false, true)
 	default:

@@ -83,9 +83,12 @@ const (
 	// Malformed is HTTP 200 with a complete body that cannot be read:
 	// JSON cut short, a CSV row that is no row; it echoes the request URL.
 	Malformed
+	// Redirect is HTTP 302 to Fault.Location (see [Fault]), for every
+	// provider and endpoint.
+	Redirect
 )
 
-var faultNames = [...]string{"none", "rate_limit", "quota", "status", "html", "proof_of_work", "drop", "slow", "truncate", "not_found", "no_data", "unauthorized", "premium", "malformed"}
+var faultNames = [...]string{"none", "rate_limit", "quota", "status", "html", "proof_of_work", "drop", "slow", "truncate", "not_found", "no_data", "unauthorized", "premium", "malformed", "redirect"}
 
 // String returns the kind's name, such as "rate_limit".
 func (k FaultKind) String() string {
@@ -105,6 +108,12 @@ type Fault struct {
 	RetryAfter string
 	// Delay is the pause of a Slow fault.
 	Delay time.Duration
+	// Location is where a Redirect fault sends the client: an absolute
+	// URL (another server's, say) or a path on this server, to which the
+	// request's query is added, API key and all, as a provider that moved
+	// would send it on. Empty sends the client to the URL it asked for: a
+	// loop.
+	Location string
 }
 
 // A Request is what the server recorded of one request.
