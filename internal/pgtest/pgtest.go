@@ -38,6 +38,7 @@ import (
 
 	_ "github.com/lib/pq" // the "postgres" driver
 
+	"github.com/pricefill/pricefill/internal/redact"
 	"github.com/pricefill/pricefill/internal/testmain"
 )
 
@@ -115,7 +116,7 @@ func admin(dsn, stmt string) error {
 func server() (string, error) {
 	if u := os.Getenv(EnvURL); u != "" {
 		if err := admin(u, "SELECT 1"); err != nil {
-			return "", fmt.Errorf("%s is set but the server does not answer: %w", EnvURL, redact(err, u))
+			return "", fmt.Errorf("%s is set but the server does not answer: %w", EnvURL, redact.New(redact.DSNSecrets(u)...).Error(err))
 		}
 		return u, nil
 	}
@@ -125,17 +126,6 @@ func server() (string, error) {
 	}
 	cluster = c
 	return c.url, nil
-}
-
-func redact(err error, dsn string) error {
-	u, perr := url.Parse(dsn)
-	if perr != nil || u.User == nil {
-		return err
-	}
-	if pw, ok := u.User.Password(); ok && pw != "" {
-		return errors.New(strings.ReplaceAll(err.Error(), pw, "xxxxx"))
-	}
-	return err
 }
 
 func stop() {
