@@ -6,9 +6,15 @@
 //
 // Columns are found by their header name, case-insensitively and in any
 // order; unknown columns are ignored. Dates are 2006-01-02 or 20060102.
+//
+// A line longer than [MaxLine] is an error naming its line, so a Reader's
+// memory is bounded whatever its input: a file with no newline, one endless
+// line or a quoted field that runs across lines cost at most a few times
+// MaxLine before the error.
 package csvbars
 
 import (
+	"bufio"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -37,6 +43,15 @@ type Row struct {
 
 // ErrHeader says the first line is not a header this package knows.
 var ErrHeader = errors.New("not a bar CSV header")
+
+// MaxLine is the longest line a [Reader] reads, in bytes, not counting its
+// newline: 64 KiB. A row of daily bars is under 200 bytes, so a longer line is
+// no such row, and reading it to its end could take any amount of memory.
+const MaxLine = 64 << 10
+
+// ErrTooLong says a line is longer than [MaxLine], or a row (a quoted field
+// across lines, or blank lines before it) runs past MaxLine and a little.
+var ErrTooLong = errors.New("longer than 64 KiB: not a CSV of daily bars")
 
 const (
 	colDate = iota
@@ -67,6 +82,7 @@ var headerCol = map[string]int{
 // A Reader reads rows from a CSV stream, holding one line at a time.
 type Reader struct {
 	cr   *csv.Reader
+	lim  *limiter
 	idx  [nCols]int // field index of each column, -1 when absent
 	need int        // fields a row must have
 }
@@ -75,18 +91,20 @@ type Reader struct {
 // that follow. The header must name date, open, high, low and close; an
 // error matching [ErrHeader] says it does not.
 func NewReader(r io.Reader) (*Reader, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
-	cr.TrimLeadingSpace = true
-	head, err := cr.Read()
+	rd := &Reader{lim: newLimiter(r)}
+	// The csv.Reader reads through a buffer of bufSize: it holds at most
+	// that much beyond the rows it returned.
+	rd.cr = csv.NewReader(bufio.NewReaderSize(rd.lim, bufSize))
+	rd.cr.FieldsPerRecord = -1
+	rd.cr.ReuseRecord = true
+	rd.cr.TrimLeadingSpace = true
+	head, err := rd.read()
 	if err == io.EOF {
 		return nil, fmt.Errorf("%w: empty input", ErrHeader)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrHeader, err)
 	}
-	rd := &Reader{cr: cr}
 	for i := range rd.idx {
 		rd.idx[i] = -1
 	}
@@ -114,13 +132,11 @@ func NewReader(r io.Reader) (*Reader, error) {
 // or the volume (an empty field, "null", "NaN"…): such a day must be
 // skipped, never read as zero. A missing adjusted close leaves AdjClose 0,
 // which means none given. At the end it returns io.EOF; a line that cannot be read is an
-// error naming its line number.
+// error naming its line number, one longer than [MaxLine] an error matching
+// [ErrTooLong], which every later call returns too.
 func (rd *Reader) Next() (row Row, complete bool, err error) {
-	rec, err := rd.cr.Read()
+	rec, err := rd.read()
 	if err != nil {
-		if err == io.EOF {
-			return Row{}, false, io.EOF
-		}
 		return Row{}, false, err
 	}
 	line, _ := rd.cr.FieldPos(0)
@@ -168,6 +184,80 @@ func (rd *Reader) Next() (row Row, complete bool, err error) {
 		}
 	}
 	return row, complete, nil
+}
+
+// read reads a record. A line or row too long is the error, whatever the
+// csv.Reader made of the part it was given.
+func (rd *Reader) read() ([]string, error) {
+	rec, err := rd.cr.Read()
+	if rd.lim.err != nil {
+		return nil, rd.lim.err
+	}
+	if err != nil {
+		return nil, err
+	}
+	rd.lim.end = rd.cr.InputOffset() + rowAllowance
+	return rec, nil
+}
+
+const (
+	// bufSize is the buffer between the limiter and the csv.Reader.
+	bufSize = 4096
+	// rowAllowance is how far past the end of the last row read the
+	// limiter passes bytes on: a row may have MaxLine bytes beyond what
+	// the buffer already holds.
+	rowAllowance = MaxLine + bufSize
+)
+
+// A limiter passes lines from r on, a whole line at a time, until one is
+// longer than MaxLine, or the bytes passed run rowAllowance past the end of
+// the last row read (a quoted field across lines, which the csv.Reader
+// would gather whole); then it fails with ErrTooLong naming the line, for
+// good. The csv.Reader never sees a line too long, so never parses it
+// into fields.
+type limiter struct {
+	br      *bufio.Reader // of MaxLine+1: a line too long fills it
+	line    int           // lines started
+	rest    []byte        // of the line being passed on
+	pending error         // r's error after the line
+	read    int64         // bytes passed on
+	end     int64         // read may not pass it
+	err     error
+}
+
+func newLimiter(r io.Reader) *limiter {
+	return &limiter{br: bufio.NewReaderSize(r, MaxLine+1), end: rowAllowance}
+}
+
+func (l *limiter) Read(p []byte) (int, error) {
+	if l.err != nil {
+		return 0, l.err
+	}
+	if len(l.rest) == 0 {
+		if err := l.pending; err != nil {
+			l.pending = nil
+			return 0, err
+		}
+		line, err := l.br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			l.err = fmt.Errorf("line %d: %w", l.line+1, ErrTooLong)
+			return 0, l.err
+		}
+		if len(line) == 0 {
+			return 0, err
+		}
+		l.line++
+		l.rest, l.pending = line, err
+	}
+	n := min(len(p), len(l.rest))
+	if l.read+int64(n) > l.end {
+		l.err = fmt.Errorf("line %d: row %w", l.line, ErrTooLong)
+		return 0, l.err
+	}
+	copy(p, l.rest[:n])
+	l.rest = l.rest[n:]
+	l.read += int64(n)
+	return n, nil
 }
 
 // Bar returns row as a bar of symbol from source.
