@@ -1,7 +1,6 @@
 package csvdir
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -47,7 +46,9 @@ var _ backfill.Fetcher = (*Fetcher)(nil)
 
 // New indexes the CSV (.csv) and text (.txt) files under dir, recursively,
 // and returns a Fetcher over them. Files added later are not seen. When
-// two files have the same name, the first in lexical order wins.
+// two files have the same name, the first in lexical order wins. Whatever
+// else is so named (a directory, a named pipe, a device) is indexed too,
+// and Fetch refuses it.
 func New(dir string, opts ...Option) (*Fetcher, error) {
 	c := config{source: SourceDefault}
 	for _, o := range opts {
@@ -61,9 +62,11 @@ func New(dir string, opts ...Option) (*Fetcher, error) {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() {
+		if path == dir {
 			return nil
 		}
+		// A directory, a pipe or a device named like a symbol's file
+		// is indexed too, for Fetch to refuse it by name.
 		name := strings.ToLower(d.Name())
 		if ext := filepath.Ext(name); ext != ".csv" && ext != ".txt" {
 			return nil
@@ -104,7 +107,9 @@ func Names(sym string) []string {
 // with daily rows.
 //
 // No file is not found; a file that cannot be read as such a CSV is
-// permanent (reading it again will not help); an I/O failure is transient.
+// permanent (reading it again will not help), as are a line longer than
+// 64 KiB and a name that is not a regular file or a symbolic link to one (a named pipe, a device, a directory: never read);
+// an I/O failure is transient.
 func (f *Fetcher) Fetch(ctx context.Context, symbol string, r pricefill.Range) (*pricefill.Series, error) {
 	sym, err := pricefill.NormalizeSymbol(symbol)
 	if err != nil {
@@ -128,19 +133,71 @@ func (f *Fetcher) Fetch(ctx context.Context, symbol string, r pricefill.Range) (
 const ctxCheckRows = 4096
 
 func (f *Fetcher) read(ctx context.Context, path, sym string, r pricefill.Range) (*pricefill.Series, error) {
-	file, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	file, err := openRegular(path)
+	var irregular *notRegularError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return nil, pricefill.NotFound(sym, fmt.Errorf("csvdir: %w", err))
-	}
-	if err != nil {
+	case errors.As(err, &irregular):
+		return nil, pricefill.Permanent(fmt.Errorf("csvdir %s: %w", sym, err))
+	case err != nil:
 		return nil, fmt.Errorf("csvdir %s: %w", sym, err)
 	}
 	defer file.Close()
-	s, err := parse(ctx, bufio.NewReaderSize(file, 64<<10), sym, r, f.cfg.source)
+	s, err := parse(ctx, file, sym, r, f.cfg.source) // csvbars buffers it
 	if err != nil {
 		return nil, fmt.Errorf("csvdir %s: %s: %w", sym, path, err)
 	}
 	return s, nil
+}
+
+// openRegular opens path for reading if it is a regular file, or a
+// symbolic link to one. Anything else (a named pipe, a device, a
+// directory, a socket) is a *notRegularError, and never read: a pipe or a
+// device could block or never end. The type is checked before the open
+// and again on the open file, which was opened without blocking, so a
+// pipe swapped in between cannot block either.
+func openRegular(path string) (*os.File, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, &notRegularError{path: path, mode: fi.Mode()}
+	}
+	file, err := os.OpenFile(path, openFlags, 0)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err = file.Stat(); err != nil || !fi.Mode().IsRegular() {
+		file.Close()
+		if err == nil {
+			err = &notRegularError{path: path, mode: fi.Mode()}
+		}
+		return nil, err
+	}
+	return file, nil
+}
+
+// A notRegularError says a symbol's file is not a regular file.
+type notRegularError struct {
+	path string
+	mode fs.FileMode
+}
+
+func (e *notRegularError) Error() string {
+	kind := "mode " + e.mode.String()
+	switch t := e.mode.Type(); {
+	case t&fs.ModeNamedPipe != 0:
+		kind = "a named pipe"
+	case t&fs.ModeSocket != 0:
+		kind = "a socket"
+	case t&fs.ModeDevice != 0:
+		kind = "a device"
+	case t&fs.ModeDir != 0:
+		kind = "a directory"
+	}
+	return fmt.Sprintf("%s is not a regular file (%s)", e.path, kind)
 }
 
 // parse streams bars from a CSV, keeping the complete rows dated in r.

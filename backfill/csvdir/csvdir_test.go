@@ -2,8 +2,10 @@ package csvdir
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -12,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pricefill/pricefill"
+	"github.com/pricefill/pricefill/internal/csvbars"
 	"github.com/pricefill/pricefill/internal/fetchtest"
 	"github.com/pricefill/pricefill/internal/testmain"
 )
@@ -147,6 +150,87 @@ func TestFetchErrors(t *testing.T) {
 	}
 	if _, err := New(filepath.Join(t.TempDir(), "nope")); err == nil {
 		t.Error("New on a missing directory: no error")
+	}
+}
+
+// TestLongLine: a line longer than 64 KiB is permanent, and the error
+// names the file and the line.
+func TestLongLine(t *testing.T) {
+	t.Parallel()
+	f := setup(t, map[string]string{
+		"LONG.csv":    "Date,Open,High,Low,Close,Volume\n2024-01-02,1,2,0.5,1.5,5\n2024-01-03," + strings.Repeat("1", csvbars.MaxLine) + "\n",
+		"NONL.csv":    strings.Repeat("x", 1<<20),
+		"QUOTED.csv":  "Date,Open,High,Low,Close,Volume\n\"" + strings.Repeat("1\n", 1<<20),
+		"LONGEST.csv": "Date,Open,High,Low,Close,Volume\n2024-01-02,1,2,0.5,1.5,5" + strings.Repeat(" ", csvbars.MaxLine-25) + "\n",
+	})
+	for sym, want := range map[string]string{
+		"LONG":   "LONG.csv: line 3: longer than 64 KiB",
+		"NONL":   "NONL.csv: not a bar CSV header: line 1: longer than 64 KiB",
+		"QUOTED": "QUOTED.csv: line 3",
+	} {
+		_, err := f.Fetch(t.Context(), sym, january)
+		if pricefill.KindOf(err) != pricefill.KindPermanent || !errors.Is(err, csvbars.ErrTooLong) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want a permanent one containing %q", sym, err, want)
+		}
+	}
+	if s, err := f.Fetch(t.Context(), "LONGEST", january); err != nil || len(s.Bars) != 1 {
+		t.Errorf("a line of 64 KiB: %v, %v; want its bar", s, err)
+	}
+}
+
+// TestNoNewlineBoundedMemory: a 10 MB file without a newline fails having
+// allocated a small part of it: the memory of a line, not of the file.
+func TestNoNewlineBoundedMemory(t *testing.T) {
+	// Not parallel: it reads the process's allocation counter.
+	f := setup(t, map[string]string{"BIG.csv": strings.Repeat("1,", 5<<20)})
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := f.Fetch(t.Context(), "BIG", january)
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, csvbars.ErrTooLong) {
+		t.Fatalf("error %v, want a line too long", err)
+	}
+	got := after.TotalAlloc - before.TotalAlloc
+	if most := uint64(1 << 20); got > most {
+		t.Errorf("reading a 10 MB line allocated %d bytes, want at most %d", got, most)
+	}
+	t.Logf("a 10 MB file without a newline: %d bytes allocated before %v", got, err)
+}
+
+// TestNotRegular: a directory, a device or a socket named like a symbol's
+// file is permanent for that symbol and named as such; a symbolic link to
+// a regular file is read.
+func TestNotRegular(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	good := "Date,Open,High,Low,Close,Volume\n2024-01-02,1,2,0.5,1.5,5\n"
+	if err := os.WriteFile(filepath.Join(dir, "real.data"), []byte(good), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "DIR.csv"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, target := range map[string]string{"LINK.csv": "real.data", "DEV.csv": os.DevNull, "DIRLINK.txt": "DIR.csv"} {
+		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for sym, want := range map[string]string{
+		"DIR":     "DIR.csv is not a regular file (a directory)",
+		"DIRLINK": "DIRLINK.txt is not a regular file (a directory)",
+		"DEV":     "DEV.csv is not a regular file (a device)",
+	} {
+		_, err := f.Fetch(t.Context(), sym, january)
+		if pricefill.KindOf(err) != pricefill.KindPermanent || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want a permanent one containing %q", sym, err, want)
+		}
+	}
+	if s, err := f.Fetch(t.Context(), "LINK", january); err != nil || len(s.Bars) != 1 {
+		t.Errorf("a symbolic link to a regular file: %v, %v; want its bar", s, err)
 	}
 }
 

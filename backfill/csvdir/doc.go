@@ -24,7 +24,9 @@
 //
 // A file is read as a stream (encoding/csv, one row at a time), keeping
 // only the rows of the range: any size of history costs the memory of the
-// range. A row with an empty price or volume (or null, NaN, N/A) is
+// range. A line may be 64 KiB long, its line ending included (a row of
+// daily bars is under 200 bytes), so that a file without newlines costs no
+// more. A row with an empty price or volume (or null, NaN, N/A) is
 // skipped, never read as zero (an empty adjusted close is AdjClose 0, none
 // given); fractional volumes are rounded; a file without a volume
 // column gives volume 0. The bars come back in date order, one per date
@@ -35,6 +37,10 @@
 //
 // No file for the symbol is not found. A file that is not such a CSV (a
 // header without date, open, high, low and close; a row that cannot be
-// read) is permanent: reading it again will not help. A failure to read
-// the file is transient.
+// read; a line longer than 64 KiB) is permanent: reading it again will not
+// help; the error names the file and the line. Only regular files are read,
+// or symbolic links to them: a named pipe, a device, a directory or a
+// socket named like a symbol's file is permanent for that symbol ("… is
+// not a regular file"), and never read nor waited on, so it cannot block a
+// run. A failure to read the file is transient.
 package csvdir
