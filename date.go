@@ -31,6 +31,15 @@ func ParseDate(s string) (time.Time, error) {
 	return t, nil
 }
 
+// The years a [Range] may span: from 1900-01-01, before any daily price
+// a provider serves, to 9999-12-31, the last date with four digits, which
+// every database column and parser holds. A program with a clock should
+// also refuse a range that ends after today.
+const (
+	MinYear = 1900
+	MaxYear = 9999
+)
+
 // A Range is an inclusive span of calendar dates: both From and To belong
 // to it. Its dates are midnight UTC, as [Date] makes them.
 type Range struct {
@@ -53,7 +62,8 @@ func (r Range) Contains(d time.Time) bool {
 }
 
 // Validate reports an error when r is not a usable range: a zero end, an
-// end before its start, or a date that is not midnight UTC.
+// end before its start, a date that is not midnight UTC, or a date before
+// [MinYear] or after [MaxYear].
 func (r Range) Validate() error {
 	switch {
 	case r.From.IsZero() || r.To.IsZero():
@@ -62,6 +72,10 @@ func (r Range) Validate() error {
 		return fmt.Errorf("range %s: dates must be midnight UTC (use pricefill.Date or DateOf)", r)
 	case r.To.Before(r.From):
 		return fmt.Errorf("range %s: ends before it starts", r)
+	case r.From.Year() < MinYear:
+		return fmt.Errorf("range %s: starts before %d-01-01", r, MinYear)
+	case r.To.Year() > MaxYear:
+		return fmt.Errorf("range %s: ends after %d-12-31", r, MaxYear)
 	}
 	return nil
 }

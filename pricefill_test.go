@@ -109,6 +109,23 @@ func TestRange(t *testing.T) {
 	if err := notMidnight.Validate(); err == nil || !strings.Contains(err.Error(), "midnight UTC") {
 		t.Errorf("Validate of %s: %v, want an error about midnight UTC", notMidnight, err)
 	}
+	for _, tc := range []struct {
+		r    pricefill.Range
+		want string // "": valid
+	}{
+		{pricefill.Range{From: pricefill.Date(1900, 1, 1), To: pricefill.Date(1900, 1, 1)}, ""},
+		{pricefill.Range{From: pricefill.Date(9999, 12, 31), To: pricefill.Date(9999, 12, 31)}, ""},
+		{pricefill.Range{From: pricefill.Date(1899, 12, 31), To: pricefill.Date(2026, 1, 1)}, "range 1899-12-31..2026-01-01: starts before 1900-01-01"},
+		{pricefill.Range{From: pricefill.Date(2026, 1, 1), To: pricefill.Date(10000, 1, 1)}, "range 2026-01-01..10000-01-01: ends after 9999-12-31"},
+		// --days 1000000 back from 2026-08-08.
+		{pricefill.LastDays(pricefill.Date(2026, 8, 8), 1_000_000), "starts before 1900-01-01"},
+		{pricefill.Range{From: pricefill.Date(-5, 1, 1), To: pricefill.Date(-4, 1, 1)}, "starts before 1900-01-01"},
+	} {
+		err := tc.r.Validate()
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("Validate of %s: %v, want %q", tc.r, err, tc.want)
+		}
+	}
 	if _, err := pricefill.ParseDate("2026-13-01"); err == nil || !strings.Contains(err.Error(), `"2026-13-01"`) {
 		t.Errorf("ParseDate of a bad date: %v", err)
 	}
