@@ -66,15 +66,27 @@ func SP500() *Universe {
 	return &u
 }
 
-// Parse reads a universe in JSON. It rejects unknown fields, an empty
-// list, malformed symbols and duplicates, naming each, and returns symbols
-// in their canonical form.
+// Parse reads a universe in JSON: exactly one object, nothing after it
+// but white space. It rejects empty input, unknown fields, an empty list,
+// malformed symbols and duplicates, naming each, and returns symbols in
+// their canonical form.
 func Parse(r io.Reader) (*Universe, error) {
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
 	var u Universe
 	if err := dec.Decode(&u); err != nil {
+		if err == io.EOF {
+			return nil, errors.New(`universe: empty, want a JSON object {"symbols": [{"symbol": "AAPL"}, …]}`)
+		}
 		return nil, fmt.Errorf("universe: %w", err)
+	}
+	end := dec.InputOffset()
+	if _, err := dec.Token(); err != io.EOF {
+		what := "a second JSON value"
+		if err != nil {
+			what = err.Error()
+		}
+		return nil, fmt.Errorf("universe: after the JSON object (%d bytes): %s; want exactly one object", end, what)
 	}
 	if len(u.Symbols) == 0 {
 		return nil, errors.New(`universe: no symbols (want {"symbols": [{"symbol": "AAPL"}, …]})`)

@@ -66,11 +66,43 @@ func TestParseRejectsBadFiles(t *testing.T) {
 		{`{"symbols": [{"symbol": ""}]}`, `entry 1: symbol "": empty`},
 		{`{"tickers": ["AAPL"]}`, `unknown field "tickers"`},
 		{`[`, "unexpected EOF"},
+		{``, `universe: empty, want a JSON object {"symbols": [{"symbol": "AAPL"}, …]}`},
+		{" \n\t", "universe: empty"},
+		{`{"symbols": [{"symbol": "AAPL"}]} xyz`, "universe: after the JSON object (33 bytes): invalid character 'x' looking for beginning of value; want exactly one object"},
+		{`{"symbols": [{"symbol": "AAPL"}]}{"symbols": [{"symbol": "MSFT"}]}`, "universe: after the JSON object (33 bytes): a second JSON value; want exactly one object"},
+		{"{\"symbols\": [{\"symbol\": \"AAPL\"}]}\n\n[]\n", "(33 bytes): a second JSON value"},
+		{`{"symbols": [{"symbol": "AAPL"}]}}`, "(33 bytes): invalid character '}'"},
 	} {
 		_, err := universe.Parse(strings.NewReader(tc.json))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Parse(%s) error %v, want one containing %q", tc.json, err, tc.want)
 		}
+	}
+}
+
+func TestParseTakesOneObject(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{`{"symbols": [{"symbol": "aapl"}]}`, "\n {\"symbols\": [{\"symbol\": \"AAPL\"}]}\r\n\t \n"} {
+		u, err := universe.Parse(strings.NewReader(in))
+		if err != nil {
+			t.Errorf("Parse(%q): %v", in, err)
+			continue
+		}
+		if diff := cmp.Diff([]string{"AAPL"}, u.Tickers()); diff != "" {
+			t.Errorf("Parse(%q) tickers (-want +got):\n%s", in, diff)
+		}
+	}
+}
+
+func TestReadFileNamesTheFile(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "symbols.json")
+	if err := os.WriteFile(path, []byte(`{"symbols": [{"symbol": "AAPL"}]} xyz`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := universe.ReadFile(path)
+	if want := path + ": universe: after the JSON object (33 bytes): invalid character 'x'"; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("ReadFile: %v, want an error starting %q", err, want)
 	}
 }
 
