@@ -179,6 +179,18 @@ func TestBadInputExitsTwoBeforeAnyRequest(t *testing.T) {
 	defer srv.Close()
 	db := filepath.Join(t.TempDir(), "backfill.db")
 	missing := filepath.Join(t.TempDir(), "missing.json")
+	configs := map[string]string{
+		"garbage.json": `{"symbols": [{"symbol": "AAPL"}]} xyz`,
+		"two.json":     `{"symbols": [{"symbol": "AAPL"}]}` + "\n" + `{"symbols": [{"symbol": "MSFT"}]}`,
+		"empty.json":   "",
+	}
+	configDir := t.TempDir()
+	for name, content := range configs {
+		if err := os.WriteFile(filepath.Join(configDir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	config := func(name string) string { return filepath.Join(configDir, name) }
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -190,6 +202,13 @@ func TestBadInputExitsTwoBeforeAnyRequest(t *testing.T) {
 		{[]string{"--days", "0"}, "--days 0: want 1 or more"},
 		{[]string{"--days", "-5"}, "--days -5: want 1 or more"},
 		{[]string{"--config", missing}, "--config: universe: open " + missing + ": no such file or directory"},
+		{[]string{"--config", config("garbage.json")}, "--config: " + config("garbage.json") + ": universe: after the JSON object (33 bytes): invalid character 'x'"},
+		{[]string{"--config", config("two.json")}, "--config: " + config("two.json") + ": universe: after the JSON object (33 bytes): a second JSON value; want exactly one object"},
+		{[]string{"--config", config("empty.json")}, "--config: " + config("empty.json") + ": universe: empty, want a JSON object"},
+		{[]string{"--days", "1000000"}, "--days 1000000: want at most "},
+		{[]string{"--days", "9223372036854775807"}, "--days 9223372036854775807: want at most "},
+		{[]string{"--days", "47000"}, ", back to 1900-01-01"}, // 1897
+		{[]string{"--days", "1000000", "--plan"}, "--days 1000000: want at most "},
 		{[]string{"--db", "postgres://pricefill:s3cret@127.0.0.1:1/prices?sslmode=disable&connect_timeout=5"}, "--db: "},
 		{[]string{"--source", "alphavantage"}, "--source alphavantage: "},
 		{[]string{"--rate", "-1"}, "--rate -1: want 0 or more"},
@@ -215,6 +234,19 @@ func TestBadInputExitsTwoBeforeAnyRequest(t *testing.T) {
 	}
 	if n := len(srv.Requests()); n != 0 {
 		t.Errorf("bad input made %d requests upstream, want none", n)
+	}
+}
+
+// TestDaysBackTo1900: the longest --days reaches back to 1900-01-01, the
+// first date a range may hold. (Should New York's midnight pass between
+// the test's today and the program's, the range starts on 01-02.)
+func TestDaysBackTo1900(t *testing.T) {
+	t.Parallel()
+	today := pricefill.DateOf(time.Now().In(validate.NYSE.Location()))
+	days := int(today.Sub(pricefill.Date(1900, 1, 1)).Hours() / 24)
+	res := runCLI(t, nil, "--db", filepath.Join(t.TempDir(), "b.db"), "--symbols", "AAPL", "--days", fmt.Sprint(days), "--plan")
+	if res.code != 0 || !strings.Contains(res.stdout, "range         1900-01-0") {
+		t.Errorf("--days %d --plan: exit %d, want 0 and a range from 1900-01-01:\n%s%s", days, res.code, res.stdout, res.stderr)
 	}
 }
 

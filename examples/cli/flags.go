@@ -15,6 +15,7 @@ import (
 	"github.com/pricefill/pricefill/internal/redact"
 	"github.com/pricefill/pricefill/ratelimit"
 	"github.com/pricefill/pricefill/universe"
+	"github.com/pricefill/pricefill/validate"
 )
 
 // DBDefault is the database when neither --db nor DATABASE_URL says one.
@@ -137,7 +138,15 @@ func parseArgs(args []string, out io.Writer, getenv func(string) string) (*optio
 	if err := o.parseKeep(keep); err != nil {
 		return nil, err
 	}
-	return o, o.check(symbols, config, level, set, getenv)
+	return o, o.check(symbols, config, level, set, getenv, time.Now())
+}
+
+// maxDays is the largest --days at now: the range it makes, from today
+// in New York back (see options.request), starts on 1900-01-01, the first
+// date a pricefill.Range may hold. The range ends today: never after.
+func maxDays(now time.Time) int {
+	today := pricefill.DateOf(now.In(validate.NYSE.Location()))
+	return int(today.Sub(pricefill.Date(pricefill.MinYear, 1, 1)) / (24 * time.Hour))
 }
 
 // parseKeep reads --keep: days as "90d", or a Go duration; 0 for all.
@@ -179,11 +188,14 @@ func printUsage(fs *flag.FlagSet) {
 	fmt.Fprint(fs.Output(), b.String())
 }
 
-// check turns the string flags into options and rejects bad values.
-func (o *options) check(symbols, config, level string, set map[string]bool, getenv func(string) string) error {
+// check turns the string flags into options and rejects bad values; now
+// is the time of the run, for --days.
+func (o *options) check(symbols, config, level string, set map[string]bool, getenv func(string) string, now time.Time) error {
 	switch {
 	case o.days <= 0:
 		return usagef("--days %d: want 1 or more", o.days)
+	case o.days > maxDays(now):
+		return usagef("--days %d: want at most %d, back to %d-01-01", o.days, maxDays(now), pricefill.MinYear)
 	case o.concurrency < 1:
 		return usagef("--concurrency %d: want 1 or more", o.concurrency)
 	case set["rate"] && o.rate < 0:
