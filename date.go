@@ -31,10 +31,10 @@ func ParseDate(s string) (time.Time, error) {
 	return t, nil
 }
 
-// The years a [Range] may span: from 1900-01-01, before any daily price
-// a provider serves, to 9999-12-31, the last date with four digits, which
-// every database column and parser holds. A program with a clock should
-// also refuse a range that ends after today.
+// The years a [Range] may span: from 1900-01-01, before the daily history
+// providers serve (but for a few old indices), to 9999-12-31, the last date
+// of four digits, which every database column and parser here holds. A
+// program with a clock should also refuse a range that ends after today.
 const (
 	MinYear = 1900
 	MaxYear = 9999
