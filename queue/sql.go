@@ -616,6 +616,47 @@ func (q *SQL) Prune(ctx context.Context, keep time.Duration) (int64, error) {
 	return n, nil
 }
 
+// A RunInfo is a run as a status view shows it.
+type RunInfo struct {
+	ID         RunID
+	Worker     string
+	StartedAt  time.Time
+	AliveUntil time.Time
+	// Alive says the run's heartbeat has not lapsed, by the queue's clock.
+	Alive bool
+	// Open counts the run's unfinished tasks.
+	Open int
+}
+
+// Runs returns the runs that have not ended, alive or dead (killed before
+// they could end), the latest first.
+func (q *SQL) Runs(ctx context.Context) ([]RunInfo, error) {
+	nowArg, _ := q.nowArg()
+	rows, err := q.db.QueryxContext(ctx, q.d.Rebind(`SELECT r.id, r.worker, r.started_at, r.alive_until,
+			r.alive_until > `+q.now(1)+`, (SELECT count(*) FROM backfill_run_tasks m WHERE m.run_id = r.id)
+		FROM backfill_runs r ORDER BY r.id DESC`), nowArg)
+	if err != nil {
+		return nil, fmt.Errorf("queue: runs: %w", err)
+	}
+	defer rows.Close()
+	var out []RunInfo
+	for rows.Next() {
+		var (
+			r            RunInfo
+			start, alive sqldialect.Time
+		)
+		if err := rows.Scan(&r.ID, &r.Worker, &start, &alive, &r.Alive, &r.Open); err != nil {
+			return nil, fmt.Errorf("queue: runs: %w", err)
+		}
+		r.StartedAt, r.AliveUntil = start.Time, alive.Time
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("queue: runs: %w", err)
+	}
+	return out, nil
+}
+
 // Close closes the queue's prepared statements, not its database.
 func (q *SQL) Close() error {
 	if err := q.stmts.Close(); err != nil {

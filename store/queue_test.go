@@ -72,3 +72,36 @@ func TestStatusReads(t *testing.T) {
 		}
 	})
 }
+
+func TestRunsForStatus(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, d dialect) {
+		clock := clocktest.NewFake(start)
+		db := open(t, d.dsn(t), store.WithClock(clock))
+		r := pricefill.Range{From: pricefill.Date(2025, 1, 1), To: pricefill.Date(2025, 1, 31)}
+		ids, err := db.Enqueue(ctx, []queue.Spec{{Symbol: "A", Range: r}, {Symbol: "B", Range: r}}, queue.EnqueueOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		killed, _, err := db.StartRun(ctx, ids, "host-1-aaa", 10*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(time.Minute)
+		going, _, err := db.StartRun(ctx, ids[1:], "host-2-bbb", 10*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.Runs(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []queue.RunInfo{
+			{ID: going, Worker: "host-2-bbb", StartedAt: clock.Now().Truncate(time.Microsecond), AliveUntil: clock.Now().Add(10 * time.Second).Truncate(time.Microsecond), Alive: true, Open: 1},
+			{ID: killed, Worker: "host-1-aaa", StartedAt: start.Truncate(time.Microsecond), AliveUntil: start.Add(10 * time.Second).Truncate(time.Microsecond), Alive: false, Open: 2},
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("Runs (-want +got):\n%s", diff)
+		}
+	})
+}
