@@ -12,6 +12,34 @@ import (
 	"github.com/pricefill/pricefill/store"
 )
 
+// writeRuns writes the runs going on (their heartbeats alive) and those
+// that died without ending.
+func writeRuns(ctx context.Context, db *store.DB, b *strings.Builder) error {
+	runs, err := db.Runs(ctx)
+	if err != nil {
+		return err
+	}
+	alive, dead := 0, 0
+	for _, r := range runs {
+		if r.Alive {
+			alive++
+		} else {
+			dead++
+		}
+	}
+	fmt.Fprintf(b, "runs: %d going on", alive)
+	if dead > 0 {
+		fmt.Fprintf(b, ", %d stopped without ending (killed; their tasks are free)", dead)
+	}
+	b.WriteByte('\n')
+	for _, r := range runs {
+		if r.Alive {
+			fmt.Fprintf(b, "  %s since %s, %d tasks left\n", r.Worker, r.StartedAt.UTC().Format(time.RFC3339), r.Open)
+		}
+	}
+	return nil
+}
+
 // showStatus prints the queue of db (counts by status, the oldest task
 // waiting, and the last errors) and the budget of the source's provider.
 // It fetches nothing.
@@ -43,6 +71,9 @@ func showStatus(ctx context.Context, db *store.DB, limiter *ratelimit.Limiter, w
 		b.WriteByte('\n')
 	} else {
 		b.WriteString("oldest waiting: none\n")
+	}
+	if err := writeRuns(ctx, db, &b); err != nil {
+		return err
 	}
 	errs, err := db.LastErrors(ctx, 10)
 	if err != nil {
