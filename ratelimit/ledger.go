@@ -63,8 +63,13 @@ type State struct {
 	// CoolUntil ends the cool-down after a refusal for rate. Refusals
 	// counts the refusals in a row, one per cool-down: it chooses the
 	// length of the next cool-down that has no Retry-After.
-	CoolUntil time.Time
-	Refusals  int
+	// RefusingSince is the time of the first refusal for rate since the
+	// provider last answered or said a quota was used up: every answer
+	// since has been a refusal for rate. Zero when the latest of those
+	// was not one.
+	CoolUntil     time.Time
+	Refusals      int
+	RefusingSince time.Time
 
 	// Pace is the rate, in requests a second, to which refusals brought
 	// the budget down; 0 when it runs at its limiters' own rate. Ceiling

@@ -26,7 +26,7 @@ const LedgerGrantsKept = 24 * time.Hour
 // stateColumns are the columns of rate_budgets that hold a
 // [ratelimit.State], in the order of stateArgs and scanBudget.
 const stateColumns = `last_grant, cool_until, refusals, pace, ceiling, hold_until, hold_reason,
-	outage_since, outage_cause, next_probe, probes, streak, streak_unreachable, streak_symbols`
+	outage_since, outage_cause, next_probe, probes, streak, streak_unreachable, streak_symbols, refusing_since`
 
 // ledgerStatements are the statements of the shared budget, in the
 // dialect's form.
@@ -51,13 +51,13 @@ func (s ledgerStatements) all() []string {
 func newLedgerStatements(d *sqldialect.Dialect) ledgerStatements {
 	// $2 is the store's clock, or NULL for the database's (PostgreSQL).
 	now := d.TimeOrClock(2)
-	// $1 is the key, $2…$15 the state, $16 the new grants_made and $17 the
+	// $1 is the key, $2…$16 the state, $17 the new grants_made and $18 the
 	// time of the update when it changed the state, or NULL to keep
 	// updated_at.
 	update := `UPDATE rate_budgets SET last_grant = $2, cool_until = $3, refusals = $4, pace = $5,
 				ceiling = $6, hold_until = $7, hold_reason = $8, outage_since = $9, outage_cause = $10,
 				next_probe = $11, probes = $12, streak = $13, streak_unreachable = $14, streak_symbols = $15,
-				grants_made = $16, updated_at = coalesce($17, updated_at)
+				refusing_since = $16, grants_made = $17, updated_at = coalesce($18, updated_at)
 			WHERE key = $1`
 	s := ledgerStatements{
 		// The first statement of an update: it creates the budget's row
@@ -78,16 +78,16 @@ func newLedgerStatements(d *sqldialect.Dialect) ledgerStatements {
 		grants: d.Rebind(`SELECT at FROM rate_grants WHERE key = $1 AND at > $2 ORDER BY at`),
 	}
 	if d.IsPostgres() {
-		// $18 is grants_made as the lock read it, $19 the time of the
-		// update and $20 the time at or before which grants are deleted,
+		// $19 is grants_made as the lock read it, $20 the time of the
+		// update and $21 the time at or before which grants are deleted,
 		// or NULL to delete none. The sub-statements see the table as it
 		// was before the statement: the deletion never sees the grants
 		// inserted.
 		s.write = `WITH added AS (
 				INSERT INTO rate_grants (key, seq, at)
-				SELECT $1::text, s.seq, $19::timestamptz FROM generate_series($18::bigint + 1, $16::bigint) AS s (seq)
+				SELECT $1::text, s.seq, $20::timestamptz FROM generate_series($19::bigint + 1, $17::bigint) AS s (seq)
 			), forgotten AS (
-				DELETE FROM rate_grants WHERE key = $1 AND at <= $20::timestamptz
+				DELETE FROM rate_grants WHERE key = $1 AND at <= $21::timestamptz
 			)
 			` + update
 		return s
@@ -321,7 +321,7 @@ func stateArgs(s *ratelimit.State) ([]any, error) {
 	return []any{
 		t(s.LastGrant), t(s.CoolUntil), s.Refusals, s.Pace, s.Ceiling, t(s.HoldUntil), orNull(s.HoldReason),
 		t(s.OutageSince), orNull(s.OutageCause), t(s.NextProbe), s.Probes, s.Streak, s.StreakUnreachable,
-		orNull(strings.Join(s.StreakSymbols, " ")),
+		orNull(strings.Join(s.StreakSymbols, " ")), t(s.RefusingSince),
 	}, nil
 }
 
@@ -330,17 +330,18 @@ func scanBudget(row *sqlx.Row) (ratelimit.State, time.Time, int64, error) {
 	var (
 		s                                                       ratelimit.State
 		lastGrant, coolUntil, holdUntil, outageSince, nextProbe sqldialect.Time
+		refusingSince                                           sqldialect.Time
 		holdReason, outageCause, symbols                        sql.NullString
 		lastNow                                                 sqldialect.Time
 		made                                                    int64
 	)
 	err := row.Scan(&lastGrant, &coolUntil, &s.Refusals, &s.Pace, &s.Ceiling, &holdUntil, &holdReason,
-		&outageSince, &outageCause, &nextProbe, &s.Probes, &s.Streak, &s.StreakUnreachable, &symbols, &lastNow, &made)
+		&outageSince, &outageCause, &nextProbe, &s.Probes, &s.Streak, &s.StreakUnreachable, &symbols, &refusingSince, &lastNow, &made)
 	if err != nil {
 		return s, time.Time{}, 0, err
 	}
 	s.LastGrant, s.CoolUntil, s.HoldUntil = lastGrant.Time, coolUntil.Time, holdUntil.Time
-	s.OutageSince, s.NextProbe = outageSince.Time, nextProbe.Time
+	s.OutageSince, s.NextProbe, s.RefusingSince = outageSince.Time, nextProbe.Time, refusingSince.Time
 	s.HoldReason, s.OutageCause = holdReason.String, outageCause.String
 	if symbols.String != "" {
 		s.StreakSymbols = strings.Fields(symbols.String)

@@ -103,6 +103,7 @@ func full() ratelimit.State {
 		LastGrant:         Start.Add(-time.Second),
 		CoolUntil:         Start.Add(5 * time.Second),
 		Refusals:          3,
+		RefusingSince:     Start.Add(-2 * time.Minute),
 		Pace:              2.5,
 		Ceiling:           3.125,
 		HoldUntil:         Start.Add(time.Hour),
