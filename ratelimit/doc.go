@@ -76,6 +76,23 @@
 // continuous outage, Wait returns an [*OutageError] naming the provider,
 // the time it went down and the latest failure.
 //
+// # A provider that only refuses
+//
+// Refusals for rate hold requests back for a while, not for good: a
+// provider that refuses every request would keep a run going for ever,
+// cooling down and trying again. So a run of refusals ends like an
+// outage: once every answer has been a refusal for rate for the outage
+// timeout, from the first of them ([State].RefusingSince, shared by the
+// fleet), Wait returns a [*RefusingError], which matches
+// [github.com/pricefill/pricefill.ErrUnavailable] as an [*OutageError]
+// does. An answer ends the run of refusals; so does a quota's refusal,
+// which says when requests resume; failures do not. A limiter gives up
+// only on refusals it has watched for the whole timeout: one that first
+// asks for a grant after they began counts the timeout from then, so
+// that a run started again once another gave up sends requests again
+// (at the pace of the cool-downs), and goes on as soon as one is
+// answered.
+//
 // # Why not sony/gobreaker or golang.org/x/time/rate
 //
 // gobreaker's vocabulary is used here, but not the package: it reads

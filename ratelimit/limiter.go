@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pricefill/pricefill"
@@ -40,6 +41,12 @@ type Limiter struct {
 	head, tail *waiter       // the queue of waiters, first come first
 	kick       chan struct{} // wakes the head: this process changed the budget
 	waiters    sync.Pool     // of *waiter, to reuse
+
+	// watch is when the limiter first asked for a grant, on the ledger's
+	// clock: it gives up on refusals it has watched for the outage
+	// timeout. refusal is the text of the latest refusal it was told of.
+	watch   atomic.Pointer[time.Time]
+	refusal atomic.Pointer[string]
 }
 
 // New returns a limiter configured by opts, or an error matching
@@ -95,7 +102,8 @@ func (l *Limiter) free(w *waiter) {
 // returns nil. It returns ctx.Err() if ctx ends first, having counted
 // nothing and delayed no other waiter (a ctx done before the call returns
 // at once); an [*OutageError] once the outage breaker has been open for
-// the outage timeout; or the ledger's error.
+// the outage timeout; a [*RefusingError] once the provider has refused
+// every request for the outage timeout; or the ledger's error.
 func (l *Limiter) Wait(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -124,8 +132,8 @@ func (l *Limiter) Wait(ctx context.Context) error {
 			return err
 		case d.granted:
 			return nil
-		case d.outage != nil:
-			return d.outage
+		case d.giveUp != nil:
+			return d.giveUp
 		}
 		wake := d.next
 		if !d.deadline.IsZero() {
@@ -149,7 +157,8 @@ func (l *Limiter) Wait(ctx context.Context) error {
 
 // Allow makes a grant if one is allowed now and no waiter of this limiter
 // is queued, and reports whether it did. It never waits, but for the
-// ledger. Its error is the ledger's, or an [*OutageError] as Wait's.
+// ledger. Its error is the ledger's, or an [*OutageError] or a
+// [*RefusingError] as Wait's.
 func (l *Limiter) Allow(ctx context.Context) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
@@ -168,8 +177,8 @@ func (l *Limiter) Allow(ctx context.Context) (bool, error) {
 	switch {
 	case err != nil:
 		return false, err
-	case d.outage != nil:
-		return false, d.outage
+	case d.giveUp != nil:
+		return false, d.giveUp
 	}
 	return d.granted, nil
 }
@@ -179,13 +188,33 @@ func (l *Limiter) try(ctx context.Context) (decision, error) {
 	var d decision
 	err := l.cfg.ledger.Update(ctx, l.cfg.name, func(e Entry) error {
 		var err error
-		d, err = l.cfg.decide(e, true)
+		d, err = l.cfg.decide(e, true, l.watching(e.Now()))
 		return err
 	})
 	if err != nil {
 		return d, fmt.Errorf("ratelimit: budget %s: %w", l.cfg.name, err)
 	}
+	if re, ok := d.giveUp.(*RefusingError); ok {
+		if p := l.refusal.Load(); p != nil {
+			re.Cause = *p
+		}
+	}
 	return d, nil
+}
+
+// watching returns when the limiter first asked for a grant, now if it
+// is this time.
+func (l *Limiter) watching(now time.Time) time.Time {
+	l.watch.CompareAndSwap(nil, &now)
+	return *l.watch.Load()
+}
+
+// watched returns when the limiter first asked for a grant, or zero.
+func (l *Limiter) watched() time.Time {
+	if p := l.watch.Load(); p != nil {
+		return *p
+	}
+	return time.Time{}
 }
 
 // push queues w last.
@@ -237,7 +266,9 @@ func (l *Limiter) update(ctx context.Context, what string, fn func(Entry) error)
 // data, or with an answer about the symbol (not found, no data, a
 // permanent refusal). It ends a run of refusals and of failures, closes
 // an open outage breaker, and lets a slowed pace recover. It does not cut
-// short a running cool-down.
+// short a running cool-down. A caller that reports refusals must report
+// answers too: without them, refusals look endless, and Wait gives up
+// after the outage timeout.
 func (l *Limiter) Answered(ctx context.Context) error {
 	return l.update(ctx, "an answer", func(e Entry) error {
 		l.cfg.answered(e)
@@ -250,13 +281,19 @@ func (l *Limiter) Answered(ctx context.Context) error {
 // waiter back for the server's Retry-After, capped by
 // [WithMaxRetryAfter], or, without one, for the exponential step of the
 // run of refusals (5, 10, 20, 40, 80, 80… s by default); the first refusal
-// of a burst also lowers the adaptive pace. A quota used up holds every
-// waiter until its reset, or for [QuotaHoldDefault] when unknown. Either
-// way the provider answered: a streak of failures ends and an open
-// breaker closes.
+// of a burst also lowers the adaptive pace; once the provider has refused
+// every request for the outage timeout, Wait gives up with a
+// [*RefusingError]. A quota used up holds every waiter until its reset,
+// or for [QuotaHoldDefault] when unknown, and ends a run of refusals for
+// rate. Either way the provider answered: a streak of failures ends and
+// an open breaker closes.
 func (l *Limiter) Refused(ctx context.Context, err *pricefill.RateLimitError) error {
 	if err == nil {
 		err = &pricefill.RateLimitError{}
+	}
+	if !err.Quota {
+		cause := causeText(err)
+		l.refusal.Store(&cause)
 	}
 	return l.update(ctx, "a refusal", func(e Entry) error {
 		return l.cfg.refused(e, err)
@@ -287,7 +324,7 @@ func (l *Limiter) Failed(ctx context.Context, symbol string, err error) (bool, e
 func (l *Limiter) Status(ctx context.Context) (Status, error) {
 	var st Status
 	err := l.cfg.ledger.Update(ctx, l.cfg.name, func(e Entry) error {
-		d, err := l.cfg.decide(e, false)
+		d, err := l.cfg.decide(e, false, l.watched())
 		if err != nil {
 			return err
 		}
@@ -297,14 +334,20 @@ func (l *Limiter) Status(ctx context.Context) (Status, error) {
 			HourlyLimit: l.cfg.hourlyLimit, DailyLimit: l.cfg.dailyLimit,
 			Rate: finite(l.cfg.rate(s)), MaxRate: finite(l.cfg.maxRate()),
 		}
-		if d.outage != nil {
+		if _, ok := d.giveUp.(*OutageError); ok {
 			st.Next, st.Reason = d.now, ReasonOutage
 		}
 		if s.CoolUntil.After(d.now) {
 			st.CoolDownUntil = s.CoolUntil
 		}
 		if l.cfg.breaker > 0 && !s.OutageSince.IsZero() {
-			st.Outage = &Outage{Since: s.OutageSince, Cause: s.OutageCause, NextProbe: s.NextProbe, Probes: s.Probes, GiveUp: d.deadline}
+			st.Outage = &Outage{Since: s.OutageSince, Cause: s.OutageCause, NextProbe: s.NextProbe, Probes: s.Probes}
+			if l.cfg.outageTimeout > 0 {
+				st.Outage.GiveUp = s.OutageSince.Add(l.cfg.outageTimeout)
+			}
+		}
+		if !s.RefusingSince.IsZero() {
+			st.Refusing = &Refusing{Since: s.RefusingSince, Refusals: s.Refusals, GiveUp: l.cfg.giveUpAt(s.RefusingSince, l.watched())}
 		}
 		for _, w := range l.cfg.windows() {
 			gs, err := e.Grants(d.now.Add(-w.span))

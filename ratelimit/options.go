@@ -28,8 +28,8 @@ const (
 	// QuotaHoldMax caps a quota's reset: a provider's reset further ahead
 	// is taken as this far.
 	QuotaHoldMax = 25 * time.Hour
-	// OutageTimeoutDefault is how long the outage breaker may stay open
-	// before Wait gives up with an [*OutageError].
+	// OutageTimeoutDefault is how long the outage breaker may stay open,
+	// or the provider refuse every request, before Wait gives up.
 	OutageTimeoutDefault = 15 * time.Minute
 	// BreakerFailuresDefault is the number of failures in a row, saying
 	// nothing about their symbol, that open the outage breaker.
@@ -168,9 +168,10 @@ func WithProbeInterval(initial, maxInterval time.Duration) Option {
 }
 
 // WithOutageTimeout sets how long the outage breaker may stay open before
-// [Limiter.Wait] gives up with an [*OutageError]. The default is
-// [OutageTimeoutDefault]; zero means it never gives up; it must not be
-// negative.
+// [Limiter.Wait] gives up with an [*OutageError], and how long the
+// provider may refuse every request for rate before it gives up with a
+// [*RefusingError]. The default is [OutageTimeoutDefault]; zero means it
+// never gives up; it must not be negative.
 func WithOutageTimeout(d time.Duration) Option {
 	return func(cfg *config) { cfg.outageTimeout = d }
 }

@@ -67,15 +67,19 @@ type decision struct {
 	next    time.Time // the earliest grant: now when granted or due
 	reason  Reason    // what holds the grant back until next
 	granted bool
-	// deadline is when an open breaker gives up, or zero.
+	// deadline is when waiters give up, on an open breaker or on a
+	// provider that refuses every request; zero when they never do.
 	deadline time.Time
-	// outage is set when it has given up.
-	outage *OutageError
+	// giveUp is set once they have: an *OutageError or a *RefusingError.
+	giveUp error
 }
 
 // decide works out when the budget of e allows the next grant, and makes
-// the grant when grant is set and one is allowed now.
-func (c *config) decide(e Entry, grant bool) (decision, error) {
+// the grant when grant is set and one is allowed now. watch is when the
+// limiter began to wait on the budget (zero: not yet); it gives up on a
+// provider that refuses every request only once it has watched the
+// refusals for the outage timeout (see [config.giveUpAt]).
+func (c *config) decide(e Entry, grant bool, watch time.Time) (decision, error) {
 	now, s := e.Now(), e.State()
 	d := decision{now: now, next: now}
 	hold := func(t time.Time, r Reason) {
@@ -102,11 +106,20 @@ func (c *config) decide(e Entry, grant bool) (decision, error) {
 		if c.outageTimeout > 0 {
 			d.deadline = s.OutageSince.Add(c.outageTimeout)
 			if !now.Before(d.deadline) {
-				d.outage = &OutageError{Name: c.name, Since: s.OutageSince, Cause: s.OutageCause, Timeout: c.outageTimeout}
+				d.giveUp = &OutageError{Name: c.name, Since: s.OutageSince, Cause: s.OutageCause, Timeout: c.outageTimeout}
 				return d, nil
 			}
 		}
 		hold(s.NextProbe, ReasonOutage)
+	}
+	if t := c.giveUpAt(s.RefusingSince, watch); !t.IsZero() {
+		if d.deadline.IsZero() || t.Before(d.deadline) {
+			d.deadline = t
+		}
+		if !now.Before(t) {
+			d.giveUp = &RefusingError{Name: c.name, Since: s.RefusingSince, Timeout: c.outageTimeout}
+			return d, nil
+		}
 	}
 	if !grant || d.next.After(now) {
 		return d, nil
@@ -123,6 +136,18 @@ func (c *config) decide(e Entry, grant bool) (decision, error) {
 	}
 	d.granted, d.reason = true, ReasonNone
 	return d, nil
+}
+
+// giveUpAt returns when a limiter that began to wait at watch (zero: not
+// yet) gives up on a provider that has refused every request since since:
+// the outage timeout after since, or after watch when that is later, so
+// that a run started once another gave up tries again for the whole
+// timeout. Zero when it never gives up: no refusal, or no timeout.
+func (c *config) giveUpAt(since, watch time.Time) time.Time {
+	if since.IsZero() || c.outageTimeout == 0 {
+		return time.Time{}
+	}
+	return later(since, watch).Add(c.outageTimeout)
 }
 
 // keep returns how long the grants of this limiter are looked back on:
@@ -167,6 +192,9 @@ func (c *config) refused(e Entry, rl *pricefill.RateLimitError) error {
 	now, s := e.Now(), e.State()
 	heard(s)
 	if rl.Quota {
+		// The provider says when requests resume: a wait with an end,
+		// which ends a run of refusals for rate.
+		s.RefusingSince = time.Time{}
 		until := now.Add(QuotaHoldDefault)
 		if !rl.Reset.IsZero() && rl.Reset.After(now) {
 			until = rl.Reset
@@ -176,6 +204,9 @@ func (c *config) refused(e Entry, rl *pricefill.RateLimitError) error {
 			s.HoldUntil, s.HoldReason = until, "the provider's quota is used up"
 		}
 		return nil
+	}
+	if s.RefusingSince.IsZero() {
+		s.RefusingSince = now
 	}
 	// A refusal while a cool-down runs answers a request granted before
 	// it began (none is granted during one): the same burst.
@@ -199,7 +230,7 @@ func (c *config) refused(e Entry, rl *pricefill.RateLimitError) error {
 func (c *config) answered(e Entry) {
 	s := e.State()
 	heard(s)
-	s.Refusals = 0
+	s.Refusals, s.RefusingSince = 0, time.Time{}
 	if c.adaptive && s.Pace > 0 {
 		c.speedUp(s)
 	}

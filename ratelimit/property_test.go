@@ -88,9 +88,11 @@ func (sc scenario) play(t *testing.T) ([]outcome, []int) {
 	clock := clocktest.Shifted(start)
 	// The adaptive pace is off: it would move grants off the whole and
 	// quarter seconds that keep events apart (ledgertest's property
-	// covers it).
+	// covers it). So is the outage timeout: no answer is reported, so
+	// after a refusal the limiter would give up (ledgertest's property
+	// and TestRefusing… cover it).
 	l, err := ratelimit.New(ratelimit.WithClock(clock), ratelimit.WithInterval(sc.interval), ratelimit.WithHourlyLimit(sc.limit),
-		ratelimit.WithAdaptivePace(false))
+		ratelimit.WithAdaptivePace(false), ratelimit.WithOutageTimeout(0))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

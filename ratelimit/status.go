@@ -35,6 +35,9 @@ type Status struct {
 	CoolDownUntil time.Time `json:"cool_down_until,omitzero"`
 	// Outage is set while the outage breaker is open.
 	Outage *Outage `json:"outage,omitempty"`
+	// Refusing is set while every answer of the provider is a refusal for
+	// rate.
+	Refusing *Refusing `json:"refusing,omitempty"`
 }
 
 // An Outage is an open outage breaker.
@@ -47,6 +50,19 @@ type Outage struct {
 	NextProbe time.Time `json:"next_probe"`
 	Probes    int       `json:"probes"`
 	// GiveUp is when waiters give up, or zero when they never do.
+	GiveUp time.Time `json:"give_up,omitzero"`
+}
+
+// Refusing is a run of refusals for rate: since its first, the provider
+// has answered nothing else.
+type Refusing struct {
+	// Since is the first refusal of the run; Refusals counts them, one
+	// per cool-down.
+	Since    time.Time `json:"since"`
+	Refusals int       `json:"refusals"`
+	// GiveUp is when waiters give up (a limiter that began to wait after
+	// Since gives up the outage timeout after it began), or zero when
+	// they never do.
 	GiveUp time.Time `json:"give_up,omitzero"`
 }
 
@@ -110,6 +126,16 @@ func (s Status) String() string {
 		}
 		b.WriteString(strings.Join(parts, ", "))
 	}
+	if r := s.Refusing; r != nil && s.Reason != ReasonOutage {
+		fmt.Fprintf(&b, "; every request refused since %s (%s)", clockTime(r.Since, s.Now), s.Now.Sub(r.Since).Round(time.Second))
+		switch {
+		case r.GiveUp.IsZero():
+		case r.GiveUp.After(s.Now):
+			fmt.Fprintf(&b, "; giving up at %s", clockTime(r.GiveUp, s.Now))
+		default:
+			fmt.Fprintf(&b, "; timed out at %s", clockTime(r.GiveUp, s.Now))
+		}
+	}
 	return b.String()
 }
 
@@ -145,6 +171,33 @@ func (e *OutageError) Error() string {
 
 // Is reports whether target is [pricefill.ErrUnavailable].
 func (e *OutageError) Is(target error) bool { return target == pricefill.ErrUnavailable }
+
+// A RefusingError is what [Limiter.Wait] returns once the provider has
+// refused every request, for rate, for the outage timeout: no answer but
+// refusals since the first of them. It matches [pricefill.ErrUnavailable],
+// as an [*OutageError] does.
+type RefusingError struct {
+	// Name is the budget's (the provider's) name.
+	Name string
+	// Since is the first refusal of the run, on the ledger's clock.
+	Since time.Time
+	// Cause is the latest refusal the limiter was told of, or "" when it
+	// was told of none (the refusals came to other processes).
+	Cause string
+	// Timeout is the outage timeout that ran out.
+	Timeout time.Duration
+}
+
+func (e *RefusingError) Error() string {
+	cause := e.Cause
+	if cause == "" {
+		cause = "rate limited"
+	}
+	return fmt.Sprintf("%s refused every request since %s (for %s or more): %s", e.Name, e.Since.UTC().Format("2006-01-02 15:04:05 MST"), e.Timeout, cause)
+}
+
+// Is reports whether target is [pricefill.ErrUnavailable].
+func (e *RefusingError) Is(target error) bool { return target == pricefill.ErrUnavailable }
 
 // clockTime formats t for a line read at now: the time of day in UTC, and
 // the date too when it is not now's.

@@ -41,8 +41,8 @@ func (lm limits) options(clock pricefill.Clock, l ratelimit.Ledger, key string) 
 }
 
 // model is the budget as the property expects it: the grants made, the
-// holds every refusal imposes at the least, and the breaker, kept by the
-// rules of the package documentation.
+// holds every refusal imposes at the least, the breaker and the run of
+// refusals, kept by the rules of the package documentation.
 type model struct {
 	lm      limits
 	grants  []time.Time
@@ -52,6 +52,9 @@ type model struct {
 	steps     int // refusals in a row, one per cool-down
 	coolUntil time.Time
 	holdUntil time.Time
+	// refusingSince is the first refusal for rate since the latest answer
+	// or quota; zero when none came since.
+	refusingSince time.Time
 
 	streak, unreachable int
 	symbols             []string
@@ -74,11 +77,13 @@ func (m *model) heard() {
 func (m *model) answer() {
 	m.heard()
 	m.steps = 0
+	m.refusingSince = time.Time{}
 }
 
 func (m *model) refuse(now time.Time, retryAfter time.Duration, quota bool) {
 	m.heard()
 	if quota {
+		m.refusingSince = time.Time{}
 		until := now.Add(ratelimit.QuotaHoldDefault)
 		m.holds = append(m.holds, hold{now, until, "a quota"})
 		if until.After(m.holdUntil) {
@@ -87,6 +92,9 @@ func (m *model) refuse(now time.Time, retryAfter time.Duration, quota bool) {
 		return
 	}
 	m.refused = true
+	if m.refusingSince.IsZero() {
+		m.refusingSince = now
+	}
 	if m.steps == 0 || !now.Before(m.coolUntil) {
 		m.steps++
 	}
@@ -125,6 +133,34 @@ func (m *model) fail(now time.Time, symbol string, unreachable bool) bool {
 		return true
 	}
 	return false
+}
+
+// outageTimedOut reports whether the breaker has been open for the
+// outage timeout at now.
+func (m *model) outageTimedOut(now time.Time) bool {
+	return !m.openSince.IsZero() && !now.Before(m.openSince.Add(outageTimeout))
+}
+
+// refusingTimedOut reports whether a limiter that first asked for a grant
+// at watch gives up at now on a provider that refuses every request: it
+// has watched the refusals for the outage timeout.
+func (m *model) refusingTimedOut(now, watch time.Time) bool {
+	if m.refusingSince.IsZero() {
+		return false
+	}
+	from := m.refusingSince
+	if watch.After(from) {
+		from = watch
+	}
+	return !now.Before(from.Add(outageTimeout))
+}
+
+// sinceStart returns t as a time after Start, or "none" for zero.
+func sinceStart(t time.Time) string {
+	if t.IsZero() {
+		return "none"
+	}
+	return t.Sub(Start).String()
 }
 
 // within counts the grants in (t−span, t].
@@ -226,6 +262,9 @@ func testBudget(t *testing.T, open OpenFunc) {
 		for i := range clients {
 			clients[i] = newLimiter(i)
 		}
+		// watch holds when each client first asked for a grant; zero:
+		// not yet.
+		watch := make([]time.Time, len(clients))
 		ctx := context.Background()
 		steps := rapid.IntRange(1, 40).Draw(rt, "steps")
 		for range steps {
@@ -241,17 +280,32 @@ func testBudget(t *testing.T, open OpenFunc) {
 					5 * time.Hour, 24*time.Hour - 500*time.Millisecond}).Draw(rt, "advance"))
 			case 2, 3: // a request asks for a grant
 				ok, err := l.Allow(ctx)
-				var oe *ratelimit.OutageError
-				timedOut := !m.openSince.IsZero() && !now.Before(m.openSince.Add(outageTimeout))
+				if watch[i].IsZero() {
+					watch[i] = now
+				}
+				var (
+					oe *ratelimit.OutageError
+					re *ratelimit.RefusingError
+				)
+				timedOut := m.outageTimedOut(now)
+				refusing := !timedOut && m.refusingTimedOut(now, watch[i])
 				switch {
 				case errors.As(err, &oe):
 					if !timedOut {
 						rt.Fatalf("Allow at %s: %v, but the breaker opened at %s (zero: closed)", now.Sub(Start), err, m.openSince.Sub(Start))
 					}
+				case errors.As(err, &re):
+					if !refusing || !re.Since.Equal(m.refusingSince) || !errors.Is(err, pricefill.ErrUnavailable) {
+						rt.Fatalf("Allow at %s (first at %s): %v, but the refusals began at %s",
+							now.Sub(Start), watch[i].Sub(Start), err, sinceStart(m.refusingSince))
+					}
 				case err != nil:
 					rt.Fatalf("Allow: %v", err)
 				case timedOut:
 					rt.Fatalf("Allow at %s = %t, want an OutageError: open since %s", now.Sub(Start), ok, m.openSince.Sub(Start))
+				case refusing:
+					rt.Fatalf("Allow at %s (first at %s) = %t, want a RefusingError: every request refused since %s",
+						now.Sub(Start), watch[i].Sub(Start), ok, m.refusingSince.Sub(Start))
 				case ok:
 					m.check(rt, now)
 					m.granted(now)
@@ -290,6 +344,7 @@ func testBudget(t *testing.T, open OpenFunc) {
 				}
 			case 8: // the process restarts: its limiter is new, the ledger stays
 				clients[i] = newLimiter(i)
+				watch[i] = time.Time{}
 			}
 		}
 	})
