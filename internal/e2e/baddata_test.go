@@ -4,10 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"os"
-	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -39,21 +36,8 @@ func runMeasured(t *testing.T, ctx context.Context, args ...string) measuredRun 
 	return r
 }
 
-// peakRSS returns the peak resident set of an ended process in bytes:
-// ru_maxrss is in KiB on Linux and the BSDs, in bytes on macOS.
-func peakRSS(ps *os.ProcessState) int64 {
-	ru, ok := ps.SysUsage().(*syscall.Rusage)
-	if !ok || ru == nil {
-		return 0
-	}
-	if runtime.GOOS == "darwin" || runtime.GOOS == "ios" {
-		return int64(ru.Maxrss)
-	}
-	return int64(ru.Maxrss) << 10
-}
-
 func (r measuredRun) String() string {
-	return fmt.Sprintf("exit %d in %s, peak RSS %.1f MiB", r.code, r.took.Round(time.Millisecond), float64(r.maxRSS)/(1<<20))
+	return fmt.Sprintf("exit %d in %s, peak RSS %s", r.code, r.took.Round(time.Millisecond), mib(r.maxRSS))
 }
 
 // rawDB opens the database dsn on a connection of its own, not the

@@ -105,10 +105,7 @@ func runCSVDir(t *testing.T, dsn, dir string, syms ...string) (int, string, inpu
 	if err := json.Unmarshal(raw, &rep); err != nil {
 		t.Fatalf("the program's report: %v", err)
 	}
-	var rss int64
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rss = int64(ru.Maxrss) << 10 // KiB on Linux and the BSDs
-	}
+	rss := peakRSS(cmd.ProcessState)
 	return code, out.String(), rep, rss, took
 }
 

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -25,7 +24,7 @@ type secretRun struct {
 	out    string // stdout and stderr
 	report string // the --report-json, empty when none was written
 	took   time.Duration
-	maxRSS int64 // the program's peak resident memory, in KiB
+	maxRSS int64 // the program's peak resident memory, in bytes
 }
 
 // runIn runs the program with args in dir, with env added to its
@@ -39,9 +38,7 @@ func runIn(t *testing.T, ctx context.Context, dir string, env []string, args ...
 	start := time.Now()
 	err := cmd.Run()
 	r := secretRun{code: exitCode(t, err), out: out.String(), took: time.Since(start)}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.maxRSS = ru.Maxrss
-	}
+	r.maxRSS = peakRSS(cmd.ProcessState)
 	if b, err := os.ReadFile(report); err == nil {
 		r.report = string(b)
 	}
@@ -179,8 +176,8 @@ func TestKeyValueDSNIsPostgres(t *testing.T) {
 	if bars == 0 {
 		t.Errorf("no bars stored in %s", urlDSN)
 	}
-	t.Logf("%d requests for %d symbols, %d bars stored in PostgreSQL; %s, peak RSS %d MiB", len(srv.Requests()), len(syms), bars,
-		r.took.Round(time.Millisecond), r.maxRSS/1024)
+	t.Logf("%d requests for %d symbols, %d bars stored in PostgreSQL; %s, peak RSS %s", len(srv.Requests()), len(syms), bars,
+		r.took.Round(time.Millisecond), mib(r.maxRSS))
 }
 
 // TestCredentialsHidden: a --base-url with user:pass@ and a DSN with
@@ -226,7 +223,7 @@ func TestCredentialsHidden(t *testing.T) {
 		t.Errorf("no --report-json written")
 	}
 	noSecrets(t, map[string]string{"the output": r.out, "fetcher_logs": logs, "the report": r.report}, userPass, dbPass)
-	t.Logf("run with credentials: %d requests, %s, peak RSS %d MiB", len(srv.Requests()), r.took.Round(time.Millisecond), r.maxRSS/1024)
+	t.Logf("run with credentials: %d requests, %s, peak RSS %s", len(srv.Requests()), r.took.Round(time.Millisecond), mib(r.maxRSS))
 
 	refused := runIn(t, ctx, dir, nil, "--db", filepath.Join(t.TempDir(), "x.db"), "--base-url", "http://u:"+userPass+"@"+host+"/?apikey="+queryKey,
 		"--symbols", "C000")
@@ -327,6 +324,6 @@ func TestRedirects(t *testing.T) {
 			t.Errorf("%s: %+v, want permanently failed at its first attempt", s, tk)
 		}
 	}
-	t.Logf("%d requests to the provider (AWAY %d, LOOP %d, FINE %d), %d to the other server; %s, peak RSS %d MiB",
-		len(srv.Requests()), away, loop, fine, len(other.Requests()), r.took.Round(time.Millisecond), r.maxRSS/1024)
+	t.Logf("%d requests to the provider (AWAY %d, LOOP %d, FINE %d), %d to the other server; %s, peak RSS %s",
+		len(srv.Requests()), away, loop, fine, len(other.Requests()), r.took.Round(time.Millisecond), mib(r.maxRSS))
 }
