@@ -235,6 +235,67 @@ func TestOutageTimeout(t *testing.T) {
 	})
 }
 
+// TestOutageTimeoutNewLimiter: on a shared ledger, a limiter that first
+// waits after another gave up on an outage (a run started again) probes
+// again for the whole timeout before it gives up in turn, and goes on
+// once a probe is answered.
+func TestOutageTimeoutNewLimiter(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		clock := clocktest.Shifted(start)
+		ledger := ratelimit.NewMemoryLedger(clock)
+		newEnv := func() *env {
+			l, err := ratelimit.New(ratelimit.WithClock(clock), ratelimit.WithLedger(ledger), ratelimit.WithInterval(0),
+				ratelimit.WithOutageTimeout(time.Minute))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return &env{t: t, l: l, clock: clock}
+		}
+		// probeAll waits for probes that fail until Wait gives up, and
+		// returns how many went out and its error.
+		probeAll := func(e *env) (int, error) {
+			for probes := 0; ; probes++ {
+				if err := e.l.Wait(context.Background()); err != nil {
+					return probes, err
+				}
+				e.failed("A", errRefused)
+			}
+		}
+		a := newEnv()
+		a.wait()
+		for range 5 {
+			a.failed("A", errRefused)
+		}
+		if _, err := probeAll(a); !errors.Is(err, pricefill.ErrUnavailable) || clock.Now().Sub(start) != time.Minute {
+			t.Fatalf("the first limiter: Wait = %v at %s, want an OutageError at 1m", err, clock.Now().Sub(start))
+		}
+
+		b := newEnv()
+		b.sleep(time.Hour)
+		began := clock.Now()
+		if st := b.status(); st.Outage == nil || !st.Outage.GiveUp.Equal(start.Add(time.Minute)) {
+			t.Errorf("status of the new limiter before it waits: %+v, want the breaker open, giving up at 1m", st.Outage)
+		}
+		// The first limiter probed at 5, 15 and 35 s: the next probe is
+		// due at once, and the one after a minute later, when b gives up.
+		probes, err := probeAll(b)
+		var oe *ratelimit.OutageError
+		if !errors.As(err, &oe) || clock.Now().Sub(began) != time.Minute || probes != 1 {
+			t.Errorf("the new limiter: Wait = %v after %s and %d probes, want an OutageError after 1m and 1 probe",
+				err, clock.Now().Sub(began), probes)
+		}
+
+		c := newEnv()
+		c.sleep(time.Hour)
+		c.wait()
+		c.answered()
+		if got := c.wait(); got != 0 {
+			t.Errorf("after the probe was answered, a grant waited %s, want none", got)
+		}
+	})
+}
+
 // TestSharedLedger: limiters of one name on one ledger (the processes of
 // a fleet) share one budget; other names have their own.
 func TestSharedLedger(t *testing.T) {

@@ -74,7 +74,11 @@
 // reports it open, so that the runner charges no symbol an attempt. The
 // first answer closes it. After [WithOutageTimeout] (15 min) of a
 // continuous outage, Wait returns an [*OutageError] naming the provider,
-// the time it went down and the latest failure.
+// the time it went down and the latest failure. A limiter gives up only
+// on an outage it has watched for the whole timeout: one that first asks
+// for a grant after the breaker opened counts the timeout from then, so
+// that a run started again once another gave up probes again, rather
+// than giving up at once on the breaker the ledger keeps open.
 //
 // # A provider that only refuses
 //
@@ -86,12 +90,10 @@
 // fleet), Wait returns a [*RefusingError], which matches
 // [github.com/pricefill/pricefill.ErrUnavailable] as an [*OutageError]
 // does. An answer ends the run of refusals; so does a quota's refusal,
-// which says when requests resume; failures do not. A limiter gives up
-// only on refusals it has watched for the whole timeout: one that first
-// asks for a grant after they began counts the timeout from then, so
-// that a run started again once another gave up sends requests again
-// (at the pace of the cool-downs), and goes on as soon as one is
-// answered.
+// which says when requests resume; failures do not. As with an outage, a
+// limiter gives up only on refusals it has watched for the whole timeout:
+// a run started again once another gave up sends requests again (at the
+// pace of the cool-downs), and goes on as soon as one is answered.
 //
 // # Why not sony/gobreaker or golang.org/x/time/rate
 //

@@ -43,8 +43,9 @@ type Limiter struct {
 	waiters    sync.Pool     // of *waiter, to reuse
 
 	// watch is when the limiter first asked for a grant, on the ledger's
-	// clock: it gives up on refusals it has watched for the outage
-	// timeout. refusal is the text of the latest refusal it was told of.
+	// clock: it gives up on an outage or refusals it has watched for the
+	// outage timeout. refusal is the text of the latest refusal it was
+	// told of.
 	watch   atomic.Pointer[time.Time]
 	refusal atomic.Pointer[string]
 }
@@ -341,10 +342,8 @@ func (l *Limiter) Status(ctx context.Context) (Status, error) {
 			st.CoolDownUntil = s.CoolUntil
 		}
 		if l.cfg.breaker > 0 && !s.OutageSince.IsZero() {
-			st.Outage = &Outage{Since: s.OutageSince, Cause: s.OutageCause, NextProbe: s.NextProbe, Probes: s.Probes}
-			if l.cfg.outageTimeout > 0 {
-				st.Outage.GiveUp = s.OutageSince.Add(l.cfg.outageTimeout)
-			}
+			st.Outage = &Outage{Since: s.OutageSince, Cause: s.OutageCause, NextProbe: s.NextProbe, Probes: s.Probes,
+				GiveUp: l.cfg.giveUpAt(s.OutageSince, l.watched())}
 		}
 		if !s.RefusingSince.IsZero() {
 			st.Refusing = &Refusing{Since: s.RefusingSince, Refusals: s.Refusals, GiveUp: l.cfg.giveUpAt(s.RefusingSince, l.watched())}

@@ -76,9 +76,9 @@ type decision struct {
 
 // decide works out when the budget of e allows the next grant, and makes
 // the grant when grant is set and one is allowed now. watch is when the
-// limiter began to wait on the budget (zero: not yet); it gives up on a
-// provider that refuses every request only once it has watched the
-// refusals for the outage timeout (see [config.giveUpAt]).
+// limiter began to wait on the budget (zero: not yet); it gives up on an
+// outage or a provider that refuses every request only once it has
+// watched it for the outage timeout (see [config.giveUpAt]).
 func (c *config) decide(e Entry, grant bool, watch time.Time) (decision, error) {
 	now, s := e.Now(), e.State()
 	d := decision{now: now, next: now}
@@ -103,9 +103,9 @@ func (c *config) decide(e Entry, grant bool, watch time.Time) (decision, error) 
 	}
 	open := c.breaker > 0 && !s.OutageSince.IsZero()
 	if open {
-		if c.outageTimeout > 0 {
-			d.deadline = s.OutageSince.Add(c.outageTimeout)
-			if !now.Before(d.deadline) {
+		if t := c.giveUpAt(s.OutageSince, watch); !t.IsZero() {
+			d.deadline = t
+			if !now.Before(t) {
 				d.giveUp = &OutageError{Name: c.name, Since: s.OutageSince, Cause: s.OutageCause, Timeout: c.outageTimeout}
 				return d, nil
 			}
@@ -139,10 +139,11 @@ func (c *config) decide(e Entry, grant bool, watch time.Time) (decision, error) 
 }
 
 // giveUpAt returns when a limiter that began to wait at watch (zero: not
-// yet) gives up on a provider that has refused every request since since:
-// the outage timeout after since, or after watch when that is later, so
-// that a run started once another gave up tries again for the whole
-// timeout. Zero when it never gives up: no refusal, or no timeout.
+// yet) gives up on an outage, or on a provider that has refused every
+// request, since since: the outage timeout after since, or after watch
+// when that is later, so that a run started once another gave up probes
+// or tries again for the whole timeout. Zero when it never gives up: no
+// outage or refusal, or no timeout.
 func (c *config) giveUpAt(since, watch time.Time) time.Time {
 	if since.IsZero() || c.outageTimeout == 0 {
 		return time.Time{}

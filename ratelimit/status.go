@@ -49,7 +49,9 @@ type Outage struct {
 	// sent so far.
 	NextProbe time.Time `json:"next_probe"`
 	Probes    int       `json:"probes"`
-	// GiveUp is when waiters give up, or zero when they never do.
+	// GiveUp is when waiters give up (a limiter that began to wait after
+	// Since gives up the outage timeout after it began), or zero when
+	// they never do.
 	GiveUp time.Time `json:"give_up,omitzero"`
 }
 

@@ -135,24 +135,31 @@ func (m *model) fail(now time.Time, symbol string, unreachable bool) bool {
 	return false
 }
 
-// outageTimedOut reports whether the breaker has been open for the
-// outage timeout at now.
-func (m *model) outageTimedOut(now time.Time) bool {
-	return !m.openSince.IsZero() && !now.Before(m.openSince.Add(outageTimeout))
+// outageTimedOut reports whether a limiter that first asked for a grant
+// at watch gives up at now on an open breaker: it has watched the outage
+// for the outage timeout.
+func (m *model) outageTimedOut(now, watch time.Time) bool {
+	return watchedFor(m.openSince, watch, now)
 }
 
 // refusingTimedOut reports whether a limiter that first asked for a grant
 // at watch gives up at now on a provider that refuses every request: it
 // has watched the refusals for the outage timeout.
 func (m *model) refusingTimedOut(now, watch time.Time) bool {
-	if m.refusingSince.IsZero() {
+	return watchedFor(m.refusingSince, watch, now)
+}
+
+// watchedFor reports whether, at now, a limiter that first asked for a
+// grant at watch has watched for the outage timeout what began at since
+// (zero: nothing).
+func watchedFor(since, watch, now time.Time) bool {
+	if since.IsZero() {
 		return false
 	}
-	from := m.refusingSince
-	if watch.After(from) {
-		from = watch
+	if watch.After(since) {
+		since = watch
 	}
-	return !now.Before(from.Add(outageTimeout))
+	return !now.Before(since.Add(outageTimeout))
 }
 
 // sinceStart returns t as a time after Start, or "none" for zero.
@@ -287,7 +294,7 @@ func testBudget(t *testing.T, open OpenFunc) {
 					oe *ratelimit.OutageError
 					re *ratelimit.RefusingError
 				)
-				timedOut := m.outageTimedOut(now)
+				timedOut := m.outageTimedOut(now, watch[i])
 				refusing := !timedOut && m.refusingTimedOut(now, watch[i])
 				switch {
 				case errors.As(err, &oe):
@@ -302,7 +309,7 @@ func testBudget(t *testing.T, open OpenFunc) {
 				case err != nil:
 					rt.Fatalf("Allow: %v", err)
 				case timedOut:
-					rt.Fatalf("Allow at %s = %t, want an OutageError: open since %s", now.Sub(Start), ok, m.openSince.Sub(Start))
+					rt.Fatalf("Allow at %s (first at %s) = %t, want an OutageError: open since %s", now.Sub(Start), watch[i].Sub(Start), ok, m.openSince.Sub(Start))
 				case refusing:
 					rt.Fatalf("Allow at %s (first at %s) = %t, want a RefusingError: every request refused since %s",
 						now.Sub(Start), watch[i].Sub(Start), ok, m.refusingSince.Sub(Start))
