@@ -78,7 +78,9 @@
 // on an outage it has watched for the whole timeout: one that first asks
 // for a grant after the breaker opened counts the timeout from then, so
 // that a run started again once another gave up probes again, rather
-// than giving up at once on the breaker the ledger keeps open.
+// than giving up at once on the breaker the ledger keeps open. A limiter
+// that gave up keeps giving up while the outage lasts: a run that means
+// to try again takes a new one, as a new process of the program does.
 //
 // # A provider that only refuses
 //
