@@ -14,8 +14,10 @@ import (
 )
 
 // refuseFlag is the --outage-timeout of TestProviderOnlyRefuses: how long
-// the provider refuses every request before the run stops. The default,
-// 15 min, runs the same story at the program's default timeout.
+// the provider refuses every request before the run stops. 15m runs the
+// story at the program's default timeout; the next run then starts at
+// the adaptive pace the refusals left, as slow as one request a minute
+// after 15 minutes of Retry-After: 1, and may take as long again.
 var refuseFlag = flag.Duration("e2e.refuse", 3*time.Second, "the --outage-timeout of TestProviderOnlyRefuses")
 
 const (
@@ -55,7 +57,7 @@ func providerOnlyRefuses(t *testing.T, dsn, retryAfter string, timeout time.Dura
 	for _, s := range syms {
 		srv.SetFault(s, upstream.Fault{Kind: upstream.RateLimit, RetryAfter: retryAfter})
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute+timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute+2*timeout)
 	defer cancel()
 	args := []string{"--db", dsn, "--base-url", srv.URL(), "--symbols", strings.Join(syms, ","), "--days", "10",
 		"--rate", "20", "--concurrency", fmt.Sprint(refuseConcurrency), "--outage-timeout", timeout.String(), "--log-level", "error"}
