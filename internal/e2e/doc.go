@@ -17,6 +17,12 @@
 //	TestKillAndResume             the program is SIGKILLed at a moment      the rerun completes, fetches nothing
 //	                              rapid picks                               completed before, stores nothing twice
 //
+// and more, each in a file of its theme: budgets and outages (budget,
+// outage, refuse), bad data (baddata), secrets and redirects (secrets),
+// hostile inputs (inputs), and the queue across processes (queue: clocks
+// that disagree, a stalled process, kill -9 and the heartbeat, runs over
+// overlapping ranges, retention). README.md lists them all.
+//
 // They are short enough for CI; -e2e.seed replays the random faults of a
 // failed TestMixedFaults.
 package e2e
