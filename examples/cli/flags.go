@@ -108,7 +108,7 @@ func parseArgs(args []string, out io.Writer, getenv func(string) string) (*optio
 	fs.Float64Var(&o.rate, "rate", -1, "at most `R` requests per second to the provider, for the whole fleet: every process on the same\n--db shares it; 0 for no minimum gap. Refusals slow it down, answers bring it back\n(default: the source's: 1 for yahoo and stooq, 1/12 for alphavantage, none for csvdir and synthetic)")
 	fs.IntVar(&o.hourlyLimit, "hourly-limit", -1, "at most `N` requests in any rolling hour, for the whole fleet; 0 for none\n(default: 2000; none for csvdir and synthetic)")
 	fs.IntVar(&o.dailyLimit, "daily-limit", -1, "at most `N` requests in any rolling 24 hours, for the whole fleet; 0 for none\n(default: 25 for alphavantage, none for the others)")
-	fs.DurationVar(&o.outage, "outage-timeout", ratelimit.OutageTimeoutDefault, "stop (exit 1, nothing lost) when the provider has been down for `DURATION`;\nwhile it is down, no symbol is charged an attempt; 0 waits for ever")
+	fs.DurationVar(&o.outage, "outage-timeout", ratelimit.OutageTimeoutDefault, "stop (exit 1, nothing lost) when the provider has been down, or has refused every request,\nfor `DURATION`; while it is down, no symbol is charged an attempt; 0 waits for ever")
 	fs.IntVar(&o.maxAttempts, "max-attempts", backfill.MaxAttemptsDefault, "give a symbol up after `N` transient failures")
 	fs.DurationVar(&o.lease, "lease", backfill.LeaseDefault, "a symbol's task is held for `DURATION` at a time, renewed while it runs;\nafter a crash (kill -9) the next run takes it over once the run's heartbeat lapses (10s),\nor once the lease does where it cannot tell")
 	fs.StringVar(&o.logFormat, "log-format", "text", "console log `FORMAT`: text or json")
