@@ -29,9 +29,9 @@ import (
 // task it takes with FOR UPDATE SKIP LOCKED, so workers of many processes
 // claim different tasks without waiting on each other, and takes a
 // transaction-scoped advisory lock on the task's symbol (and schema)
-// before it checks,
-// in a statement of its own, that no other task of the symbol is held; on
-// SQLite, which has one writer at a time, the claim is one statement. A
+// before it checks, in a statement of its own, that no other task of the
+// symbol is held; on SQLite, which has one writer at a time, the claim is
+// one statement. A
 // claim's lease token (LockedBy) is the worker's name, this database's
 // queue tag and a random number; Extend and Finish change a task only
 // where its status is in_progress and its locked_by is still their token,
@@ -59,7 +59,7 @@ type SQL struct {
 	tag     string
 	stmts   *sqldialect.StmtCache
 
-	claimSQL, candidatesSQL, lockSymbolSQL, takeSQL                         string
+	claimSQL, candidatesSQL, pageEndSQL, takeSQL                            string
 	extendSQL, finishSQL, leaveSQL, summarizeSQL, countSQL, getSQL          string
 	startSQL, joinSQL, beatSQL, endSQL, runSQL, pruneTasksSQL, pruneRunsSQL string
 	enqueueSQL                                                              [4]string
@@ -83,7 +83,7 @@ func NewSQL(ctx context.Context, db *sqlx.DB, opts ...Option) (*SQL, error) {
 	prepared := append(q.enqueueSQL[:], q.extendSQL, q.finishSQL, q.leaveSQL, q.summarizeSQL, q.getSQL,
 		q.beatSQL, q.endSQL, q.runSQL)
 	if d.IsPostgres() {
-		prepared = append(prepared, q.candidatesSQL, q.lockSymbolSQL, q.takeSQL)
+		prepared = append(prepared, q.candidatesSQL, q.pageEndSQL, q.takeSQL)
 	} else {
 		prepared = append(prepared, q.claimSQL)
 	}
@@ -102,6 +102,9 @@ const taskColumns = `id, symbol, start_date, end_date, status, attempts, retry_a
 const (
 	waitingStatuses  = `('pending', 'failed', 'rate_limited')`
 	terminalStatuses = `('completed', 'permanently_failed')`
+	// claimPage is how many of a run's tasks a claim on PostgreSQL looks
+	// at in one statement; it pages on while none of them is claimable.
+	claimPage = 64
 )
 
 // now is the SQL of the time of a statement whose parameter number p is
@@ -200,14 +203,26 @@ func (q *SQL) prepare() {
 	q.claimSQL = r(take + `
 		WHERE id = (` + candidates(q.now(2)) + ` LIMIT 1)
 		RETURNING ` + taskColumns)
-	// PostgreSQL: lock a few candidates, then the symbol of one, then take
-	// it where, as a statement that began after the symbol's lock was had
-	// sees, no other task of the symbol is held.
-	q.candidatesSQL = strings.Replace(candidates(q.now(2)), "SELECT q.id", "SELECT q.id, q.symbol", 1) +
-		` LIMIT 4 FOR UPDATE OF q SKIP LOCKED`
-	// Blocking is safe: the holder is a claim like this one, which waits on
-	// no row another claim holds (it skips them) and ends at once.
-	q.lockSymbolSQL = `SELECT pg_advisory_xact_lock(hashtext('pricefill:' || current_schema()), hashtext($1))`
+	// PostgreSQL: among a page of the run's tasks (after the task ID $3),
+	// lock a few candidates and try their symbols' locks, then take the
+	// first whose lock was had where, as a statement that began after the
+	// lock was had sees, no other task of the symbol is held. The page is
+	// an ARRAY(sub-select), planned on its own, that reads
+	// backfill_run_tasks through its primary key (StartRun analyzes the
+	// table, so that the planner knows it holds the run's tasks), and the
+	// candidates are looked up by ID: a join the planner were free to
+	// order could walk all of backfill_queue's tasks, ended ones too. The
+	// symbols' locks are tried in the outer select, on the rows the inner
+	// one locked: never on a task that another claim holds.
+	page := `SELECT task_id FROM backfill_run_tasks WHERE run_id = $1 AND task_id > $3
+		ORDER BY run_id, task_id LIMIT ` + strconv.Itoa(claimPage)
+	q.pageEndSQL = `SELECT max(task_id) FROM (` + strings.Replace(page, "$3", "$2", 1) + `) p`
+	q.candidatesSQL = `SELECT c.id, c.symbol,
+			pg_try_advisory_xact_lock(hashtext('pricefill:' || current_schema()), hashtext(c.symbol))
+		FROM (SELECT q.id, q.symbol FROM backfill_queue q
+			WHERE q.id = ANY(ARRAY(` + page + `)) AND ` + claimable(q.now(2)) + ` AND ` + siblingFree(q.now(2)) + `
+			ORDER BY q.id LIMIT 4 FOR UPDATE SKIP LOCKED) c
+		ORDER BY c.id`
 	q.takeSQL = strings.Replace(take, "UPDATE backfill_queue", "UPDATE backfill_queue AS q", 1) + `
 		WHERE q.id = $5 AND ` + siblingFree(q.now(2)) + `
 		RETURNING ` + taskColumns
@@ -361,6 +376,14 @@ func (q *SQL) StartRun(ctx context.Context, ids []int64, worker string, alive ti
 	if err != nil {
 		return 0, Summary{}, fmt.Errorf("queue: start a run of %d tasks for %s: %w", len(ids), worker, err)
 	}
+	if q.d.IsPostgres() && len(ids) >= claimPage {
+		// Fresh statistics, so that the claims read the run's tasks through
+		// the primary key: just filled, the table looks empty to the
+		// planner until autovacuum analyzes it.
+		if _, err := q.db.ExecContext(ctx, `ANALYZE backfill_run_tasks`); err != nil {
+			return 0, Summary{}, fmt.Errorf("queue: start a run of %d tasks for %s: analyze: %w", len(ids), worker, err)
+		}
+	}
 	return run, s, nil
 }
 
@@ -419,37 +442,58 @@ func (q *SQL) Claim(ctx context.Context, run RunID, worker string, lease time.Du
 	return t, nil
 }
 
-// claimPostgres is a claim in tx: it locks a few candidates and takes the
-// first of which no other task of its symbol is held, as a statement that
-// began once the symbol's advisory lock was had sees it. It returns
-// sql.ErrNoRows when it takes none.
+// claimPostgres is a claim in tx: page by page of the run's tasks, it
+// locks a few candidates and tries their symbols' locks, and takes the
+// first whose lock it had and no other task of whose symbol is held, as a
+// statement that began once the lock was had sees it. It returns
+// sql.ErrNoRows when it takes none. The symbols' locks are only tried,
+// never waited for, so claims never deadlock; a symbol whose lock another
+// claim holds (taking a task of it from another run) is skipped.
 func (q *SQL) claimPostgres(ctx context.Context, tx *sqlx.Tx, args []any) (*Task, error) {
-	rows, err := q.stmts.QueryTx(ctx, tx, q.candidatesSQL, args[:2]...)
+	for after := int64(0); ; {
+		t, err := q.claimPage(ctx, tx, args, after)
+		if !errors.Is(err, sql.ErrNoRows) {
+			return t, err
+		}
+		var end sql.NullInt64
+		if err := q.stmts.QueryRow(ctx, tx, q.pageEndSQL, args[0], after).Scan(&end); err != nil {
+			return nil, err
+		}
+		if !end.Valid {
+			return nil, sql.ErrNoRows // past the run's last task
+		}
+		after = end.Int64
+	}
+}
+
+// claimPage is a claim among the page of the run's tasks after the task ID
+// after: it returns sql.ErrNoRows when it takes none of them.
+func (q *SQL) claimPage(ctx context.Context, tx *sqlx.Tx, args []any, after int64) (*Task, error) {
+	rows, err := q.stmts.QueryTx(ctx, tx, q.candidatesSQL, args[0], args[1], after)
 	if err != nil {
 		return nil, err
 	}
-	type candidate struct {
-		id     int64
-		symbol string
-	}
-	var cs []candidate
+	var ids []int64
 	for rows.Next() {
-		var c candidate
-		if err := rows.Scan(&c.id, &c.symbol); err != nil {
+		var (
+			id     int64
+			symbol string
+			locked bool
+		)
+		if err := rows.Scan(&id, &symbol, &locked); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		cs = append(cs, c)
+		if locked {
+			ids = append(ids, id)
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	for _, c := range cs {
-		if _, err := q.stmts.Exec(ctx, tx, q.lockSymbolSQL, c.symbol); err != nil {
-			return nil, err
-		}
-		t, err := scanTask(q.stmts.QueryRow(ctx, tx, q.takeSQL, append(args, c.id)...))
+	for _, id := range ids {
+		t, err := scanTask(q.stmts.QueryRow(ctx, tx, q.takeSQL, append(args, id)...))
 		if !errors.Is(err, sql.ErrNoRows) {
 			return t, err
 		}
