@@ -102,17 +102,6 @@ func (d *Dialect) IDs(ids []int64) string {
 	return string(append(b, closing))
 }
 
-// SkipLocked is the clause that ends a claim's sub-select: on PostgreSQL it
-// locks the chosen row and skips rows that other transactions hold, so that
-// concurrent claims take different tasks; SQLite has one writer at a time
-// and needs none.
-func (d *Dialect) SkipLocked() string {
-	if d.IsPostgres() {
-		return "FOR UPDATE SKIP LOCKED"
-	}
-	return ""
-}
-
 // TimeType is the column type of a time: timestamptz on PostgreSQL, TEXT
 // in [TimeLayout] on SQLite.
 func (d *Dialect) TimeType() string {
