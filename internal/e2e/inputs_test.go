@@ -156,11 +156,7 @@ func checkCSVDirRun(t *testing.T, dsn string, db interface {
 // resident set stays small (it reached 3.9 GB on this file before).
 func TestCSVWithoutNewline(t *testing.T) {
 	t.Parallel()
-	srv, err := upstream.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := newUpstream(t)
 	dir := t.TempDir()
 	now := time.Now()
 	want := writeBars(t, srv, dir, "GOOD", now)
@@ -184,11 +180,7 @@ func TestCSVWithoutNewline(t *testing.T) {
 // other symbol stored.
 func TestCSVDirNamedPipe(t *testing.T) {
 	t.Parallel()
-	srv, err := upstream.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := newUpstream(t)
 	dir := t.TempDir()
 	now := time.Now()
 	want := writeBars(t, srv, dir, "GOOD", now)
@@ -212,68 +204,60 @@ func TestCSVDirNamedPipe(t *testing.T) {
 // database cannot give back.
 func TestDateRangeBefore1900(t *testing.T) {
 	t.Parallel()
-	for _, d := range dialects {
-		t.Run(d.name, func(t *testing.T) {
-			t.Parallel()
-			dsn := d.dsn(t)
-			ctx, cancel := context.WithTimeout(context.Background(), inputTimeout)
-			defer cancel()
-			for _, extra := range [][]string{nil, {"--plan"}, {"--scheduled"}} {
-				args := append([]string{"--db", dsn, "--source", "synthetic", "--symbols", "AAPL,MSFT", "--days", "1000000"}, extra...)
-				start := time.Now()
-				code, out := cliOutput(t, ctx, args...)
-				lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
-				if code != 2 || len(lines) != 1 || !strings.HasPrefix(lines[0], "pricefill: --days 1000000: want at most ") {
-					t.Errorf("%v: exit %d:\n%s\nwant exit 2 and one line about --days", extra, code, out)
-				}
-				t.Logf("%v: exit %d in %s: %s", extra, code, time.Since(start).Round(time.Millisecond), lines[0])
+	forEachDialect(t, func(t *testing.T, dsn string) {
+		ctx, cancel := context.WithTimeout(context.Background(), inputTimeout)
+		defer cancel()
+		for _, extra := range [][]string{nil, {"--plan"}, {"--scheduled"}} {
+			args := append([]string{"--db", dsn, "--source", "synthetic", "--symbols", "AAPL,MSFT", "--days", "1000000"}, extra...)
+			start := time.Now()
+			code, out := cliOutput(t, ctx, args...)
+			lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+			if code != 2 || len(lines) != 1 || !strings.HasPrefix(lines[0], "pricefill: --days 1000000: want at most ") {
+				t.Errorf("%v: exit %d:\n%s\nwant exit 2 and one line about --days", extra, code, out)
 			}
-			if tasks := mustSnapshot(t, dsn); len(tasks) != 0 {
-				t.Errorf("the program queued %v, want nothing", tasks)
-			}
+			t.Logf("%v: exit %d in %s: %s", extra, code, time.Since(start).Round(time.Millisecond), lines[0])
+		}
+		if tasks := mustSnapshot(t, dsn); len(tasks) != 0 {
+			t.Errorf("the program queued %v, want nothing", tasks)
+		}
 
-			db := openStore(t, dsn)
-			f, err := csvdir.New(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
+		db := openStore(t, dsn)
+		f, err := csvdir.New(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := backfill.New(f, db, backfill.WithLogger(testLogger(t, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		today := pricefill.DateOf(time.Now())
+		for _, rng := range []pricefill.Range{
+			{From: pricefill.Date(1899, 12, 31), To: today},
+			runRange(time.Now(), 1_000_000),
+			{From: today, To: pricefill.Date(10000, 1, 1)},
+		} {
+			req := backfill.Request{Symbols: []string{"AAPL"}, Range: rng}
+			if rep, err := r.Run(ctx, req); err == nil || rep != nil || !strings.Contains(err.Error(), "range ") {
+				t.Errorf("Run over %s: %v, %v; want an error about the range", rng, rep, err)
 			}
-			r, err := backfill.New(f, db, backfill.WithLogger(testLogger(t, nil)))
-			if err != nil {
-				t.Fatal(err)
+			if p, err := r.Plan(ctx, req); err == nil || p != nil {
+				t.Errorf("Plan over %s: %v, %v; want an error", rng, p, err)
 			}
-			today := pricefill.DateOf(time.Now())
-			for _, rng := range []pricefill.Range{
-				{From: pricefill.Date(1899, 12, 31), To: today},
-				runRange(time.Now(), 1_000_000),
-				{From: today, To: pricefill.Date(10000, 1, 1)},
-			} {
-				req := backfill.Request{Symbols: []string{"AAPL"}, Range: rng}
-				if rep, err := r.Run(ctx, req); err == nil || rep != nil || !strings.Contains(err.Error(), "range ") {
-					t.Errorf("Run over %s: %v, %v; want an error about the range", rng, rep, err)
-				}
-				if p, err := r.Plan(ctx, req); err == nil || p != nil {
-					t.Errorf("Plan over %s: %v, %v; want an error", rng, p, err)
-				}
-				if _, err := db.Enqueue(ctx, []queue.Spec{{Symbol: "AAPL", Range: rng}}, queue.EnqueueOptions{}); err == nil {
-					t.Errorf("Enqueue over %s: no error", rng)
-				}
+			if _, err := db.Enqueue(ctx, []queue.Spec{{Symbol: "AAPL", Range: rng}}, queue.EnqueueOptions{}); err == nil {
+				t.Errorf("Enqueue over %s: no error", rng)
 			}
-			if tasks := mustSnapshot(t, dsn); len(tasks) != 0 {
-				t.Errorf("the library queued %v, want nothing", tasks)
-			}
-		})
-	}
+		}
+		if tasks := mustSnapshot(t, dsn); len(tasks) != 0 {
+			t.Errorf("the library queued %v, want nothing", tasks)
+		}
+	})
 }
 
 // TestConfigNotOneDocument: a --config with anything after its JSON object
 // is exit 2 with one line naming the file, and no request made.
 func TestConfigNotOneDocument(t *testing.T) {
 	t.Parallel()
-	srv, err := upstream.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := newUpstream(t)
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), inputTimeout)
 	defer cancel()

@@ -55,6 +55,29 @@ var dialects = []struct {
 	{"postgres", func(t *testing.T) string { return pgtest.DSN(t) }},
 }
 
+// newUpstream starts a fake provider with opts; it is closed when t ends.
+func newUpstream(t testing.TB, opts ...upstream.Option) *upstream.Server {
+	t.Helper()
+	srv, err := upstream.New(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// forEachDialect runs fn as a parallel subtest of t on a new database of
+// each dialect, whose DSN it gets.
+func forEachDialect(t *testing.T, fn func(t *testing.T, dsn string)) {
+	t.Helper()
+	for _, d := range dialects {
+		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, d.dsn(t))
+		})
+	}
+}
+
 // symbols returns n symbols: prefix000, prefix001…
 func symbols(prefix string, n int) []string {
 	out := make([]string, n)

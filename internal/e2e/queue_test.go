@@ -59,11 +59,7 @@ func waitForHeld(t *testing.T, dsn string, syms []string, n int) {
 func TestSkewedClockTakesNoLiveLease(t *testing.T) {
 	t.Parallel()
 	dsn := pgtest.DSN(t) // on SQLite, the processes of one machine share its clock
-	srv, err := upstream.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := newUpstream(t)
 	syms := symbols("SK", 4)
 	holdAll(srv, syms, 6*time.Second) // two lease lengths: renewed twice
 	args := []string{"--db", dsn, "--base-url", srv.URL(), "--symbols", strings.Join(syms, ","),
@@ -107,11 +103,7 @@ func TestStalledProcessReportsTakeover(t *testing.T) {
 		t.Run(d.name, func(t *testing.T) {
 			t.Parallel()
 			dsn := d.dsn(t)
-			srv, err := upstream.New()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer srv.Close()
+			srv := newUpstream(t)
 			syms := symbols("ST", 3)
 			holdAll(srv, syms, 2*time.Second)
 			args := []string{"--db", dsn, "--base-url", srv.URL(), "--symbols", strings.Join(syms, ","),
@@ -167,44 +159,36 @@ func checkStoredOnce(t *testing.T, dsn string, syms []string) {
 // killed run's heartbeat lapses, in seconds, not after the lease.
 func TestHardStopHandsOverInSeconds(t *testing.T) {
 	t.Parallel()
-	for _, d := range dialects {
-		t.Run(d.name, func(t *testing.T) {
-			t.Parallel()
-			dsn := d.dsn(t)
-			srv, err := upstream.New()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer srv.Close()
-			syms := symbols("HS", 4)
-			holdAll(srv, syms, time.Minute)
-			args := []string{"--db", dsn, "--base-url", srv.URL(), "--symbols", strings.Join(syms, ","),
-				"--days", "20", "--rate", "0", "--concurrency", "4"} // the default lease
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			first := startProc(t, ctx, args...)
-			waitForHeld(t, dsn, syms, len(syms))
-			if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-				t.Fatal(err)
-			}
-			first.wait(t)
-			releaseAll(srv, syms)
-			start := time.Now()
-			second := startProc(t, ctx, args...)
-			if code := second.wait(t); code != 0 {
-				t.Fatalf("the next run exited %d:\n%s", code, second.out)
-			}
-			took := time.Since(start)
-			t.Logf("after kill -9, the next run completed the %d held tasks in %s (lease 1m1s)", len(syms), took.Round(10*time.Millisecond))
-			if b := readReport(t, second.report); b.Succeeded != len(syms) {
-				t.Errorf("the next run completed %d, want %d", b.Succeeded, len(syms))
-			}
-			if took > 30*time.Second {
-				t.Errorf("the next run took %s to take over, want the heartbeat's seconds, well under the lease", took)
-			}
-			checkStoredOnce(t, dsn, syms)
-		})
-	}
+	forEachDialect(t, func(t *testing.T, dsn string) {
+		srv := newUpstream(t)
+		syms := symbols("HS", 4)
+		holdAll(srv, syms, time.Minute)
+		args := []string{"--db", dsn, "--base-url", srv.URL(), "--symbols", strings.Join(syms, ","),
+			"--days", "20", "--rate", "0", "--concurrency", "4"} // the default lease
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		first := startProc(t, ctx, args...)
+		waitForHeld(t, dsn, syms, len(syms))
+		if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		first.wait(t)
+		releaseAll(srv, syms)
+		start := time.Now()
+		second := startProc(t, ctx, args...)
+		if code := second.wait(t); code != 0 {
+			t.Fatalf("the next run exited %d:\n%s", code, second.out)
+		}
+		took := time.Since(start)
+		t.Logf("after kill -9, the next run completed the %d held tasks in %s (lease 1m1s)", len(syms), took.Round(10*time.Millisecond))
+		if b := readReport(t, second.report); b.Succeeded != len(syms) {
+			t.Errorf("the next run completed %d, want %d", b.Succeeded, len(syms))
+		}
+		if took > 30*time.Second {
+			t.Errorf("the next run took %s to take over, want the heartbeat's seconds, well under the lease", took)
+		}
+		checkStoredOnce(t, dsn, syms)
+	})
 }
 
 // TestOverlappingRangesShareWork runs --days 30 and --days 31 of the same
@@ -213,52 +197,44 @@ func TestHardStopHandsOverInSeconds(t *testing.T) {
 // for twice.
 func TestOverlappingRangesShareWork(t *testing.T) {
 	t.Parallel()
-	for _, d := range dialects {
-		t.Run(d.name, func(t *testing.T) {
-			t.Parallel()
-			dsn := d.dsn(t)
-			srv, err := upstream.New(upstream.WithLatency(30 * time.Millisecond))
-			if err != nil {
-				t.Fatal(err)
+	forEachDialect(t, func(t *testing.T, dsn string) {
+		srv := newUpstream(t, upstream.WithLatency(30*time.Millisecond))
+		syms := symbols("OV", 20)
+		base := []string{"--db", dsn, "--base-url", srv.URL(), "--symbols", strings.Join(syms, ","),
+			"--rate", "0", "--concurrency", "4"}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		a := startProc(t, ctx, append(base, "--days", "30")...)
+		b := startProc(t, ctx, append(base, "--days", "31")...)
+		for i, p := range []*proc{a, b} {
+			if code := p.wait(t); code != 0 {
+				t.Fatalf("run %d exited %d:\n%s", i+1, code, p.out)
 			}
-			defer srv.Close()
-			syms := symbols("OV", 20)
-			base := []string{"--db", dsn, "--base-url", srv.URL(), "--symbols", strings.Join(syms, ","),
-				"--rate", "0", "--concurrency", "4"}
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			a := startProc(t, ctx, append(base, "--days", "30")...)
-			b := startProc(t, ctx, append(base, "--days", "31")...)
-			for i, p := range []*proc{a, b} {
-				if code := p.wait(t); code != 0 {
-					t.Fatalf("run %d exited %d:\n%s", i+1, code, p.out)
+		}
+		total := 0
+		for _, s := range syms {
+			reqs := srv.RequestsFor(s)
+			total += len(reqs)
+			// The fetchers pad a request by a day each side for time
+			// zones; a request for the one day the other run did not
+			// store spans three days at most.
+			whole := 0
+			for _, r := range reqs {
+				p1, _ := strconv.ParseInt(r.Query.Get("period1"), 10, 64)
+				p2, _ := strconv.ParseInt(r.Query.Get("period2"), 10, 64)
+				if time.Duration(p2-p1)*time.Second > 3*24*time.Hour {
+					whole++
 				}
 			}
-			total := 0
-			for _, s := range syms {
-				reqs := srv.RequestsFor(s)
-				total += len(reqs)
-				// The fetchers pad a request by a day each side for time
-				// zones; a request for the one day the other run did not
-				// store spans three days at most.
-				whole := 0
-				for _, r := range reqs {
-					p1, _ := strconv.ParseInt(r.Query.Get("period1"), 10, 64)
-					p2, _ := strconv.ParseInt(r.Query.Get("period2"), 10, 64)
-					if time.Duration(p2-p1)*time.Second > 3*24*time.Hour {
-						whole++
-					}
-				}
-				if whole != 1 {
-					t.Errorf("%s: %d requests for the whole range, want 1 (the other run fetches only what is missing)", s, whole)
-				}
+			if whole != 1 {
+				t.Errorf("%s: %d requests for the whole range, want 1 (the other run fetches only what is missing)", s, whole)
 			}
-			t.Logf("two runs over 30 and 31 days of %d symbols at once: %d requests (%d before: one per symbol and run)", len(syms), total, 2*len(syms))
-			if total >= 2*len(syms) {
-				t.Errorf("%d requests, want fewer than %d: some symbol was fetched whole by both runs", total, 2*len(syms))
-			}
-		})
-	}
+		}
+		t.Logf("two runs over 30 and 31 days of %d symbols at once: %d requests (%d before: one per symbol and run)", len(syms), total, 2*len(syms))
+		if total >= 2*len(syms) {
+			t.Errorf("%d requests, want fewer than %d: some symbol was fetched whole by both runs", total, 2*len(syms))
+		}
+	})
 }
 
 // TestRetentionDeletesOldHistory ages a first run's queue rows and a log
@@ -267,48 +243,40 @@ func TestOverlappingRangesShareWork(t *testing.T) {
 // is every price.
 func TestRetentionDeletesOldHistory(t *testing.T) {
 	t.Parallel()
-	for _, d := range dialects {
-		t.Run(d.name, func(t *testing.T) {
-			t.Parallel()
-			dsn := d.dsn(t)
-			srv, err := upstream.New()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer srv.Close()
-			syms := symbols("RT", 3)
-			args := []string{"--db", dsn, "--base-url", srv.URL(), "--symbols", strings.Join(syms, ","), "--rate", "0"}
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			if code, out := cliOutput(t, ctx, append(args, "--days", "10")...); code != 0 {
-				t.Fatalf("first run exited %d:\n%s", code, out)
-			}
-			db := openRaw(t, dsn)
-			old := time.Now().Add(-100 * 24 * time.Hour).UTC().Format("2006-01-02T15:04:05.000000Z07:00")
-			mustExec(t, db, rebind(dsn, `UPDATE backfill_queue SET updated_at = $1`), old)
-			mustExec(t, db, rebind(dsn, `INSERT INTO fetcher_logs (ts, level, message) VALUES ($1, 'INFO', 'ancient')`), old)
-			prices := countRows(t, db, "prices")
-			logs := countRows(t, db, "fetcher_logs")
+	forEachDialect(t, func(t *testing.T, dsn string) {
+		srv := newUpstream(t)
+		syms := symbols("RT", 3)
+		args := []string{"--db", dsn, "--base-url", srv.URL(), "--symbols", strings.Join(syms, ","), "--rate", "0"}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		if code, out := cliOutput(t, ctx, append(args, "--days", "10")...); code != 0 {
+			t.Fatalf("first run exited %d:\n%s", code, out)
+		}
+		db := rawDB(t, dsn)
+		old := time.Now().Add(-100 * 24 * time.Hour).UTC().Format("2006-01-02T15:04:05.000000Z07:00")
+		mustExec(t, db, rebind(dsn, `UPDATE backfill_queue SET updated_at = $1`), old)
+		mustExec(t, db, rebind(dsn, `INSERT INTO fetcher_logs (ts, level, message) VALUES ($1, 'INFO', 'ancient')`), old)
+		prices := countRows(t, db, "prices")
+		logs := countRows(t, db, "fetcher_logs")
 
-			if code, out := cliOutput(t, ctx, append(args, "--days", "11")...); code != 0 {
-				t.Fatalf("second run exited %d:\n%s", code, out)
-			}
-			if n := countRows(t, db, "backfill_queue"); n != len(syms) {
-				t.Errorf("%d queue rows after the run with --keep 90d, want %d (the second run's)", n, len(syms))
-			}
-			var ancient int
-			if err := db.QueryRow(`SELECT count(*) FROM fetcher_logs WHERE message = 'ancient'`).Scan(&ancient); err != nil {
-				t.Fatal(err)
-			}
-			if ancient != 0 {
-				t.Errorf("the 100-day-old log record survived --keep 90d")
-			}
-			if n := countRows(t, db, "prices"); n < prices {
-				t.Errorf("%d prices after retention, want at least the %d stored before", n, prices)
-			}
-			t.Logf("retention: %d queue rows and 1 of %d log records deleted; %d prices kept", len(syms), logs, prices)
-		})
-	}
+		if code, out := cliOutput(t, ctx, append(args, "--days", "11")...); code != 0 {
+			t.Fatalf("second run exited %d:\n%s", code, out)
+		}
+		if n := countRows(t, db, "backfill_queue"); n != len(syms) {
+			t.Errorf("%d queue rows after the run with --keep 90d, want %d (the second run's)", n, len(syms))
+		}
+		var ancient int
+		if err := db.QueryRow(`SELECT count(*) FROM fetcher_logs WHERE message = 'ancient'`).Scan(&ancient); err != nil {
+			t.Fatal(err)
+		}
+		if ancient != 0 {
+			t.Errorf("the 100-day-old log record survived --keep 90d")
+		}
+		if n := countRows(t, db, "prices"); n < prices {
+			t.Errorf("%d prices after retention, want at least the %d stored before", n, prices)
+		}
+		t.Logf("retention: %d queue rows and 1 of %d log records deleted; %d prices kept", len(syms), logs, prices)
+	})
 }
 
 func countRows(t *testing.T, db *sql.DB, table string) int {
@@ -325,22 +293,6 @@ func mustExec(t *testing.T, db *sql.DB, q string, args ...any) {
 	if _, err := db.Exec(q, args...); err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
-}
-
-// openRaw opens dsn on a connection pool of the test's own, closed when t
-// ends.
-func openRaw(t *testing.T, dsn string) *sql.DB {
-	t.Helper()
-	driver := "sqlite"
-	if strings.HasPrefix(dsn, "postgres://") {
-		driver = "postgres"
-	}
-	db, err := sql.Open(driver, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	return db
 }
 
 // rebind turns the $1, $2… of q into SQLite's ?1, ?2… for an SQLite dsn.

@@ -48,11 +48,7 @@ func TestProviderOnlyRefuses(t *testing.T) {
 }
 
 func providerOnlyRefuses(t *testing.T, dsn, retryAfter string, timeout time.Duration) {
-	srv, err := upstream.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := newUpstream(t)
 	syms := symbols("R", refuseSymbols)
 	for _, s := range syms {
 		srv.SetFault(s, upstream.Fault{Kind: upstream.RateLimit, RetryAfter: retryAfter})
