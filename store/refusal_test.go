@@ -7,10 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/backfill"
+	"github.com/pricefill/pricefill/internal/schematest"
 	"github.com/pricefill/pricefill/queue"
 	"github.com/pricefill/pricefill/store"
 )
@@ -27,40 +26,7 @@ const (
 // table, so the table is made anew with it, from its own definition.
 func addCloseLimit(t *testing.T, db *store.DB) {
 	t.Helper()
-	AddCheckToPrices(t, db.SQLX(), db.Dialect(), closeLimitName, closeLimitExpr)
-}
-
-// AddCheckToPrices adds CONSTRAINT name CHECK (expr) to the prices table
-// of x, a database of the dialect ("postgres" or "sqlite").
-func AddCheckToPrices(t *testing.T, x *sqlx.DB, dialect, name, expr string) {
-	t.Helper()
-	if dialect == "postgres" {
-		if _, err := x.ExecContext(ctx, `ALTER TABLE prices ADD CONSTRAINT `+name+` CHECK (`+expr+`)`); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	var ddl string
-	if err := x.GetContext(ctx, &ddl, `SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'prices'`); err != nil {
-		t.Fatal(err)
-	}
-	end := strings.LastIndex(ddl, ")")
-	if end < 0 {
-		t.Fatalf("prices is defined as %q: no closing parenthesis", ddl)
-	}
-	ddl = strings.Replace(ddl[:end], "CREATE TABLE prices", "CREATE TABLE prices_new", 1) +
-		",\n\tCONSTRAINT " + name + " CHECK (" + expr + ")\n" + ddl[end:]
-	tx, err := x.BeginTxx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	for _, q := range []string{ddl, `INSERT INTO prices_new SELECT * FROM prices`, `DROP TABLE prices`, `ALTER TABLE prices_new RENAME TO prices`} {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
+	if err := schematest.AddPricesCheck(ctx, db.SQLX().DB, db.Dialect() == "postgres", closeLimitName, closeLimitExpr); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pricefill/pricefill"
-	"github.com/pricefill/pricefill/internal/upstream"
+	"github.com/pricefill/pricefill/internal/schematest"
 	"github.com/pricefill/pricefill/queue"
 	"github.com/pricefill/pricefill/store"
 )
@@ -99,11 +99,7 @@ func TestBadAdjCloseIsDropped(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(d.name, func(t *testing.T) {
 			t.Parallel()
-			srv, err := upstream.New()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer srv.Close()
+			srv := newUpstream(t)
 			dsn := d.dsn(t)
 			now := time.Now()
 			served := srv.ValidBars(adjSymbol, runRange(now, adjDays), now)
@@ -165,11 +161,7 @@ func TestNewerSchemaExits2(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(d.name, func(t *testing.T) {
 			t.Parallel()
-			srv, err := upstream.New()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer srv.Close()
+			srv := newUpstream(t)
 			dsn := d.dsn(t)
 			migrated(t, dsn)
 			raw := rawDB(t, dsn)
@@ -216,44 +208,6 @@ const (
 	capSym   = "CAPPED"
 )
 
-// addPriceCheck adds CONSTRAINT name CHECK (expr) to the prices table of
-// the database dsn. SQLite cannot add a constraint to a table, so there
-// the table is made anew from its own definition with the constraint.
-func addPriceCheck(t *testing.T, dsn, name, expr string) {
-	t.Helper()
-	db := rawDB(t, dsn)
-	ctx := context.Background()
-	if strings.HasPrefix(dsn, "postgres://") {
-		if _, err := db.ExecContext(ctx, `ALTER TABLE prices ADD CONSTRAINT `+name+` CHECK (`+expr+`)`); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	var ddl string
-	if err := db.QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'prices'`).Scan(&ddl); err != nil {
-		t.Fatal(err)
-	}
-	end := strings.LastIndex(ddl, ")")
-	if end < 0 {
-		t.Fatalf("prices is defined as %q: no closing parenthesis", ddl)
-	}
-	ddl = strings.Replace(ddl[:end], "CREATE TABLE prices", "CREATE TABLE prices_new", 1) +
-		",\n\tCONSTRAINT " + name + " CHECK (" + expr + ")\n" + ddl[end:]
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	for _, q := range []string{ddl, `INSERT INTO prices_new SELECT * FROM prices`, `DROP TABLE prices`, `ALTER TABLE prices_new RENAME TO prices`} {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestStoreRefusalFailsOnce: a save the database refuses for a reason
 // validation cannot know (a CHECK constraint added by hand) gives that
 // symbol up after exactly one request, with the constraint named in its
@@ -263,14 +217,12 @@ func TestStoreRefusalFailsOnce(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(d.name, func(t *testing.T) {
 			t.Parallel()
-			srv, err := upstream.New()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer srv.Close()
+			srv := newUpstream(t)
 			dsn := d.dsn(t)
 			migrated(t, dsn)
-			addPriceCheck(t, dsn, capName, capExpr)
+			if err := schematest.AddPricesCheck(context.Background(), rawDB(t, dsn), strings.HasPrefix(dsn, "postgres://"), capName, capExpr); err != nil {
+				t.Fatal(err)
+			}
 			now := time.Now()
 			const days = 30
 			capped := srv.ValidBars(capSym, runRange(now, days), now)
