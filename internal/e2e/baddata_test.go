@@ -44,11 +44,7 @@ func (r measuredRun) String() string {
 // store's, closed when t ends.
 func rawDB(t *testing.T, dsn string) *sql.DB {
 	t.Helper()
-	driver := "sqlite"
-	if strings.HasPrefix(dsn, "postgres://") {
-		driver = "postgres"
-	}
-	db, err := sql.Open(driver, dsn)
+	db, err := openOwn(dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

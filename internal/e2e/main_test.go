@@ -181,18 +181,31 @@ const snapshotSQL = `SELECT q.symbol, q.status, q.attempts, q.records_inserted,
 	(SELECT count(*) FROM prices p WHERE p.asset_id = q.asset_id)
 	FROM backfill_queue q`
 
+// openOwn opens the database dsn (an SQLite path or a PostgreSQL URL) on
+// a pool of the caller's own, not the program's. On SQLite its reads wait
+// up to 10 s for a program that holds the write lock (a migration, a
+// checkpoint) instead of failing with SQLITE_BUSY.
+func openOwn(dsn string) (*sql.DB, error) {
+	if strings.HasPrefix(dsn, "postgres://") {
+		return sql.Open("postgres", dsn)
+	}
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	return sql.Open("sqlite", dsn+sep+"_pragma=busy_timeout(10000)")
+}
+
 // snapshot returns the tasks of the database dsn (an SQLite path or a
 // PostgreSQL URL) by symbol, read on a connection of its own, not the
 // store's. A database without the queue's table (a program killed before
 // its migration committed) has no tasks.
 func snapshot(ctx context.Context, dsn string) (map[string]taskRow, error) {
-	driver := "sqlite"
 	exists := `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'backfill_queue'`
 	if strings.HasPrefix(dsn, "postgres://") {
-		driver = "postgres"
 		exists = `SELECT count(*) FROM pg_tables WHERE tablename = 'backfill_queue' AND schemaname = current_schema()`
 	}
-	db, err := sql.Open(driver, dsn)
+	db, err := openOwn(dsn)
 	if err != nil {
 		return nil, err
 	}

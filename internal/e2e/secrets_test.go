@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"net/url"
 	"os"
@@ -50,11 +49,7 @@ func runIn(t *testing.T, ctx context.Context, dir string, env []string, args ...
 // text.
 func fetcherLogs(t *testing.T, dsn string) string {
 	t.Helper()
-	driver := "sqlite"
-	if strings.HasPrefix(dsn, "postgres://") {
-		driver = "postgres"
-	}
-	db, err := sql.Open(driver, dsn)
+	db, err := openOwn(dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
