@@ -186,7 +186,7 @@ func (s *Store) Save(ctx context.Context, req backfill.SaveRequest) (backfill.Sa
 		return backfill.SaveResult{}, errs[0]
 	}
 	s.saves = append(s.saves, req)
-	s.assets[sym] = req.Series.Asset
+	s.assets[sym] = mergeAsset(s.assets[sym], req.Series.Asset)
 	var res backfill.SaveResult
 	for _, b := range req.Series.Bars {
 		if b.Symbol != sym {
@@ -210,6 +210,21 @@ func (s *Store) Save(ctx context.Context, req backfill.SaveRequest) (backfill.Sa
 		}
 	}
 	return res, nil
+}
+
+// mergeAsset returns stored with the fields that a gives (those not
+// empty) replaced, as the SQL store merges an asset.
+func mergeAsset(stored, a pricefill.Asset) pricefill.Asset {
+	stored.Symbol = a.Symbol
+	for _, f := range []struct {
+		field *string
+		v     string
+	}{{&stored.Name, a.Name}, {&stored.Currency, a.Currency}, {&stored.Exchange, a.Exchange}, {&stored.Timezone, a.Timezone}} {
+		if f.v != "" {
+			*f.field = f.v
+		}
+	}
+	return stored
 }
 
 // StoredDates returns the dates stored for symbol within r, in order.
