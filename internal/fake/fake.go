@@ -172,8 +172,9 @@ func (s *Store) FailSaves(symbol string, errs ...error) {
 }
 
 // Save stores the bars of req: new days are inserted; a stored day is
-// replaced when req.Force is set and its values changed, else skipped. It
-// never completes the task.
+// replaced when req.Force is set and its prices or volume changed, else
+// skipped (a new Source alone changes nothing). It never completes the
+// task.
 func (s *Store) Save(ctx context.Context, req backfill.SaveRequest) (backfill.SaveResult, error) {
 	if err := ctx.Err(); err != nil {
 		return backfill.SaveResult{}, err
@@ -202,7 +203,7 @@ func (s *Store) Save(ctx context.Context, req backfill.SaveRequest) (backfill.Sa
 		case !ok:
 			days[b.Date] = b
 			res.Inserted++
-		case req.Force && old != b:
+		case req.Force && !sameValues(old, b):
 			days[b.Date] = b
 			res.Updated++
 		default:
@@ -210,6 +211,13 @@ func (s *Store) Save(ctx context.Context, req backfill.SaveRequest) (backfill.Sa
 		}
 	}
 	return res, nil
+}
+
+// sameValues reports whether a and b have the same prices and volume, the
+// values whose change a forced save stores.
+func sameValues(a, b pricefill.Bar) bool {
+	a.Source, b.Source = "", ""
+	return a == b
 }
 
 // mergeAsset returns stored with the fields that a gives (those not
