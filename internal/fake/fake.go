@@ -6,7 +6,9 @@ package fake
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -171,15 +173,25 @@ func (s *Store) FailSaves(symbol string, errs ...error) {
 	s.errs[symbol] = append(s.errs[symbol], errs...)
 }
 
-// Save stores the bars of req: new days are inserted; a stored day is
-// replaced when req.Force is set and its prices or volume changed, else
-// skipped (a new Source alone changes nothing). It never completes the
-// task.
+// Save stores the bars of req as the SQL store does: new days are
+// inserted; a stored day is replaced when req.Force is set and its prices
+// or volume changed, else skipped (a new Source alone changes nothing, and
+// so does a second bar for one day); the asset's fields that the provider
+// gave replace the stored ones. A bar the SQL store's schema refuses fails
+// the whole save with an error matching [pricefill.ErrPermanent], and
+// nothing of it is stored. It never completes the task.
 func (s *Store) Save(ctx context.Context, req backfill.SaveRequest) (backfill.SaveResult, error) {
 	if err := ctx.Err(); err != nil {
 		return backfill.SaveResult{}, err
 	}
-	sym := req.Series.Asset.Symbol
+	if req.Series == nil {
+		return backfill.SaveResult{}, pricefill.Permanent(errors.New("fake store: save: no series"))
+	}
+	asset := req.Series.Asset
+	if asset.Symbol == "" && len(req.Series.Bars) > 0 {
+		asset.Symbol = req.Series.Bars[0].Symbol
+	}
+	sym := asset.Symbol
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if errs := s.errs[sym]; len(errs) > 0 {
@@ -187,19 +199,29 @@ func (s *Store) Save(ctx context.Context, req backfill.SaveRequest) (backfill.Sa
 		return backfill.SaveResult{}, errs[0]
 	}
 	s.saves = append(s.saves, req)
-	s.assets[sym] = mergeAsset(s.assets[sym], req.Series.Asset)
-	var res backfill.SaveResult
+	if sym == "" {
+		return backfill.SaveResult{}, pricefill.Permanent(errors.New("fake store: save: the series names no symbol"))
+	}
 	for _, b := range req.Series.Bars {
-		if b.Symbol != sym {
-			return backfill.SaveResult{}, fmt.Errorf("fake store: bar of %s in a series of %s", b.Symbol, sym)
+		if why := refusal(sym, b); why != "" {
+			return backfill.SaveResult{}, pricefill.Permanent(fmt.Errorf("fake store: save %s: bar %s: %s", sym, b.Date, why))
 		}
-		days := s.bars[b.Symbol]
-		if days == nil {
-			days = make(map[time.Time]pricefill.Bar)
-			s.bars[b.Symbol] = days
-		}
+	}
+
+	s.assets[sym] = mergeAsset(s.assets[sym], asset)
+	days := s.bars[sym]
+	if days == nil {
+		days = make(map[time.Time]pricefill.Bar)
+		s.bars[sym] = days
+	}
+	var res backfill.SaveResult
+	seen := make(map[time.Time]bool, len(req.Series.Bars))
+	for _, b := range req.Series.Bars {
+		b.Symbol, b.Date = sym, b.Date.UTC()
 		old, ok := days[b.Date]
 		switch {
+		case seen[b.Date]:
+			res.Skipped++
 		case !ok:
 			days[b.Date] = b
 			res.Inserted++
@@ -209,8 +231,30 @@ func (s *Store) Save(ctx context.Context, req backfill.SaveRequest) (backfill.Sa
 		default:
 			res.Skipped++
 		}
+		seen[b.Date] = true
 	}
 	return res, nil
+}
+
+// refusal says why the SQL store's schema refuses b in a series of
+// symbol, or returns "" when it takes b.
+func refusal(symbol string, b pricefill.Bar) string {
+	switch {
+	case b.Symbol != "" && b.Symbol != symbol:
+		return "of symbol " + b.Symbol
+	case b.Date.IsZero() || !b.Date.Equal(pricefill.DateOf(b.Date)):
+		return "want a date at midnight UTC"
+	case b.Volume < 0:
+		return "negative volume"
+	case !(b.AdjClose >= 0 && b.AdjClose <= math.MaxFloat64): // 0 is unknown
+		return "want a finite adjusted close, 0 or above"
+	}
+	for _, p := range []float64{b.Open, b.High, b.Low, b.Close} {
+		if !(p > 0 && p <= math.MaxFloat64) {
+			return "want finite prices above 0"
+		}
+	}
+	return ""
 }
 
 // sameValues reports whether a and b have the same prices and volume, the
