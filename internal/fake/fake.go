@@ -1,7 +1,8 @@
 // Package fake has in-memory stand-ins for the runner's parts, for unit
 // tests: a [Fetcher] whose answers are scripted per symbol, and a [Store]
-// that keeps bars in maps. Both are safe for concurrent use and record what
-// was asked of them.
+// that keeps bars in maps and saves them as package store's DB does (both
+// pass the suite of package backfill/storetest). Both are safe for
+// concurrent use and record what was asked of them.
 package fake
 
 import (
@@ -333,4 +334,19 @@ func (s *Store) Saves() []backfill.SaveRequest {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.saves)
+}
+
+// Asset returns the stored description of symbol, or nil when none is
+// stored.
+func (s *Store) Asset(ctx context.Context, symbol string) (*pricefill.Asset, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.assets[symbol]
+	if !ok {
+		return nil, nil
+	}
+	return &a, nil
 }
