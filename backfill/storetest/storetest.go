@@ -38,7 +38,8 @@ type OpenFunc func(t *testing.T) Store
 
 // Run runs the whole suite against the stores open makes, each check as a
 // parallel subtest with a store of its own. The checks of StoredDates run
-// when the stores are [backfill.DateLister]s.
+// when the stores are [backfill.DateLister]s, which Run tells from one
+// more store that it opens first.
 func Run(t *testing.T, open OpenFunc) {
 	t.Helper()
 	tests := []struct {
