@@ -75,3 +75,24 @@ type Split struct {
 	Numerator   float64
 	Denominator float64
 }
+
+// Counts is what storing a set of bars did, bar by bar: every bar saved is
+// counted once, as inserted, updated or skipped. Stores return it, the
+// queue keeps it with a completed task, and reports add it up.
+type Counts struct {
+	// Inserted counts bars stored for days that had none.
+	Inserted int64 `json:"inserted"`
+	// Updated counts stored bars replaced because their values changed
+	// (when the store was asked to replace them).
+	Updated int64 `json:"updated"`
+	// Skipped counts bars for days stored already and left as they were.
+	Skipped int64 `json:"skipped"`
+}
+
+// Add returns the sum of c and o.
+func (c Counts) Add(o Counts) Counts {
+	return Counts{Inserted: c.Inserted + o.Inserted, Updated: c.Updated + o.Updated, Skipped: c.Skipped + o.Skipped}
+}
+
+// Total returns the number of bars counted.
+func (c Counts) Total() int64 { return c.Inserted + c.Updated + c.Skipped }
