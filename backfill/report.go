@@ -59,11 +59,9 @@ type Report struct {
 	// over workers.
 	LimiterWait time.Duration `json:"-"`
 
-	// Inserted, Updated and Skipped count stored bars: new days, changed
-	// days replaced (with force), and days stored already.
-	Inserted int64 `json:"inserted"`
-	Updated  int64 `json:"updated"`
-	Skipped  int64 `json:"skipped"`
+	// Counts counts the stored bars: new days, changed days replaced (with
+	// force), and days stored already.
+	pricefill.Counts
 	// Rejected counts the bars that failed validation in the fetches of
 	// completed tasks; RejectedByRule counts their violations by rule (a
 	// bar may break several).
@@ -101,10 +99,9 @@ type SymbolReport struct {
 	Symbol   string       `json:"symbol"`
 	Status   queue.Status `json:"status"`
 	Requests int          `json:"requests"`
-	Inserted int64        `json:"inserted"`
-	Updated  int64        `json:"updated"`
-	Skipped  int64        `json:"skipped"`
-	Rejected int          `json:"rejected"`
+	// Counts counts the symbol's bars stored, by what became of them.
+	pricefill.Counts
+	Rejected int `json:"rejected"`
 	// Dropped counts the fields dropped from the symbol's bars kept.
 	Dropped int `json:"dropped"`
 	// Completeness is the share of expected trading days stored, in

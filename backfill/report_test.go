@@ -17,7 +17,7 @@ func sampleReport() *backfill.Report {
 	return &backfill.Report{
 		Range: march, Started: now, Duration: 90 * time.Second, LimiterWait: 80 * time.Second,
 		Total: 5, Succeeded: 3, Covered: 1, Failed: 2, Requests: 9, RateLimited: 1, Retried: 4,
-		Inserted: 40, Skipped: 20, Rejected: 1, RejectedByRule: map[pricefill.Rule]int{"high_below_low": 1},
+		Counts: pricefill.Counts{Inserted: 40, Skipped: 20}, Rejected: 1, RejectedByRule: map[pricefill.Rule]int{"high_below_low": 1},
 		Failures: []backfill.Failure{
 			{Symbol: "DEAD", Kind: pricefill.KindTransient, Attempts: 5, Err: "HTTP 503"},
 			{Symbol: "GONE", Kind: pricefill.KindNotFound, Err: "symbol GONE not found"},

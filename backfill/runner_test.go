@@ -39,12 +39,12 @@ func TestRunStoresEverySymbol(t *testing.T) {
 			}
 		}
 		want := backfill.Report{
-			Range: march, Started: now, Total: 3, Succeeded: 3, Requests: 3, Inserted: 60,
+			Range: march, Started: now, Total: 3, Succeeded: 3, Requests: 3, Counts: pricefill.Counts{Inserted: 60},
 			RejectedByRule: map[pricefill.Rule]int{},
 			Symbols: []backfill.SymbolReport{
-				{Symbol: "AAPL", Status: queue.Completed, Requests: 1, Inserted: 20, Completeness: 100},
-				{Symbol: "BRK.B", Status: queue.Completed, Requests: 1, Inserted: 20, Completeness: 100},
-				{Symbol: "MSFT", Status: queue.Completed, Requests: 1, Inserted: 20, Completeness: 100},
+				{Symbol: "AAPL", Status: queue.Completed, Requests: 1, Counts: pricefill.Counts{Inserted: 20}, Completeness: 100},
+				{Symbol: "BRK.B", Status: queue.Completed, Requests: 1, Counts: pricefill.Counts{Inserted: 20}, Completeness: 100},
+				{Symbol: "MSFT", Status: queue.Completed, Requests: 1, Counts: pricefill.Counts{Inserted: 20}, Completeness: 100},
 			},
 		}
 		if diff := cmp.Diff(want, *rep); diff != "" {

@@ -1,0 +1,454 @@
+package backfill
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pricefill/pricefill"
+	"github.com/pricefill/pricefill/queue"
+	"github.com/pricefill/pricefill/validate"
+)
+
+// A task is the work on one claimed task, from the claim to its end:
+// plan the days it misses, fetch them under the limiter, check the bars,
+// store the valid ones. Its lease is renewed while it works. attempt does
+// the work and returns the outcome; the scheduler records it.
+type task struct {
+	s   *scheduler
+	q   *queue.Task
+	log *slog.Logger
+
+	// ctx is the task's: it ends when the run's work does (the grace
+	// period ran out) or when the lease is lost to another worker.
+	ctx    context.Context
+	cancel context.CancelFunc
+	lease  *lease
+}
+
+// start begins the work on t: its context and its lease's renewal.
+func (s *scheduler) start(t *queue.Task) *task {
+	ctx, cancel := context.WithCancel(s.work)
+	tk := &task{s: s, q: t, ctx: ctx, cancel: cancel,
+		log: s.cfg.logger.With("symbol", t.Symbol, "task_id", t.ID)}
+	tk.lease = tk.keepLease()
+	return tk
+}
+
+// end stops the lease's renewal and the task's context, and reports
+// whether the lease was lost to another worker meanwhile.
+func (tk *task) end() (lost bool) {
+	lost = tk.lease.end()
+	tk.cancel()
+	return lost
+}
+
+// result is how one attempt at a task went.
+type result struct {
+	outcome      queue.Outcome
+	completed    bool // the store completed the task with the bars
+	covered      bool // the store held the range already: nothing fetched
+	kind         pricefill.Kind
+	saved        pricefill.Counts
+	check        checked
+	completeness float64
+	limiterErr   error // the limiter failed: the worker backs off
+}
+
+// checked is what checking a series' bars found.
+type checked struct {
+	Valid          []pricefill.Bar
+	Rejected       int
+	RejectedByRule map[pricefill.Rule]int
+	// DroppedByRule counts the fields dropped from bars kept, by rule.
+	DroppedByRule map[pricefill.Rule]int
+}
+
+// RuleDuplicateDate is the rule a bar breaks when its series has an
+// earlier bar of the same date: the runner keeps the first.
+const RuleDuplicateDate pricefill.Rule = "duplicate_date"
+
+// attempt fetches the days the task misses, checks them and stores the
+// valid ones.
+func (tk *task) attempt() result {
+	now := tk.s.cfg.clock.Now()
+	asset := pricefill.Asset{Symbol: tk.q.Symbol}
+	settled := tk.s.settled(tk.q, asset, now)
+	spans, stored, err := tk.s.plan(tk.ctx, tk.q, settled)
+	if err != nil {
+		return tk.failure(fmt.Errorf("reading the stored dates: %w", err))
+	}
+	if len(spans) == 0 {
+		c := validate.Completeness(tk.s.cfg.calendarFor(asset), settled, stored)
+		return result{outcome: queue.Succeed(queue.Result{Completeness: c}), covered: true, completeness: c}
+	}
+	series, failed, ok := tk.fetch(spans)
+	if !ok {
+		return failed
+	}
+	check := tk.check(series)
+	have := stored
+	for _, b := range check.Valid {
+		have = append(have, b.Date)
+	}
+	completeness := validate.Completeness(tk.s.cfg.calendarFor(series.Asset), tk.s.settled(tk.q, series.Asset, now), have)
+	return tk.save(series.Asset, check, completeness)
+}
+
+// fetch fetches spans, each after the limiter's wait, into one series. When
+// a fetch fails or the limiter stops it, it returns the task's result and
+// false.
+func (tk *task) fetch(spans []pricefill.Range) (*pricefill.Series, result, bool) {
+	series := &pricefill.Series{Asset: pricefill.Asset{Symbol: tk.q.Symbol}}
+	// paceErr is set when the run stopped the fetcher at a Pace, or the
+	// limiter failed there: the task goes back to the queue, its attempt
+	// unspent.
+	var (
+		paceMu  sync.Mutex
+		paceErr error
+	)
+	fetchCtx := withPace(tk.ctx, func(c context.Context) error {
+		if err := tk.waitLimiter(c); err != nil {
+			paceMu.Lock()
+			paceErr = err
+			paceMu.Unlock()
+			return err
+		}
+		tk.s.tally.request(tk.q.ID)
+		return nil
+	})
+	for _, span := range spans {
+		if err := tk.waitLimiter(tk.ctx); err != nil {
+			return nil, tk.limiterStopped(err), false
+		}
+		tk.s.tally.request(tk.q.ID)
+		s, err := tk.call(fetchCtx, span)
+		paceMu.Lock()
+		perr := paceErr
+		paceMu.Unlock()
+		switch {
+		case err == nil:
+		case perr != nil:
+			return nil, tk.limiterStopped(perr), false
+		case tk.ctx.Err() != nil:
+			// The grace period ran out or the lease was lost.
+			return nil, result{outcome: queue.Release()}, false
+		default:
+			return nil, tk.fetchFailure(err), false
+		}
+		tk.answered()
+		mergeAsset(&series.Asset, s.Asset)
+		series.Bars = append(series.Bars, s.Bars...)
+	}
+	return series, result{}, true
+}
+
+// save stores the valid bars of check, of asset, and returns the task's
+// result.
+func (tk *task) save(asset pricefill.Asset, check checked, completeness float64) result {
+	// A store that keeps the queue completes the task with the bars, after
+	// which a renewal would find the lease gone: stop renewing first.
+	if tk.lease.end() {
+		return result{outcome: queue.Release()}
+	}
+	// The bars are fetched: store them even if the run is being cancelled.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(tk.ctx), saveTimeout)
+	defer cancel()
+	req := SaveRequest{
+		Series:       &pricefill.Series{Asset: asset, Bars: check.Valid},
+		Range:        tk.q.Range,
+		Force:        tk.s.cfg.force,
+		Task:         tk.q,
+		Completeness: completeness,
+	}
+	saved, err := tk.s.store.Save(sctx, req)
+	switch {
+	case errors.Is(err, queue.ErrLeaseLost):
+		// The store keeps the queue and found the task taken over: it
+		// stored nothing, and the task is the other worker's now.
+		return result{outcome: queue.Release()}
+	case err != nil:
+		return tk.failure(fmt.Errorf("saving the bars: %w", err))
+	}
+	return result{
+		outcome: queue.Succeed(queue.Result{
+			Inserted: saved.Inserted, Updated: saved.Updated, Skipped: saved.Skipped,
+			Completeness: completeness,
+		}),
+		completed:    saved.TaskCompleted,
+		saved:        pricefill.Counts{Inserted: saved.Inserted, Updated: saved.Updated, Skipped: saved.Skipped},
+		check:        check,
+		completeness: completeness,
+	}
+}
+
+// A lease is the renewal of a task's lease while the task runs.
+type lease struct {
+	stop context.CancelFunc
+	done chan struct{}
+	lost atomic.Bool
+}
+
+// end stops renewing the lease, once the renewals in flight are over, and
+// reports whether the lease was lost to another worker. It may be called
+// more than once.
+func (l *lease) end() bool {
+	l.stop()
+	<-l.done
+	return l.lost.Load()
+}
+
+// keepLease renews the task's lease every third of its length until the
+// lease is ended or the task's context ends. If another worker took the
+// task over, it cancels the task's work.
+func (tk *task) keepLease() *lease {
+	ctx, stop := context.WithCancel(tk.ctx)
+	l := &lease{stop: stop, done: make(chan struct{})}
+	cfg := &tk.s.cfg
+	go func() {
+		defer close(l.done)
+		for {
+			if err := pricefill.Sleep(ctx, cfg.clock, cfg.lease/3); err != nil {
+				return
+			}
+			err := cfg.queue.Extend(ctx, tk.q, cfg.lease)
+			switch {
+			case errors.Is(err, queue.ErrLeaseLost):
+				l.lost.Store(true)
+				tk.cancel()
+				return
+			case err != nil && ctx.Err() == nil:
+				tk.log.Warn("renewing the lease failed", "err", err.Error())
+			}
+		}
+	}()
+	return l
+}
+
+// waitLimiter waits for the limiter under ctx (the task's, or a Pace's)
+// while the run goes on: a task still waiting when the run is cancelled is
+// given back at once.
+func (tk *task) waitLimiter(ctx context.Context) error {
+	waitCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(tk.s.ctx, cancel)
+	defer stop()
+	clock := tk.s.cfg.clock
+	began := clock.Now()
+	err := tk.s.cfg.limiter.Wait(waitCtx)
+	tk.s.tally.limiterWait(clock.Now().Sub(began))
+	return err
+}
+
+// limiterStopped gives the task back after the limiter's Wait returned
+// err: the run is ending, the provider has been down past the limiter's
+// patience (which ends the run), or the limiter failed (the worker backs
+// off).
+func (tk *task) limiterStopped(err error) result {
+	res := result{outcome: queue.Release()}
+	switch {
+	case tk.stopping():
+	case errors.Is(err, pricefill.ErrUnavailable):
+		tk.s.stopRun(fmt.Errorf("backfill: stopped: %w; nothing lost; run it again to resume", err))
+	default:
+		res.limiterErr = err
+	}
+	return res
+}
+
+// stopping reports whether the run or the task is ending.
+func (tk *task) stopping() bool {
+	return tk.ctx.Err() != nil || tk.s.cancelled()
+}
+
+// mergeAsset fills the empty fields of dst from src.
+func mergeAsset(dst *pricefill.Asset, src pricefill.Asset) {
+	for _, f := range []struct {
+		dst *string
+		src string
+	}{
+		{&dst.Name, src.Name}, {&dst.Currency, src.Currency},
+		{&dst.Exchange, src.Exchange}, {&dst.Timezone, src.Timezone},
+	} {
+		if *f.dst == "" {
+			*f.dst = f.src
+		}
+	}
+}
+
+// call calls the fetcher for span, turning a panic into a permanent
+// failure of the one symbol.
+func (tk *task) call(ctx context.Context, span pricefill.Range) (s *pricefill.Series, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = pricefill.Permanent(fmt.Errorf("fetcher panicked: %v", p))
+		}
+	}()
+	s, err = tk.s.fetcher.Fetch(ctx, tk.q.Symbol, span)
+	if err == nil && s == nil {
+		err = errors.New("fetcher returned no series and no error")
+	}
+	return s, err
+}
+
+// answered tells the limiter that the provider answered a fetch.
+func (tk *task) answered() {
+	fb := tk.s.cfg.feedback
+	if fb == nil {
+		return
+	}
+	fctx, cancel := feedbackCtx(tk.ctx)
+	defer cancel()
+	if err := fb.Answered(fctx); err != nil {
+		tk.log.Warn("telling the limiter of an answer failed", "err", err.Error())
+	}
+}
+
+// feedbackCtx returns the context of a report to the limiter: it is made
+// even when the task's context ended, for the request was made.
+func feedbackCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+}
+
+// fetchFailure decides what becomes of the task after its fetch failed,
+// having told the limiter. A failure that did not reach the provider, or
+// that came while the provider is taken to be down, is not the symbol's:
+// the task goes back to the queue with its attempts unchanged.
+func (tk *task) fetchFailure(err error) result {
+	fb := tk.s.cfg.feedback
+	kind := pricefill.KindOf(err)
+	var ferr error
+	outage := false
+	fctx, cancel := feedbackCtx(tk.ctx)
+	defer cancel()
+	switch {
+	case fb == nil:
+	case kind == pricefill.KindRateLimited:
+		rl := &pricefill.RateLimitError{}
+		if !errors.As(err, &rl) {
+			rl = &pricefill.RateLimitError{Err: err}
+		}
+		ferr = fb.Refused(fctx, rl)
+	case kind == pricefill.KindNotFound, kind == pricefill.KindPermanent:
+		ferr = fb.Answered(fctx)
+	default: // unavailable or transient
+		outage, ferr = fb.Failed(fctx, tk.q.Symbol, err)
+	}
+	if ferr != nil {
+		tk.log.Warn("telling the limiter of a failure failed", "err", ferr.Error())
+	}
+	if outage || kind == pricefill.KindUnavailable {
+		tk.s.tally.deferred()
+		msg := "the provider could not be reached; the task waits for it, no attempt used"
+		if outage {
+			msg = "the provider is down; the task waits for it, no attempt used"
+		}
+		tk.log.Warn(msg, "err", err.Error())
+		return result{outcome: queue.Defer(err), kind: kind}
+	}
+	return tk.failure(err)
+}
+
+// failure decides what becomes of the task after its fetch or save failed.
+func (tk *task) failure(err error) result {
+	cfg := &tk.s.cfg
+	now := cfg.clock.Now()
+	kind := pricefill.KindOf(err)
+	res := result{kind: kind}
+	switch kind {
+	case pricefill.KindRateLimited:
+		wait := pricefill.RetryAfterOf(err)
+		var rl *pricefill.RateLimitError
+		if errors.As(err, &rl) && rl.Quota && rl.Reset.After(now) {
+			wait = rl.Reset.Sub(now)
+		}
+		if wait <= 0 {
+			wait = cfg.backoff(1)
+		}
+		tk.s.tally.rateLimited()
+		tk.log.Warn("rate limited; will retry", "retry_in", wait.String(), "err", err.Error())
+		res.outcome = queue.RetryRateLimited(now.Add(wait), err)
+	case pricefill.KindNotFound, pricefill.KindPermanent:
+		tk.log.Error("giving up", "kind", kind.String(), "err", err.Error())
+		res.outcome = queue.Fail(err)
+	default:
+		attempts := tk.q.Attempts + 1
+		if attempts >= cfg.maxAttempts {
+			tk.log.Error("giving up after the last attempt", "attempts", attempts, "err", err.Error())
+			res.outcome = queue.FailLastAttempt(err)
+			break
+		}
+		wait := cfg.backoff(attempts)
+		tk.s.tally.retried()
+		tk.log.Warn("failed; will retry", "attempt", attempts, "retry_in", wait.String(), "err", err.Error())
+		res.outcome = queue.Retry(now.Add(wait), err)
+	}
+	return res
+}
+
+// check keeps the bars of s that pass the validator and logs the others.
+// A validator that drops fields (a [FieldDropper]) drops them first: the
+// bar is kept without them, and the drops are logged and counted by rule.
+func (tk *task) check(s *pricefill.Series) checked {
+	cfg := &tk.s.cfg
+	now := cfg.clock.Now()
+	c := checked{Valid: make([]pricefill.Bar, 0, len(s.Bars))}
+	seen := make(map[time.Time]bool, len(s.Bars))
+	dropper, _ := cfg.validator.(FieldDropper)
+	for _, b := range s.Bars {
+		var drops []pricefill.Violation
+		if dropper != nil {
+			b, drops = dropper.DropFields(b)
+		}
+		err := cfg.validator.Validate(now, tk.q.Range, s.Asset, b)
+		if err == nil && seen[b.Date] {
+			err = &pricefill.InvalidBarError{Bar: b, Violations: []pricefill.Violation{{Rule: RuleDuplicateDate, Field: "date", Value: b.Date.Format(pricefill.DateLayout)}}}
+		}
+		if err == nil {
+			seen[b.Date] = true
+			c.Valid = append(c.Valid, b)
+			c.DroppedByRule = tk.countDrops(b, drops, c.DroppedByRule)
+			continue
+		}
+		c.Rejected++
+		if c.RejectedByRule == nil {
+			c.RejectedByRule = make(map[pricefill.Rule]int)
+		}
+		var reasons []string
+		var ib *pricefill.InvalidBarError
+		if errors.As(err, &ib) && len(ib.Violations) > 0 {
+			for _, v := range ib.Violations {
+				c.RejectedByRule[v.Rule]++
+				reasons = append(reasons, v.String())
+			}
+		} else {
+			c.RejectedByRule["invalid"]++
+			reasons = append(reasons, err.Error())
+		}
+		tk.log.Warn("bar rejected", "date", b.Date.Format(pricefill.DateLayout), "reasons", strings.Join(reasons, "; "))
+	}
+	return c
+}
+
+// countDrops logs the fields dropped from bar b, which is kept, and adds
+// them to dropped by rule, which it returns (made on the first drop).
+func (tk *task) countDrops(b pricefill.Bar, drops []pricefill.Violation, dropped map[pricefill.Rule]int) map[pricefill.Rule]int {
+	if len(drops) == 0 {
+		return dropped
+	}
+	if dropped == nil {
+		dropped = make(map[pricefill.Rule]int)
+	}
+	reasons := make([]string, len(drops))
+	for i, v := range drops {
+		dropped[v.Rule]++
+		reasons[i] = v.String()
+	}
+	tk.log.Warn("bar kept without a field", "date", b.Date.Format(pricefill.DateLayout), "dropped", strings.Join(reasons, "; "))
+	return dropped
+}
