@@ -402,22 +402,30 @@ func (s *Server) chart(r *http.Request, sym, sent string) answer {
 	return jsonAnswer(http.StatusOK, body)
 }
 
+// beginKeyed begins a request of provider p for the symbol in query
+// parameter param (see begin), refusing it as unauthorized when the server
+// wants an API key and the request does not carry it in apikey.
+func (s *Server) beginKeyed(w http.ResponseWriter, r *http.Request, p Provider, param string) (sent, sym string, idx int, f Fault, ok bool) {
+	q := r.URL.Query()
+	sent = q.Get(param)
+	sym = resolve(p, sent)
+	idx, f, ok = s.begin(w, r, p, sent, sym, true)
+	if ok && !replaces(f) && s.cfg.apiKey != "" && q.Get("apikey") != s.cfg.apiKey {
+		f = Fault{Kind: Unauthorized}
+		s.settle(idx, 0, Unauthorized)
+	}
+	return sent, sym, idx, f, ok
+}
+
 // ---- Stooq ----
 
 // serveStooq is Stooq's /q/d/l/?s=…&i=d&d1=…&d2=…[&apikey=…].
 func (s *Server) serveStooq(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	sent := q.Get("s")
-	sym := resolve(Stooq, sent)
-	idx, f, ok := s.begin(w, r, Stooq, sent, sym, true)
+	_, sym, idx, f, ok := s.beginKeyed(w, r, Stooq, "s")
 	if !ok {
 		return
 	}
-	uri := r.URL.RequestURI()
-	if !replaces(f) && s.cfg.apiKey != "" && q.Get("apikey") != s.cfg.apiKey {
-		f = Fault{Kind: Unauthorized}
-		s.settle(idx, 0, Unauthorized)
-	}
+	q, uri := r.URL.Query(), r.URL.RequestURI()
 	var a answer
 	switch f.Kind {
 	case RateLimit:
@@ -499,18 +507,11 @@ const AVCompactDays = 100
 
 // serveAlphaVantage is Alpha Vantage's /query?function=TIME_SERIES_DAILY.
 func (s *Server) serveAlphaVantage(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	sent := q.Get("symbol")
-	sym := resolve(AlphaVantage, sent)
-	idx, f, ok := s.begin(w, r, AlphaVantage, sent, sym, true)
+	sent, sym, idx, f, ok := s.beginKeyed(w, r, AlphaVantage, "symbol")
 	if !ok {
 		return
 	}
-	uri := r.URL.RequestURI()
-	if !replaces(f) && s.cfg.apiKey != "" && q.Get("apikey") != s.cfg.apiKey {
-		f = Fault{Kind: Unauthorized}
-		s.settle(idx, 0, Unauthorized)
-	}
+	q, uri := r.URL.Query(), r.URL.RequestURI()
 	msg := func(k, v string) answer { return jsonAnswer(http.StatusOK, map[string]string{k: v}) }
 	var a answer
 	switch f.Kind {
