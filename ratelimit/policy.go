@@ -336,20 +336,13 @@ func (c *config) speedUp(s *State) {
 // step returns the cool-down of the n-th refusal in a row: coolInitial
 // doubled n−1 times, at most coolMax.
 func (c *config) step(n int) time.Duration {
-	d := c.coolInitial
-	for i := 1; i < n && d < c.coolMax; i++ {
-		d *= 2
-	}
-	return min(d, c.coolMax)
+	return Exponential{Initial: c.coolInitial, Max: c.coolMax}.Delay(n)
 }
 
-// probeStep returns the wait after the n-th probe of an outage.
+// probeStep returns the wait after the n-th probe of an outage:
+// probeInitial doubled n times, at most probeMax.
 func (c *config) probeStep(n int) time.Duration {
-	d := c.probeInitial
-	for i := 0; i < n && d < c.probeMax; i++ {
-		d *= 2
-	}
-	return min(d, c.probeMax)
+	return Exponential{Initial: c.probeInitial, Max: c.probeMax}.Delay(n + 1)
 }
 
 func causeText(err error) string {
