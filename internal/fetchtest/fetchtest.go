@@ -1,7 +1,21 @@
-// Package fetchtest holds what the tests of the fetchers share: the real
-// provider responses in its testdata directory (each provider's SOURCE.md
-// says where each came from), a check that a series is well formed, and
-// the fake upstream started for one test.
+// Package fetchtest is the kit of the fetchers' tests, written once and
+// run by every fetcher:
+//
+//   - the real provider responses in its testdata directory ([Fixture],
+//     [Fixtures]; each provider's SOURCE.md says where each came from);
+//   - [CheckSeries], what every successful fetch or parse returns;
+//   - the fault table ([RunFaults], [RunTimeouts], [RunSecrets]): the
+//     faults of the fake upstream ([Upstream]) that every HTTP fetcher
+//     answers alike ([CommonFaults]) and the rows a [Provider] adds for
+//     what it spells its own way;
+//   - the fuzz body ([Fuzz]): seeded with the fixtures, whatever the body,
+//     a parser returns a well-formed series or a classified error that
+//     never holds the key.
+//
+// A fetcher's test names what differs and runs the kit:
+//
+//	fetchtest.RunFaults(t, provider)          // provider is a fetchtest.Provider
+//	fetchtest.Fuzz(f, fetchtest.Parser{...})  // in FuzzParse…, so go test -list finds it
 package fetchtest
 
 import (
@@ -98,8 +112,3 @@ func Upstream(t testing.TB, opts ...upstream.Option) *upstream.Server {
 	t.Cleanup(srv.Close)
 	return srv
 }
-
-// QuotaUsedUp stands, in a fetcher test's table of expected retry-afters,
-// for a quota used up: an error of [pricefill.QuotaExceeded] rather than a
-// wait.
-const QuotaUsedUp time.Duration = -1
