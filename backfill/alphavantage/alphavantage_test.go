@@ -1,23 +1,18 @@
 package alphavantage_test
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"pgregory.net/rapid"
 
 	"github.com/pricefill/pricefill"
+	"github.com/pricefill/pricefill/backfill"
 	"github.com/pricefill/pricefill/backfill/alphavantage"
 	"github.com/pricefill/pricefill/internal/clocktest"
 	"github.com/pricefill/pricefill/internal/fetchtest"
-	"github.com/pricefill/pricefill/internal/secrettest"
 	"github.com/pricefill/pricefill/internal/upstream"
 )
 
@@ -96,101 +91,40 @@ func TestFetchRequest(t *testing.T) {
 	}
 }
 
+// provider is the Alpha Vantage fetcher under the fetchers' fault kit,
+// with what Alpha Vantage spells its own way.
+var provider = fetchtest.Provider{
+	New: func(srv *upstream.Server, client *http.Client, clock pricefill.Clock, key string) (backfill.Fetcher, error) {
+		return alphavantage.New(alphavantage.WithBaseURL(srv.URL()), alphavantage.WithHTTPClient(client),
+			alphavantage.WithAPIKey(key), alphavantage.WithClock(clock))
+	},
+	Symbol: "MSFT", Range: week, Now: now, Key: key,
+	Faults: []fetchtest.Fault{
+		{Name: "Note", Fault: upstream.Fault{Kind: upstream.Quota}, Kind: pricefill.KindRateLimited, RetryAfter: alphavantage.PerMinuteWait},
+		{Name: "Information premium", Fault: upstream.Fault{Kind: upstream.Premium}, Kind: pricefill.KindPermanent},
+		{Name: "Error Message invalid call", Fault: upstream.Fault{Kind: upstream.NotFound}, Kind: pricefill.KindNotFound},
+		{Name: "Error Message bad key", Fault: upstream.Fault{Kind: upstream.Unauthorized}, Kind: pricefill.KindPermanent},
+		{Name: "HTML page", Fault: upstream.Fault{Kind: upstream.HTML}, Kind: pricefill.KindTransient},
+		// An empty series is no bars, not an error.
+		{Name: "empty series", Fault: upstream.Fault{Kind: upstream.NoData}, Kind: fetchtest.NoError},
+	},
+}
+
 func TestFetchFaults(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name       string
-		fault      upstream.Fault
-		kind       pricefill.Kind
-		retryAfter time.Duration
-	}{
-		{"Note", upstream.Fault{Kind: upstream.Quota}, pricefill.KindRateLimited, alphavantage.PerMinuteWait},
-		{"429 with Retry-After", upstream.Fault{Kind: upstream.RateLimit, RetryAfter: "30"}, pricefill.KindRateLimited, 30 * time.Second},
-		{"Information premium", upstream.Fault{Kind: upstream.Premium}, pricefill.KindPermanent, 0},
-		{"Error Message invalid call", upstream.Fault{Kind: upstream.NotFound}, pricefill.KindNotFound, 0},
-		{"Error Message bad key", upstream.Fault{Kind: upstream.Unauthorized}, pricefill.KindPermanent, 0},
-		{"500", upstream.Fault{Kind: upstream.Status, Status: 500}, pricefill.KindTransient, 0},
-		{"502", upstream.Fault{Kind: upstream.Status, Status: 502}, pricefill.KindTransient, 0},
-		{"503", upstream.Fault{Kind: upstream.Status}, pricefill.KindTransient, 0},
-		{"HTML page", upstream.Fault{Kind: upstream.HTML}, pricefill.KindTransient, 0},
-		{"dropped connection", upstream.Fault{Kind: upstream.Drop}, pricefill.KindTransient, 0},
-		{"truncated body", upstream.Fault{Kind: upstream.Truncate}, pricefill.KindTransient, 0},
-		{"malformed JSON", upstream.Fault{Kind: upstream.Malformed}, pricefill.KindTransient, 0},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			srv := setup(t)
-			srv.SetFault("MSFT", tc.fault)
-			_, err := newFetcher(t, srv).Fetch(t.Context(), "MSFT", week)
-			if err == nil {
-				t.Fatalf("no error, want %s", tc.kind)
-			}
-			if got := pricefill.KindOf(err); got != tc.kind {
-				t.Errorf("kind %s, want %s: %v", got, tc.kind, err)
-			}
-			if got := pricefill.RetryAfterOf(err); tc.retryAfter != fetchtest.QuotaUsedUp && got != tc.retryAfter {
-				t.Errorf("retry after %s, want %s", got, tc.retryAfter)
-			}
-			var rl *pricefill.RateLimitError
-			if isQuota := errors.As(err, &rl) && rl.Quota; isQuota != (tc.retryAfter == fetchtest.QuotaUsedUp) {
-				t.Errorf("a quota used up: %t, want %t", isQuota, tc.retryAfter == fetchtest.QuotaUsedUp)
-			}
-			if !strings.Contains(err.Error(), "MSFT") {
-				t.Errorf("error %q does not name MSFT", err)
-			}
-			secrettest.Check(t, err, key)
-		})
-	}
-	// An empty series is no bars, not an error.
-	srv := setup(t)
-	srv.SetFault("MSFT", upstream.Fault{Kind: upstream.NoData})
-	if s, err := newFetcher(t, srv).Fetch(t.Context(), "MSFT", week); err != nil || len(s.Bars) != 0 {
-		t.Errorf("empty series: %v, %v", s, err)
-	}
+	fetchtest.RunFaults(t, provider)
 }
 
 func TestFetchTimeouts(t *testing.T) {
 	t.Parallel()
-	srv := fetchtest.Upstream(t) // real clock: slow bodies pause on it
-	srv.SetFault("MSFT", upstream.Fault{Kind: upstream.Slow, Delay: time.Hour})
-	client := &http.Client{Transport: srv.Client().Transport, Timeout: 50 * time.Millisecond}
-	_, err := newFetcher(t, srv, alphavantage.WithHTTPClient(client)).Fetch(t.Context(), "MSFT", week)
-	if err == nil || pricefill.KindOf(err) != pricefill.KindTransient {
-		t.Errorf("client timeout: %v, want transient", err)
-	}
-	secrettest.Check(t, err, key)
-	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
-	defer cancel()
-	if _, err := newFetcher(t, srv).Fetch(ctx, "MSFT", week); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("context deadline: %v", err)
-	}
+	fetchtest.RunTimeouts(t, provider)
 }
 
 // TestSecretsNeverInErrors: whatever goes wrong, no error in the chain
 // that Fetch returns holds the API key, raw or escaped.
 func TestSecretsNeverInErrors(t *testing.T) {
 	t.Parallel()
-	srv := setup(t)
-	client := &http.Client{Transport: srv.Client().Transport, Timeout: 20 * time.Millisecond}
-	faults := []upstream.Fault{
-		{Kind: upstream.Drop}, {Kind: upstream.Status, Status: 500}, {Kind: upstream.HTML}, {Kind: upstream.Malformed},
-		{Kind: upstream.Truncate}, {Kind: upstream.Status, Status: 404}, {Kind: upstream.Status, Status: 400},
-		{Kind: upstream.Unauthorized}, {Kind: upstream.RateLimit, RetryAfter: "5"}, {Kind: upstream.Quota},
-		{Kind: upstream.NotFound}, {Kind: upstream.NoData}, {Kind: upstream.Premium}, {},
-	}
-	var n atomic.Int64
-	rapid.Check(t, func(rt *rapid.T) {
-		k := rapid.StringMatching(`[A-Za-z0-9+/=%&._~-]{6,40}`).Draw(rt, "key")
-		f, err := alphavantage.New(alphavantage.WithBaseURL(srv.URL()), alphavantage.WithHTTPClient(client), alphavantage.WithAPIKey(k), alphavantage.WithClock(clocktest.NewFake(now)))
-		if err != nil {
-			rt.Fatal(err)
-		}
-		sym := fmt.Sprintf("S%d", n.Add(1))
-		srv.PushFaults(sym, rapid.SampledFrom(faults).Draw(rt, "fault"))
-		_, err = f.Fetch(t.Context(), sym, week)
-		secrettest.Check(rt, err, k)
-	})
+	fetchtest.RunSecrets(t, provider)
 }
 
 func TestNewOptions(t *testing.T) {

@@ -2,7 +2,6 @@ package alphavantage
 
 import (
 	"errors"
-	"strings"
 	"testing"
 	"time"
 
@@ -135,28 +134,14 @@ func TestParseMissingValues(t *testing.T) {
 // FuzzParseDaily: whatever the body, parse does not panic, and returns a
 // well-formed series or a classified error that never holds the key.
 func FuzzParseDaily(f *testing.F) {
-	for _, name := range fetchtest.Fixtures(f, "alphavantage", ".json") {
-		f.Add(fetchtest.Fixture(f, "alphavantage", name))
-	}
-	f.Add([]byte(`{"Information": "rate limit SECRETKEY1234"}`))
 	const key = "SECRETKEY1234"
 	red := fetchhttp.NewRedactor(key)
 	r := pricefill.Range{From: d(1900, 1, 1), To: d(2100, 12, 31)}
-	f.Fuzz(func(t *testing.T, body []byte) {
-		s, err := parse(body, "MSFT", r, red)
-		if err != nil {
-			if s != nil {
-				t.Errorf("series with error %v", err)
-			}
-			if k := pricefill.KindOf(err); k < pricefill.KindTransient || k > pricefill.KindPermanent {
-				t.Errorf("unclassified error %v", err)
-			}
-			if strings.Contains(err.Error(), key) {
-				t.Errorf("error holds the key: %v", err)
-			}
-			return
-		}
-		fetchtest.CheckSeries(t, s, "MSFT", Source, r)
+	fetchtest.Fuzz(f, fetchtest.Parser{
+		Parse:  func(_ *testing.T, body []byte) (*pricefill.Series, error) { return parse(body, "MSFT", r, red) },
+		Symbol: "MSFT", Source: Source, Range: r, Key: key, Mention: "alphavantage",
+		Seeds: append(fetchtest.FixtureSeeds(f, "alphavantage", "*.json"),
+			[]byte(`{"Information": "rate limit `+key+`"}`)),
 	})
 }
 

@@ -259,25 +259,17 @@ func TestNames(t *testing.T) {
 }
 
 // FuzzParseCSV: whatever the file, parse does not panic, and returns a
-// well-formed series or a classified error.
+// well-formed series or an error, permanent (a bad file) or transient.
 func FuzzParseCSV(f *testing.F) {
-	for _, name := range []string{"aapl_us_d_2024_slice.csv", "qqq_us_d_2026-01-20_2026-06-18.csv", "no_data.txt"} {
-		f.Add(fetchtest.Fixture(f, "stooq", name))
-	}
-	f.Add([]byte("<TICKER>,<PER>,<DATE>,<TIME>,<OPEN>,<HIGH>,<LOW>,<CLOSE>,<VOL>,<OPENINT>\nA,D,20240102,000000,1,2,0.5,1.5,5,0\n"))
-	f.Add([]byte("date,close,high,low,open,volume,adj close\n2024-01-02,1,2,0.5,1,3,1\n"))
 	r := pricefill.Range{From: d(1900, 1, 1), To: d(2100, 12, 31)}
-	f.Fuzz(func(t *testing.T, body []byte) {
-		s, err := parse(t.Context(), bytes.NewReader(body), "X", r, SourceDefault)
-		if err != nil {
-			if s != nil {
-				t.Errorf("series with error %v", err)
-			}
-			if k := pricefill.KindOf(err); k != pricefill.KindPermanent && k != pricefill.KindTransient {
-				t.Errorf("error %v of kind %s, want permanent (bad file) or transient", err, k)
-			}
-			return
-		}
-		fetchtest.CheckSeries(t, s, "X", SourceDefault, r)
+	fetchtest.Fuzz(f, fetchtest.Parser{
+		Parse: func(t *testing.T, body []byte) (*pricefill.Series, error) {
+			return parse(t.Context(), bytes.NewReader(body), "X", r, SourceDefault)
+		},
+		Symbol: "X", Source: SourceDefault, Range: r,
+		Kinds: []pricefill.Kind{pricefill.KindPermanent, pricefill.KindTransient},
+		Seeds: append(fetchtest.FixtureSeeds(f, "stooq", "aapl_us_d_2024_slice.csv", "qqq_us_d_2026-01-20_2026-06-18.csv", "no_data.txt"),
+			[]byte("<TICKER>,<PER>,<DATE>,<TIME>,<OPEN>,<HIGH>,<LOW>,<CLOSE>,<VOL>,<OPENINT>\nA,D,20240102,000000,1,2,0.5,1.5,5,0\n"),
+			[]byte("date,close,high,low,open,volume,adj close\n2024-01-02,1,2,0.5,1,3,1\n")),
 	})
 }

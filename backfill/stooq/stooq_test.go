@@ -1,16 +1,14 @@
 package stooq_test
 
 import (
-	"context"
-	"errors"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pricefill/pricefill"
+	"github.com/pricefill/pricefill/backfill"
 	"github.com/pricefill/pricefill/backfill/stooq"
 	"github.com/pricefill/pricefill/internal/fetchtest"
 	"github.com/pricefill/pricefill/internal/upstream"
@@ -99,73 +97,40 @@ func TestWithAPIKeyFromEnv(t *testing.T) {
 	}
 }
 
+// provider is the Stooq fetcher under the fetchers' fault kit, with what
+// Stooq spells its own way.
+var provider = fetchtest.Provider{
+	New: func(srv *upstream.Server, client *http.Client, clock pricefill.Clock, key string) (backfill.Fetcher, error) {
+		return stooq.New(stooq.WithBaseURL(srv.URL()), stooq.WithHTTPClient(client), stooq.WithClock(clock), stooq.WithAPIKey(key))
+	},
+	Symbol: "AAPL", Range: week, Key: key,
+	Faults: []fetchtest.Fault{
+		{Name: "malformed body", Fault: upstream.Fault{Kind: upstream.Malformed}, Kind: pricefill.KindTransient, Mention: "malformed"},
+		{Name: "daily hits limit", Fault: upstream.Fault{Kind: upstream.Quota}, Kind: pricefill.KindRateLimited, RetryAfter: fetchtest.QuotaUsedUp, Mention: "daily"},
+		{Name: "API key page", Fault: upstream.Fault{Kind: upstream.HTML}, Kind: pricefill.KindPermanent, Mention: "API key"},
+		{Name: "refused key", Fault: upstream.Fault{Kind: upstream.Unauthorized}, Kind: pricefill.KindPermanent, Mention: "API key"},
+		{Name: "proof-of-work page", Fault: upstream.Fault{Kind: upstream.ProofOfWork}, Kind: pricefill.KindPermanent, Mention: "proof-of-work"},
+		{Name: "No data", Fault: upstream.Fault{Kind: upstream.NotFound}, Kind: pricefill.KindNotFound, Mention: "No data"},
+		{Name: "No data for the range", Fault: upstream.Fault{Kind: upstream.NoData}, Kind: pricefill.KindNotFound, Mention: "No data"},
+		{Name: "403", Fault: upstream.Fault{Kind: upstream.Premium}, Kind: pricefill.KindPermanent, Mention: "403"},
+	},
+}
+
 func TestFetchFaults(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name       string
-		fault      upstream.Fault
-		kind       pricefill.Kind
-		retryAfter time.Duration
-		mention    string
-	}{
-		{"429 with Retry-After", upstream.Fault{Kind: upstream.RateLimit, RetryAfter: "12"}, pricefill.KindRateLimited, 12 * time.Second, ""},
-		{"daily hits limit", upstream.Fault{Kind: upstream.Quota}, pricefill.KindRateLimited, fetchtest.QuotaUsedUp, "daily"},
-		{"500", upstream.Fault{Kind: upstream.Status, Status: 500}, pricefill.KindTransient, 0, "500"},
-		{"502", upstream.Fault{Kind: upstream.Status, Status: 502}, pricefill.KindTransient, 0, "502"},
-		{"503", upstream.Fault{Kind: upstream.Status}, pricefill.KindTransient, 0, "503"},
-		{"dropped connection", upstream.Fault{Kind: upstream.Drop}, pricefill.KindTransient, 0, ""},
-		{"truncated body", upstream.Fault{Kind: upstream.Truncate}, pricefill.KindTransient, 0, ""},
-		{"malformed CSV", upstream.Fault{Kind: upstream.Malformed}, pricefill.KindTransient, 0, "malformed"},
-		{"API key page", upstream.Fault{Kind: upstream.HTML}, pricefill.KindPermanent, 0, "API key"},
-		{"refused key", upstream.Fault{Kind: upstream.Unauthorized}, pricefill.KindPermanent, 0, "API key"},
-		{"proof-of-work page", upstream.Fault{Kind: upstream.ProofOfWork}, pricefill.KindPermanent, 0, "proof-of-work"},
-		{"No data", upstream.Fault{Kind: upstream.NotFound}, pricefill.KindNotFound, 0, "No data"},
-		{"No data for the range", upstream.Fault{Kind: upstream.NoData}, pricefill.KindNotFound, 0, "No data"},
-		{"403", upstream.Fault{Kind: upstream.Premium}, pricefill.KindPermanent, 0, "403"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			srv := fetchtest.Upstream(t)
-			srv.SetFault("AAPL", tc.fault)
-			_, err := newFetcher(t, srv).Fetch(t.Context(), "AAPL", week)
-			if err == nil {
-				t.Fatalf("no error, want %s", tc.kind)
-			}
-			if got := pricefill.KindOf(err); got != tc.kind {
-				t.Errorf("kind %s, want %s: %v", got, tc.kind, err)
-			}
-			if got := pricefill.RetryAfterOf(err); tc.retryAfter != fetchtest.QuotaUsedUp && got != tc.retryAfter {
-				t.Errorf("retry after %s, want %s", got, tc.retryAfter)
-			}
-			var rl *pricefill.RateLimitError
-			if isQuota := errors.As(err, &rl) && rl.Quota; isQuota != (tc.retryAfter == fetchtest.QuotaUsedUp) {
-				t.Errorf("a quota used up: %t, want %t", isQuota, tc.retryAfter == fetchtest.QuotaUsedUp)
-			}
-			if !strings.Contains(err.Error(), tc.mention) || !strings.Contains(err.Error(), "AAPL") {
-				t.Errorf("error %q does not name AAPL and %q", err, tc.mention)
-			}
-			if strings.Contains(err.Error(), key) {
-				t.Errorf("error %q holds the key", err)
-			}
-		})
-	}
+	fetchtest.RunFaults(t, provider)
 }
 
 func TestFetchTimeouts(t *testing.T) {
 	t.Parallel()
-	srv := fetchtest.Upstream(t)
-	srv.SetFault("AAPL", upstream.Fault{Kind: upstream.Slow, Delay: time.Hour})
-	client := &http.Client{Transport: srv.Client().Transport, Timeout: 50 * time.Millisecond}
-	_, err := newFetcher(t, srv, stooq.WithHTTPClient(client)).Fetch(t.Context(), "AAPL", week)
-	if err == nil || pricefill.KindOf(err) != pricefill.KindTransient || strings.Contains(err.Error(), key) {
-		t.Errorf("client timeout: error %v, want transient without the key", err)
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
-	defer cancel()
-	if _, err := newFetcher(t, srv).Fetch(ctx, "AAPL", week); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("context deadline: error %v, want context.DeadlineExceeded", err)
-	}
+	fetchtest.RunTimeouts(t, provider)
+}
+
+// TestSecretsNeverInErrors: whatever goes wrong, no error in the chain
+// that Fetch returns holds the API key, raw or escaped.
+func TestSecretsNeverInErrors(t *testing.T) {
+	t.Parallel()
+	fetchtest.RunSecrets(t, provider)
 }
 
 func TestFetchUnmappedSymbol(t *testing.T) {

@@ -289,37 +289,16 @@ func TestParseChartAnswers(t *testing.T) {
 }
 
 // FuzzParseChart: whatever the body, parseChart does not panic, and
-// returns a well-formed series or a classified error.
+// returns a well-formed series or a classified error that says it comes
+// from yahoo.
 func FuzzParseChart(f *testing.F) {
-	for _, name := range append(fetchtest.Fixtures(f, "yahoo", ".json"), fetchtest.Fixtures(f, "yahoo", ".txt")...) {
-		f.Add(fetchtest.Fixture(f, "yahoo", name))
-	}
-	f.Add([]byte(`{"chart":{"result":[{"meta":{"exchangeTimezoneName":"Australia/Sydney"},"timestamp":[1704668400],"indicators":{"quote":[{"open":[1],"high":[1],"low":[1],"close":[1],"volume":[1]}]}}]}}`))
 	r := pricefill.Range{From: d(1970, 1, 1), To: d(2100, 12, 31)}
-	f.Fuzz(func(t *testing.T, body []byte) {
-		s, err := parseChart(body, "AAPL", r)
-		if err != nil {
-			if s != nil {
-				t.Errorf("series %v with error %v", s, err)
-			}
-			checkClassified(t, err)
-			return
-		}
-		fetchtest.CheckSeries(t, s, "AAPL", Source, r)
+	fetchtest.Fuzz(f, fetchtest.Parser{
+		Parse:  func(_ *testing.T, body []byte) (*pricefill.Series, error) { return parseChart(body, "AAPL", r) },
+		Symbol: "AAPL", Source: Source, Range: r, Mention: "yahoo",
+		Seeds: append(fetchtest.FixtureSeeds(f, "yahoo", "*.json", "*.txt"),
+			[]byte(`{"chart":{"result":[{"meta":{"exchangeTimezoneName":"Australia/Sydney"},"timestamp":[1704668400],"indicators":{"quote":[{"open":[1],"high":[1],"low":[1],"close":[1],"volume":[1]}]}}]}}`)),
 	})
-}
-
-// checkClassified checks that err has one of the kinds and says something.
-func checkClassified(t testing.TB, err error) {
-	t.Helper()
-	switch pricefill.KindOf(err) {
-	case pricefill.KindTransient, pricefill.KindRateLimited, pricefill.KindNotFound, pricefill.KindPermanent:
-	default:
-		t.Errorf("unclassified error %v", err)
-	}
-	if !strings.Contains(err.Error(), "yahoo") {
-		t.Errorf("error %q does not say where it comes from", err)
-	}
 }
 
 // TestMachineZone runs the fixture tests again with the machine's zone far

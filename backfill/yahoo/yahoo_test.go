@@ -1,7 +1,6 @@
 package yahoo_test
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -13,8 +12,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pricefill/pricefill"
+	"github.com/pricefill/pricefill/backfill"
 	"github.com/pricefill/pricefill/backfill/yahoo"
-	"github.com/pricefill/pricefill/internal/clocktest"
 	"github.com/pricefill/pricefill/internal/fetchhttp"
 	"github.com/pricefill/pricefill/internal/fetchtest"
 	"github.com/pricefill/pricefill/internal/upstream"
@@ -210,96 +209,34 @@ func TestFetchInvalidBarsPassThrough(t *testing.T) {
 	}
 }
 
+// provider is the Yahoo fetcher under the fetchers' fault kit, with what
+// Yahoo answers its own way.
+var provider = fetchtest.Provider{
+	New: func(srv *upstream.Server, client *http.Client, clock pricefill.Clock, _ string) (backfill.Fetcher, error) {
+		return yahoo.New(yahoo.WithBaseURL(srv.URL()), yahoo.WithHTTPClient(client), yahoo.WithClock(clock))
+	},
+	Symbol: "AAPL", Range: week,
+	Faults: []fetchtest.Fault{
+		{Name: "HTML outage page", Fault: upstream.Fault{Kind: upstream.HTML}, Kind: pricefill.KindTransient},
+		{Name: "404 not found", Fault: upstream.Fault{Kind: upstream.NotFound}, Kind: pricefill.KindNotFound},
+		{Name: "403", Fault: upstream.Fault{Kind: upstream.Premium}, Kind: pricefill.KindPermanent},
+		{Name: "400 Data doesn't exist: no bars, no error", Fault: upstream.Fault{Kind: upstream.NoData}, Kind: fetchtest.NoError},
+		{Name: "401 every time: permanent", Fault: upstream.Fault{Kind: upstream.Unauthorized}, Kind: pricefill.KindPermanent},
+		{Name: "slow body within the timeout", Fault: upstream.Fault{Kind: upstream.Slow, Delay: time.Millisecond}, Kind: fetchtest.NoError, Bars: true},
+	},
+}
+
 // TestFetchFaults: each fault of the server maps to its error kind.
 func TestFetchFaults(t *testing.T) {
 	t.Parallel()
-	t0 := time.Date(2024, 6, 3, 12, 0, 0, 0, time.UTC)
-	tests := []struct {
-		name       string
-		fault      upstream.Fault
-		kind       pricefill.Kind // -1: no error
-		retryAfter time.Duration
-		bars       bool
-	}{
-		{"429 with Retry-After seconds", upstream.Fault{Kind: upstream.RateLimit, RetryAfter: "7"}, pricefill.KindRateLimited, 7 * time.Second, false},
-		{"429 with Retry-After date", upstream.Fault{Kind: upstream.RateLimit, RetryAfter: t0.Add(90 * time.Second).Format(http.TimeFormat)}, pricefill.KindRateLimited, 90 * time.Second, false},
-		{"429 with an absurd Retry-After: capped", upstream.Fault{Kind: upstream.RateLimit, RetryAfter: "315360000"}, pricefill.KindRateLimited, fetchhttp.RetryAfterMax, false},
-		{"429 with a past Retry-After date", upstream.Fault{Kind: upstream.RateLimit, RetryAfter: t0.Add(-time.Hour).Format(http.TimeFormat)}, pricefill.KindRateLimited, 0, false},
-		{"429 without Retry-After", upstream.Fault{Kind: upstream.RateLimit}, pricefill.KindRateLimited, 0, false},
-		{"500", upstream.Fault{Kind: upstream.Status, Status: 500}, pricefill.KindTransient, 0, false},
-		{"502", upstream.Fault{Kind: upstream.Status, Status: 502}, pricefill.KindTransient, 0, false},
-		{"503", upstream.Fault{Kind: upstream.Status, Status: 503}, pricefill.KindTransient, 0, false},
-		{"HTML outage page", upstream.Fault{Kind: upstream.HTML}, pricefill.KindTransient, 0, false},
-		{"dropped connection", upstream.Fault{Kind: upstream.Drop}, pricefill.KindTransient, 0, false},
-		{"truncated body", upstream.Fault{Kind: upstream.Truncate}, pricefill.KindTransient, 0, false},
-		{"malformed body", upstream.Fault{Kind: upstream.Malformed}, pricefill.KindTransient, 0, false},
-		{"404 not found", upstream.Fault{Kind: upstream.NotFound}, pricefill.KindNotFound, 0, false},
-		{"403", upstream.Fault{Kind: upstream.Premium}, pricefill.KindPermanent, 0, false},
-		{"400 Data doesn't exist: no bars, no error", upstream.Fault{Kind: upstream.NoData}, -1, 0, false},
-		{"401 every time: permanent", upstream.Fault{Kind: upstream.Unauthorized}, pricefill.KindPermanent, 0, false},
-		{"slow body within the timeout", upstream.Fault{Kind: upstream.Slow, Delay: time.Millisecond}, -1, 0, true},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			var srv *upstream.Server
-			if tc.fault.Kind == upstream.Slow {
-				srv = fetchtest.Upstream(t) // slow bodies pause on the real clock
-			} else {
-				srv = fetchtest.Upstream(t, upstream.WithClock(clocktest.NewFake(t0)))
-			}
-			srv.SetFault("AAPL", tc.fault)
-			s, err := newFetcher(t, srv, yahoo.WithClock(clocktest.NewFake(t0))).Fetch(t.Context(), "AAPL", week)
-			if tc.kind < 0 {
-				if err != nil {
-					t.Fatalf("error %v, want none", err)
-				}
-				if got := len(s.Bars) > 0; got != tc.bars {
-					t.Errorf("bars %v, want bars: %v", s.Bars, tc.bars)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("no error, want %s", tc.kind)
-			}
-			if got := pricefill.KindOf(err); got != tc.kind {
-				t.Errorf("kind %s, want %s: %v", got, tc.kind, err)
-			}
-			if got := pricefill.RetryAfterOf(err); got != tc.retryAfter {
-				t.Errorf("retry after %s, want %s", got, tc.retryAfter)
-			}
-			if !strings.Contains(err.Error(), "AAPL") {
-				t.Errorf("error %q does not name the symbol", err)
-			}
-			if strings.Contains(err.Error(), srv.URL()) {
-				t.Errorf("error %q holds the request URL", err)
-			}
-		})
-	}
+	fetchtest.RunFaults(t, provider)
 }
 
 // TestFetchTimeouts: a body that does not come in time is transient, by
 // the client's timeout or the caller's context.
 func TestFetchTimeouts(t *testing.T) {
 	t.Parallel()
-	srv := fetchtest.Upstream(t)
-	srv.SetFault("AAPL", upstream.Fault{Kind: upstream.Slow, Delay: time.Hour})
-	client := &http.Client{Transport: srv.Client().Transport, Timeout: 50 * time.Millisecond}
-	_, err := newFetcher(t, srv, yahoo.WithHTTPClient(client)).Fetch(t.Context(), "AAPL", week)
-	if err == nil || pricefill.KindOf(err) != pricefill.KindTransient {
-		t.Errorf("client timeout: error %v, want transient", err)
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
-	defer cancel()
-	_, err = newFetcher(t, srv).Fetch(ctx, "AAPL", week)
-	if !errors.Is(err, context.DeadlineExceeded) || pricefill.KindOf(err) != pricefill.KindTransient {
-		t.Errorf("context deadline: error %v, want transient matching context.DeadlineExceeded", err)
-	}
-	ctx, cancel = context.WithCancel(t.Context())
-	cancel()
-	if _, err = newFetcher(t, srv).Fetch(ctx, "AAPL", week); !errors.Is(err, context.Canceled) {
-		t.Errorf("cancelled context: error %v, want context.Canceled", err)
-	}
+	fetchtest.RunTimeouts(t, provider)
 }
 
 func TestFetchBodyCap(t *testing.T) {
