@@ -20,7 +20,7 @@ import (
 // A Fetcher gets daily bars from Alpha Vantage's TIME_SERIES_DAILY, one
 // request per symbol and range. It is safe for concurrent use.
 type Fetcher struct {
-	cfg config
+	cfg fetchhttp.Config
 	red fetchhttp.Redactor
 }
 

@@ -137,7 +137,6 @@ func TestNewOptions(t *testing.T) {
 		want string
 	}{
 		{alphavantage.WithBaseURL("ftp://x"), "alphavantage.WithBaseURL"},
-		{alphavantage.WithHTTPClient(nil), "alphavantage.WithHTTPClient"},
 		{alphavantage.WithMaxBody(-1), "alphavantage.WithMaxBody"},
 		{alphavantage.WithAPIKey("bad key"), "alphavantage.WithAPIKey"},
 	} {
@@ -145,6 +144,15 @@ func TestNewOptions(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("error %v, want one naming %s", err, tc.want)
 		}
+	}
+	// An empty key means none, the default, which is not enough.
+	if _, err := alphavantage.New(alphavantage.WithAPIKey("")); err == nil || !strings.Contains(err.Error(), "alphavantage.WithAPIKey") {
+		t.Errorf("empty key: %v, want an error naming alphavantage.WithAPIKey", err)
+	}
+	// Nil and zero mean the default.
+	if _, err := alphavantage.New(alphavantage.WithAPIKey("k"), alphavantage.WithBaseURL(""), alphavantage.WithHTTPClient(nil),
+		alphavantage.WithUserAgent(""), alphavantage.WithMaxBody(0), alphavantage.WithClock(nil)); err != nil {
+		t.Errorf("zero options: %v, want the defaults", err)
 	}
 }
 

@@ -20,53 +20,45 @@ const (
 	Source = "alphavantage"
 )
 
-type config struct {
-	fetchhttp.Config
-}
-
-// An Option configures a [Fetcher].
-type Option func(*config)
+// An Option configures a [Fetcher]. It is the option type of every HTTP
+// provider of the module (yahoo, stooq, alphavantage), with one rule: nil
+// or zero means the default; a value that cannot be used is an error from
+// [New] naming the option.
+type Option = fetchhttp.Option
 
 // WithBaseURL sets the scheme and host (and an optional path prefix) of the
 // query endpoint, for tests and proxies. Default [BaseURLDefault].
-func WithBaseURL(u string) Option { return func(c *config) { c.SetBaseURL(u) } }
+func WithBaseURL(u string) Option { return fetchhttp.WithBaseURL(u) }
 
 // WithHTTPClient sets the client that sends the requests. Default: one
-// with the default transport whose requests time out after 30 s. nil is
-// an error.
-func WithHTTPClient(hc *http.Client) Option { return func(c *config) { c.SetClient(hc) } }
+// with the default transport whose requests time out after 30 s.
+func WithHTTPClient(hc *http.Client) Option { return fetchhttp.WithHTTPClient(hc) }
 
-// WithUserAgent sets the User-Agent header. Default [UserAgentDefault];
-// an empty string means the default.
-func WithUserAgent(ua string) Option { return func(c *config) { c.SetUserAgent(ua) } }
+// WithUserAgent sets the User-Agent header. Default [UserAgentDefault].
+func WithUserAgent(ua string) Option { return fetchhttp.WithUserAgent(ua) }
 
 // WithAPIKey sets the API key, sent as the apikey parameter: 1 to 256
 // printable ASCII characters. It is required: [New] fails without one.
 // The key never appears in an error.
-func WithAPIKey(key string) Option { return func(c *config) { c.SetAPIKey(key) } }
+func WithAPIKey(key string) Option { return fetchhttp.WithAPIKey(key) }
 
 // WithAPIKeyFromEnv sets the API key from the environment variable
 // [EnvAPIKey] when it is set and not empty; else it leaves the key alone.
-func WithAPIKeyFromEnv() Option { return func(c *config) { c.SetAPIKeyFromEnv(EnvAPIKey) } }
+func WithAPIKeyFromEnv() Option { return fetchhttp.WithAPIKeyFromEnv(EnvAPIKey) }
 
 // WithMaxBody caps the size of a response body, in bytes: a longer body
-// is a permanent error, never data cut short. Default [MaxBodyDefault];
-// 0 means the default, a negative size is an error.
-func WithMaxBody(n int64) Option { return func(c *config) { c.SetMaxBody(n) } }
+// is a permanent error, never data cut short. Default [MaxBodyDefault]; a
+// negative size is an error.
+func WithMaxBody(n int64) Option { return fetchhttp.WithMaxBody(n) }
 
 // WithClock sets the clock that tells today, which decides between
 // outputsize compact and full, and by which a Retry-After date is read
-// when the response has no Date header. Default [pricefill.SystemClock];
-// nil is an error.
-func WithClock(clock pricefill.Clock) Option { return func(c *config) { c.SetClock(clock) } }
+// when the response has no Date header. Default [pricefill.SystemClock].
+func WithClock(clock pricefill.Clock) Option { return fetchhttp.WithClock(clock) }
 
-func newConfig(opts []Option) (config, error) {
-	c := config{fetchhttp.Config{Pkg: "alphavantage"}}
-	for _, o := range opts {
-		o(&c)
-	}
-	if c.APIKey == "" {
-		c.Fail("WithAPIKey", "an API key is required (or WithAPIKeyFromEnv and %s)", EnvAPIKey)
-	}
-	return c, c.Finish(BaseURLDefault, UserAgentDefault)
+func newConfig(opts []Option) (fetchhttp.Config, error) {
+	return fetchhttp.NewConfig(fetchhttp.Defaults{
+		Pkg: "alphavantage", BaseURL: BaseURLDefault, UserAgent: UserAgentDefault,
+		KeyRequired: true, KeyEnv: EnvAPIKey,
+	}, opts)
 }

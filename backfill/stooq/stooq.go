@@ -22,7 +22,7 @@ import (
 // A Fetcher gets daily bars from Stooq's CSV download, one request per
 // symbol and range. It is safe for concurrent use.
 type Fetcher struct {
-	cfg config
+	cfg fetchhttp.Config
 	red fetchhttp.Redactor
 }
 

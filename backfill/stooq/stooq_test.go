@@ -152,11 +152,9 @@ func TestNewOptions(t *testing.T) {
 		want string
 	}{
 		{stooq.WithBaseURL("stooq.com"), "stooq.WithBaseURL"},
-		{stooq.WithHTTPClient(nil), "stooq.WithHTTPClient"},
 		{stooq.WithMaxBody(-1), "stooq.WithMaxBody"},
-		{stooq.WithClock(nil), "stooq.WithClock"},
-		{stooq.WithAPIKey(""), "stooq.WithAPIKey"},
 		{stooq.WithAPIKey("has space"), "stooq.WithAPIKey"},
+		{stooq.WithAPIKey(strings.Repeat("k", 257)), "stooq.WithAPIKey"},
 	} {
 		_, err := stooq.New(tc.opt)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -165,5 +163,10 @@ func TestNewOptions(t *testing.T) {
 		if err != nil && strings.Contains(err.Error(), "has space") {
 			t.Errorf("error %q repeats the key", err)
 		}
+	}
+	// Nil and zero mean the default (for the key: none).
+	if _, err := stooq.New(stooq.WithBaseURL(""), stooq.WithHTTPClient(nil), stooq.WithUserAgent(""), stooq.WithAPIKey(""),
+		stooq.WithMaxBody(0), stooq.WithClock(nil)); err != nil {
+		t.Errorf("zero options: %v, want the defaults", err)
 	}
 }

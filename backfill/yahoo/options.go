@@ -2,11 +2,9 @@ package yahoo
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/internal/fetchhttp"
-	"github.com/pricefill/pricefill/internal/redact"
 )
 
 const (
@@ -24,57 +22,46 @@ const (
 	Source = "yahoo"
 )
 
-type config struct {
-	fetchhttp.Config
-	cookieURL string
-}
-
-// An Option configures a [Fetcher].
-type Option func(*config)
+// An Option configures a [Fetcher]. It is the option type of every HTTP
+// provider of the module (yahoo, stooq, alphavantage), with one rule: nil
+// or zero means the default; a value that cannot be used is an error from
+// [New] naming the option.
+type Option = fetchhttp.Option
 
 // WithBaseURL sets the scheme and host (and an optional path prefix) of the
 // chart and crumb endpoints, for tests and proxies. Default
 // [BaseURLDefault]; when it is set and [WithCookieURL] is not, the cookie
 // page is this URL's root too, so one test server can play all of Yahoo.
-func WithBaseURL(u string) Option { return func(c *config) { c.SetBaseURL(u) } }
+func WithBaseURL(u string) Option { return fetchhttp.WithBaseURL(u) }
 
 // WithCookieURL sets the page fetched for a session cookie before asking
 // for a crumb. Default [CookieURLDefault], or the base URL's root when
 // [WithBaseURL] is set.
-func WithCookieURL(u string) Option { return func(c *config) { c.cookieURL = u } }
+func WithCookieURL(u string) Option { return fetchhttp.WithCookieURL(u) }
 
 // WithHTTPClient sets the client that sends the requests. Default: one
-// with the default transport whose requests time out after 30 s. nil is
-// an error.
-func WithHTTPClient(hc *http.Client) Option { return func(c *config) { c.SetClient(hc) } }
+// with the default transport whose requests time out after 30 s.
+func WithHTTPClient(hc *http.Client) Option { return fetchhttp.WithHTTPClient(hc) }
 
-// WithUserAgent sets the User-Agent header. Default [UserAgentDefault];
-// an empty string means the default.
-func WithUserAgent(ua string) Option { return func(c *config) { c.SetUserAgent(ua) } }
+// WithUserAgent sets the User-Agent header. Default [UserAgentDefault].
+func WithUserAgent(ua string) Option { return fetchhttp.WithUserAgent(ua) }
 
 // WithMaxBody caps the size of a response body, in bytes: a longer body
-// is a permanent error, never data cut short. Default [MaxBodyDefault];
-// 0 means the default, a negative size is an error.
-func WithMaxBody(n int64) Option { return func(c *config) { c.SetMaxBody(n) } }
+// is a permanent error, never data cut short. Default [MaxBodyDefault]; a
+// negative size is an error.
+func WithMaxBody(n int64) Option { return fetchhttp.WithMaxBody(n) }
 
 // WithClock sets the clock by which a Retry-After date is read when the
-// response has no Date header. Default [pricefill.SystemClock]; nil is
-// an error.
-func WithClock(clock pricefill.Clock) Option { return func(c *config) { c.SetClock(clock) } }
+// response has no Date header. Default [pricefill.SystemClock].
+func WithClock(clock pricefill.Clock) Option { return fetchhttp.WithClock(clock) }
 
-func newConfig(opts []Option) (config, error) {
-	c := config{Config: fetchhttp.Config{Pkg: "yahoo"}}
-	for _, o := range opts {
-		o(&c)
-	}
-	if c.cookieURL == "" {
-		c.cookieURL = CookieURLDefault
-		if c.BaseURL != "" && c.BaseURL != BaseURLDefault {
-			c.cookieURL = c.BaseURL + "/"
+func newConfig(opts []Option) (fetchhttp.Config, error) {
+	c, err := fetchhttp.NewConfig(fetchhttp.Defaults{Pkg: "yahoo", BaseURL: BaseURLDefault, UserAgent: UserAgentDefault}, opts)
+	if c.CookieURL == "" {
+		c.CookieURL = CookieURLDefault
+		if c.BaseURL != BaseURLDefault {
+			c.CookieURL = c.BaseURL + "/"
 		}
 	}
-	if err := fetchhttp.ValidateBaseURL("yahoo.WithCookieURL", strings.TrimRight(c.cookieURL, "/")); err != nil {
-		c.Fail("WithCookieURL", "%q is not an absolute http(s) URL", redact.URL(c.cookieURL))
-	}
-	return c, c.Finish(BaseURLDefault, UserAgentDefault)
+	return c, err
 }

@@ -22,7 +22,7 @@ import (
 // ([backfill.Pace]). It is safe for concurrent use; the session it holds
 // is shared by all its fetches and refreshed by one of them at a time.
 type Fetcher struct {
-	cfg config
+	cfg fetchhttp.Config
 
 	// refreshing holds one token: the right to refresh the session.
 	refreshing chan struct{}
@@ -228,7 +228,7 @@ func pace(ctx context.Context, what string) error {
 
 // cookies fetches the cookie page and returns the cookies it set.
 func (f *Fetcher) cookies(ctx context.Context, what string) (*fetchhttp.Response, []*http.Cookie, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.cfg.cookieURL, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.cfg.CookieURL, nil)
 	if err != nil {
 		return nil, nil, pricefill.Permanent(fmt.Errorf("%s: cookie page: %w", what, fetchhttp.Redactor{}.Error(err)))
 	}

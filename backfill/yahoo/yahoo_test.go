@@ -392,9 +392,7 @@ func TestNewOptions(t *testing.T) {
 		{yahoo.WithBaseURL("ftp://example.com"), "yahoo.WithBaseURL"},
 		{yahoo.WithBaseURL("example.com"), "yahoo.WithBaseURL"},
 		{yahoo.WithCookieURL("::"), "yahoo.WithCookieURL"},
-		{yahoo.WithHTTPClient(nil), "yahoo.WithHTTPClient"},
 		{yahoo.WithMaxBody(-1), "yahoo.WithMaxBody"},
-		{yahoo.WithClock(nil), "yahoo.WithClock"},
 	} {
 		if _, err := yahoo.New(tc.opt); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("error %v, want one naming %s", err, tc.want)
@@ -402,6 +400,11 @@ func TestNewOptions(t *testing.T) {
 	}
 	if _, err := yahoo.New(); err != nil {
 		t.Errorf("defaults: %v", err)
+	}
+	// Nil and zero mean the default.
+	if _, err := yahoo.New(yahoo.WithBaseURL(""), yahoo.WithCookieURL(""), yahoo.WithHTTPClient(nil), yahoo.WithUserAgent(""),
+		yahoo.WithMaxBody(0), yahoo.WithClock(nil)); err != nil {
+		t.Errorf("zero options: %v, want the defaults", err)
 	}
 }
 

@@ -251,3 +251,41 @@ func TestGetUnreachable(t *testing.T) {
 		t.Errorf("connection closed after the request was read: %v (kind %s), want a transient error", err, pricefill.KindOf(err))
 	}
 }
+
+// TestNewConfigZeroMeansDefault: options given nil or zero configure
+// what no option does; bad values are errors naming their option.
+func TestNewConfigZeroMeansDefault(t *testing.T) {
+	t.Parallel()
+	d := Defaults{Pkg: "p", BaseURL: "https://example.com", UserAgent: "ua"}
+	zero, err := NewConfig(d, []Option{WithBaseURL(""), WithHTTPClient(nil), WithUserAgent(""), WithAPIKey(""),
+		WithMaxBody(0), WithClock(nil), WithCookieURL("")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	none, err := NewConfig(d, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []Config{zero, none} {
+		if c.BaseURL != d.BaseURL || c.UserAgent != d.UserAgent || c.APIKey != "" || c.MaxBody != MaxBodyDefault ||
+			c.Client == nil || c.Client.Timeout != TimeoutDefault || c.Clock == nil || c.CookieURL != "" {
+			t.Errorf("config %+v, want the defaults", c)
+		}
+	}
+	for _, tc := range []struct {
+		opt  Option
+		want string
+	}{
+		{WithBaseURL("example.com"), "p.WithBaseURL"},
+		{WithCookieURL("::"), "p.WithCookieURL"},
+		{WithMaxBody(-1), "p.WithMaxBody"},
+		{WithAPIKey("a b"), "p.WithAPIKey"},
+	} {
+		if _, err := NewConfig(d, []Option{tc.opt}); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("error %v, want one naming %s", err, tc.want)
+		}
+	}
+	if _, err := NewConfig(Defaults{Pkg: "p", BaseURL: d.BaseURL, KeyRequired: true, KeyEnv: "P_KEY"}, nil); err == nil || !strings.Contains(err.Error(), "P_KEY") {
+		t.Errorf("required key: %v, want an error naming P_KEY", err)
+	}
+}
