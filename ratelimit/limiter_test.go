@@ -198,6 +198,9 @@ func TestCoolDownRetryAfter(t *testing.T) {
 		{name: "capped by option", opts: []ratelimit.Option{ratelimit.WithMaxRetryAfter(time.Minute)}, retryAfter: time.Hour, want: time.Minute},
 		{name: "cap below the step", opts: []ratelimit.Option{ratelimit.WithMaxRetryAfter(time.Second)}, retryAfter: time.Hour, want: time.Second},
 		{name: "custom steps", opts: []ratelimit.Option{ratelimit.WithCoolDown(time.Second, 3*time.Second)}, before: 2, want: 3 * time.Second},
+		{name: "zero steps: the defaults", opts: []ratelimit.Option{ratelimit.WithCoolDown(0, 0)}, before: 4, want: 80 * time.Second},
+		{name: "zero initial: the default", opts: []ratelimit.Option{ratelimit.WithCoolDown(0, time.Minute)}, before: 1, want: 10 * time.Second},
+		{name: "zero cap: the default", opts: []ratelimit.Option{ratelimit.WithMaxRetryAfter(0)}, retryAfter: 24 * time.Hour, want: ratelimit.MaxRetryAfterDefault},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -363,6 +366,21 @@ func TestWaitCancelled(t *testing.T) {
 	})
 }
 
+// TestNewZeroMeansDefault: an option set to nil, zero or the empty name
+// means its default (the cool-down's are checked by the delay tests).
+func TestNewZeroMeansDefault(t *testing.T) {
+	t.Parallel()
+	clk := clocktest.NewFake(time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC))
+	zero, err := ratelimit.New(ratelimit.WithClock(clk), ratelimit.WithLedger(nil), ratelimit.WithName(""),
+		ratelimit.WithCoolDown(0, 0), ratelimit.WithMaxRetryAfter(0), ratelimit.WithProbeInterval(0, 0))
+	if err != nil {
+		t.Fatalf("zero options: %v, want the defaults", err)
+	}
+	if got := zero.Name(); got != ratelimit.NameDefault {
+		t.Errorf("name %q, want %q", got, ratelimit.NameDefault)
+	}
+}
+
 func TestNewInvalid(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -372,14 +390,16 @@ func TestNewInvalid(t *testing.T) {
 		{[]ratelimit.Option{ratelimit.WithInterval(-time.Second)}, []string{"WithInterval(-1s)"}},
 		{[]ratelimit.Option{ratelimit.WithHourlyLimit(-3)}, []string{"WithHourlyLimit(-3)"}},
 		{[]ratelimit.Option{ratelimit.WithDailyLimit(-1)}, []string{"WithDailyLimit(-1)"}},
-		{[]ratelimit.Option{ratelimit.WithName("")}, []string{`WithName("")`}},
+		{[]ratelimit.Option{ratelimit.WithName(strings.Repeat("n", ratelimit.NameMaxLen+1))}, []string{"WithName"}},
 		{[]ratelimit.Option{ratelimit.WithName("yahoo key")}, []string{`WithName("yahoo key")`}},
 		{[]ratelimit.Option{ratelimit.WithBreaker(-1)}, []string{"WithBreaker(-1)"}},
 		{[]ratelimit.Option{ratelimit.WithProbeInterval(time.Minute, time.Second)}, []string{"WithProbeInterval(1m0s, 1s)"}},
 		{[]ratelimit.Option{ratelimit.WithOutageTimeout(-time.Second)}, []string{"WithOutageTimeout(-1s)"}},
-		{[]ratelimit.Option{ratelimit.WithCoolDown(0, time.Second)}, []string{"WithCoolDown(0s, 1s)"}},
+		{[]ratelimit.Option{ratelimit.WithCoolDown(-time.Second, time.Second)}, []string{"WithCoolDown(-1s, 1s)"}},
+		{[]ratelimit.Option{ratelimit.WithCoolDown(0, time.Second)}, []string{"WithCoolDown(5s, 1s)"}}, // 0: the default 5 s
+		{[]ratelimit.Option{ratelimit.WithProbeInterval(-time.Second, 0)}, []string{"WithProbeInterval(-1s, 1m0s)"}},
 		{[]ratelimit.Option{ratelimit.WithCoolDown(10*time.Second, 5*time.Second)}, []string{"WithCoolDown(10s, 5s)"}},
-		{[]ratelimit.Option{ratelimit.WithMaxRetryAfter(0)}, []string{"WithMaxRetryAfter(0s)"}},
+		{[]ratelimit.Option{ratelimit.WithMaxRetryAfter(-time.Second)}, []string{"WithMaxRetryAfter(-1s)"}},
 		{[]ratelimit.Option{ratelimit.WithInterval(-1), ratelimit.WithHourlyLimit(-1)}, []string{"WithInterval", "WithHourlyLimit"}},
 	} {
 		l, err := ratelimit.New(tc.opts...)

@@ -97,8 +97,8 @@ func WithLedger(l Ledger) Option {
 // WithName sets the name of the budget in its ledger, and of the provider
 // in errors and status: by convention the source's name ("yahoo"), or
 // more (yahoo-key2) where one source has several budgets, such as two API
-// keys. The default is [NameDefault]; it must be 1 to [NameMaxLen]
-// printable ASCII characters without spaces.
+// keys. The default is [NameDefault], and the empty name means it; it
+// must be at most [NameMaxLen] printable ASCII characters without spaces.
 func WithName(name string) Option {
 	return func(cfg *config) { cfg.name = name }
 }
@@ -128,15 +128,16 @@ func WithDailyLimit(n int) Option {
 // WithCoolDown sets the exponential cool-down after rate-limit responses
 // that give no Retry-After: initial after the first of a run, doubling
 // with each further one, up to maxStep. The defaults are
-// [CoolDownInitialDefault] and [CoolDownMaxDefault]; initial must be
-// positive and maxStep at least initial.
+// [CoolDownInitialDefault] and [CoolDownMaxDefault], and zero means the
+// default; neither may be negative, and maxStep must be at least initial.
+// The steps are those of [Exponential].
 func WithCoolDown(initial, maxStep time.Duration) Option {
 	return func(cfg *config) { cfg.coolInitial, cfg.coolMax = initial, maxStep }
 }
 
 // WithMaxRetryAfter caps the server's Retry-After, so that a broken or
 // hostile header cannot stall a run for hours. The default is
-// [MaxRetryAfterDefault]; it must be positive.
+// [MaxRetryAfterDefault], and zero means it; it must not be negative.
 func WithMaxRetryAfter(d time.Duration) Option {
 	return func(cfg *config) { cfg.maxRetryAfter = d }
 }
@@ -161,8 +162,8 @@ func WithBreaker(failures int) Option {
 // WithProbeInterval sets how an open breaker probes the provider: one
 // request initial after it opened, then each twice as long after the
 // previous, up to maxInterval. The defaults are [ProbeInitialDefault] and
-// [ProbeMaxDefault]; initial must be positive and maxInterval at least
-// initial.
+// [ProbeMaxDefault], and zero means the default; neither may be negative,
+// and maxInterval must be at least initial.
 func WithProbeInterval(initial, maxInterval time.Duration) Option {
 	return func(cfg *config) { cfg.probeInitial, cfg.probeMax = initial, maxInterval }
 }
@@ -194,11 +195,36 @@ func newConfig(opts []Option) (config, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	cfg.zeroMeansDefault()
 	if err := cfg.validate(); err != nil {
 		return cfg, err
 	}
 	cfg.withDefaults()
 	return cfg, nil
+}
+
+// zeroMeansDefault gives the options set to zero, or the empty name,
+// their default: the rule of every option whose zero has no meaning of its
+// own (a zero interval, limit, breaker or timeout says "none").
+func (c *config) zeroMeansDefault() {
+	if c.name == "" {
+		c.name = NameDefault
+	}
+	if c.coolInitial == 0 {
+		c.coolInitial = CoolDownInitialDefault
+	}
+	if c.coolMax == 0 {
+		c.coolMax = CoolDownMaxDefault
+	}
+	if c.maxRetryAfter == 0 {
+		c.maxRetryAfter = MaxRetryAfterDefault
+	}
+	if c.probeInitial == 0 {
+		c.probeInitial = ProbeInitialDefault
+	}
+	if c.probeMax == 0 {
+		c.probeMax = ProbeMaxDefault
+	}
 }
 
 // withDefaults fills in what an option left at its zero value to mean the
