@@ -12,9 +12,9 @@ import (
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/backfill"
+	"github.com/pricefill/pricefill/backfill/universe"
 	"github.com/pricefill/pricefill/internal/redact"
 	"github.com/pricefill/pricefill/ratelimit"
-	"github.com/pricefill/pricefill/universe"
 	"github.com/pricefill/pricefill/validate"
 )
 

@@ -13,8 +13,8 @@ import (
 	_ "github.com/lib/pq"  // the "postgres" driver, to count rows
 	_ "modernc.org/sqlite" // the "sqlite" driver, for the baseline and to count rows
 
+	"github.com/pricefill/pricefill/backfill/universe"
 	"github.com/pricefill/pricefill/queue"
-	"github.com/pricefill/pricefill/universe"
 )
 
 // dialects are the databases the ingest and faults experiments run on, by

@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/pricefill/pricefill/universe"
+	"github.com/pricefill/pricefill/backfill/universe"
 )
 
 // TestSP500MatchesTheSource checks the committed JSON against the CSV it
