@@ -10,6 +10,7 @@ import (
 	"github.com/pricefill/pricefill/queue"
 	"github.com/pricefill/pricefill/ratelimit"
 	"github.com/pricefill/pricefill/validate"
+	"github.com/pricefill/pricefill/validate/calendar"
 )
 
 // Defaults of the Runner's options.
@@ -40,7 +41,7 @@ type config struct {
 	feedback    Feedback       // limiter, when it is one
 	status      StatusReporter // limiter, when it is one
 	validator   Validator
-	calendarFor validate.CalendarForFunc
+	calendarFor calendar.ForFunc
 	concurrency int
 	maxAttempts int
 	backoff     BackoffFunc
@@ -74,9 +75,9 @@ func WithValidator(v Validator) Option { return func(c *config) { c.validator = 
 
 // WithCalendarFor sets how the runner chooses a symbol's trading calendar,
 // by which it finds the days missing from a store (see [DateLister]) and
-// computes completeness; nil means the default, [validate.CalendarFor]:
+// computes completeness; nil means the default, [calendar.For]:
 // NYSE for US listings, weekdays elsewhere.
-func WithCalendarFor(f validate.CalendarForFunc) Option {
+func WithCalendarFor(f calendar.ForFunc) Option {
 	return func(c *config) { c.calendarFor = f }
 }
 
@@ -168,7 +169,7 @@ func (c *config) fillNils(store Store) error {
 	c.feedback, _ = c.limiter.(Feedback)
 	c.status, _ = c.limiter.(StatusReporter)
 	if c.calendarFor == nil {
-		c.calendarFor = validate.CalendarFor
+		c.calendarFor = calendar.For
 	}
 	if c.validator == nil {
 		c.validator = &validate.Validator{}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/queue"
-	"github.com/pricefill/pricefill/validate"
+	"github.com/pricefill/pricefill/validate/calendar"
 )
 
 // A Runner backfills symbols: it queues a task per symbol and has a pool
@@ -152,7 +152,7 @@ func defaultWorkerName() string {
 // empty (To before From) when none is over yet.
 func (r *Runner) settled(t *queue.Task, a pricefill.Asset, now time.Time) pricefill.Range {
 	rng := t.Range
-	if last := validate.LastSessionOver(r.cfg.calendarFor(a), a, now); last.Before(rng.To) {
+	if last := calendar.LastSessionOver(r.cfg.calendarFor(a), a, now); last.Before(rng.To) {
 		rng.To = last
 	}
 	return rng
@@ -177,5 +177,5 @@ func (r *Runner) plan(ctx context.Context, t *queue.Task, settled pricefill.Rang
 		return []pricefill.Range{settled}, stored, nil
 	}
 	cal := r.cfg.calendarFor(pricefill.Asset{Symbol: t.Symbol})
-	return validate.Merge(cal, validate.Gaps(cal, settled, stored), validate.MergeDefault), stored, nil
+	return calendar.Merge(cal, calendar.Gaps(cal, settled, stored), calendar.MergeDefault), stored, nil
 }

@@ -12,7 +12,7 @@ import (
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/queue"
-	"github.com/pricefill/pricefill/validate"
+	"github.com/pricefill/pricefill/validate/calendar"
 )
 
 // A task is the work on one claimed task, from the claim to its end:
@@ -84,7 +84,7 @@ func (tk *task) attempt() result {
 		return tk.failure(fmt.Errorf("reading the stored dates: %w", err))
 	}
 	if len(spans) == 0 {
-		c := validate.Completeness(tk.s.cfg.calendarFor(asset), settled, stored)
+		c := calendar.Completeness(tk.s.cfg.calendarFor(asset), settled, stored)
 		return result{outcome: queue.Succeed(queue.Result{Completeness: c}), covered: true, completeness: c}
 	}
 	series, failed, ok := tk.fetch(spans)
@@ -96,7 +96,7 @@ func (tk *task) attempt() result {
 	for _, b := range check.Valid {
 		have = append(have, b.Date)
 	}
-	completeness := validate.Completeness(tk.s.cfg.calendarFor(series.Asset), tk.s.settled(tk.q, series.Asset, now), have)
+	completeness := calendar.Completeness(tk.s.cfg.calendarFor(series.Asset), tk.s.settled(tk.q, series.Asset, now), have)
 	return tk.save(series.Asset, check, completeness)
 }
 

@@ -79,11 +79,11 @@
 // session) bars are final at its close rather than at local midnight.
 // Route its listings to it with [WithCalendarFor]:
 //
-//	v, err := validate.New(validate.WithCalendarFor(func(a pricefill.Asset) validate.Calendar {
+//	v, err := validate.New(validate.WithCalendarFor(func(a pricefill.Asset) calendar.Calendar {
 //		if a.Timezone == "Europe/London" {
 //			return lse // your Calendar
 //		}
-//		return validate.CalendarFor(a)
+//		return calendar.For(a)
 //	}))
 //
 // Completeness and Gaps take the calendar as an argument.

@@ -12,11 +12,7 @@ import (
 
 func TestMain(m *testing.M) { testmain.Run(m) }
 
-var (
-	_ backfill.Validator       = (*validate.Validator)(nil)
-	_ validate.SessionCalendar = validate.NYSE
-	_ validate.Calendar        = validate.Weekdays
-)
+var _ backfill.Validator = (*validate.Validator)(nil)
 
 // date parses a date in the form 2006-01-02, as midnight UTC.
 func date(s string) time.Time {

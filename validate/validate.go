@@ -2,16 +2,14 @@ package validate
 
 import (
 	"fmt"
-	"maps"
 	"math"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
 	"github.com/pricefill/pricefill"
+	"github.com/pricefill/pricefill/validate/calendar"
 )
 
 // The rules a bar must keep, one identifier each, so that callers can count
@@ -101,22 +99,21 @@ const SettleDelayMax = 12 * time.Hour
 // A valid bar costs no allocation: the calendars are precomputed and time
 // zones are loaded once per name.
 type Validator struct {
-	calendarFor CalendarForFunc
+	calendarFor calendar.ForFunc
 	settle      time.Duration
-	zones       zoneCache
 }
 
 // An Option configures a [Validator].
 type Option func(*config)
 
 type config struct {
-	calendarFor CalendarForFunc
+	calendarFor calendar.ForFunc
 	settle      time.Duration
 }
 
 // WithCalendarFor sets the function that chooses an asset's calendar.
-// The default, and what nil means, is [CalendarFor].
-func WithCalendarFor(f CalendarForFunc) Option {
+// The default, and what nil means, is [calendar.For].
+func WithCalendarFor(f calendar.ForFunc) Option {
 	return func(c *config) { c.calendarFor = f }
 }
 
@@ -132,7 +129,7 @@ func WithSettleDelay(d time.Duration) Option {
 
 func (c *config) withDefaults() {
 	if c.calendarFor == nil {
-		c.calendarFor = CalendarFor
+		c.calendarFor = calendar.For
 	}
 }
 
@@ -159,7 +156,7 @@ func New(opts ...Option) (*Validator, error) {
 
 // Validate returns nil when bar b of asset a keeps every rule for a fetch
 // of range r at time now, else a *[pricefill.InvalidBarError] that lists
-// every rule b breaks. The asset chooses the calendar (see [CalendarFor]);
+// every rule b breaks. The asset chooses the calendar (see [calendar.For]);
 // when a.Symbol is empty, b.Symbol stands for it. A zero r contains no date.
 // An invalid adjusted close is a violation here too: call
 // [Validator.DropFields] first to keep such a bar without it.
@@ -221,19 +218,19 @@ const sessionSlack = 48 * time.Hour
 
 // The dates the stores can keep: years of four digits, from 1.
 var (
-	firstStorableDay = civilDay(1, time.January, 1)
-	lastStorableDay  = civilDay(9999, time.December, 31)
+	firstStorableDay = calendar.DayOf(time.Date(1, time.January, 1, 0, 0, 0, 0, time.UTC))
+	lastStorableDay  = calendar.DayOf(time.Date(9999, time.December, 31, 0, 0, 0, 0, time.UTC))
 )
 
 func (v *Validator) checkDate(vs []pricefill.Violation, now time.Time, r pricefill.Range, a pricefill.Asset, b pricefill.Bar) []pricefill.Violation {
-	d := dayOf(b.Date)
+	d := calendar.DayOf(b.Date)
 	if d < firstStorableDay || d > lastStorableDay {
 		vs = append(vs, dateViolation(RuleDateOutOfBounds, d))
 	}
-	if !isMidnightUTC(b.Date) {
+	if !b.Date.Equal(d.Time()) {
 		vs = append(vs, pricefill.Violation{Rule: RuleDateNotMidnight, Field: "date", Value: b.Date.Format(time.RFC3339Nano)})
 	}
-	if d < dayOf(r.From) || d > dayOf(r.To) {
+	if d < calendar.DayOf(r.From) || d > calendar.DayOf(r.To) {
 		vs = append(vs, dateViolation(RuleOutsideRange, d))
 	}
 	if a.Symbol == "" {
@@ -241,18 +238,18 @@ func (v *Validator) checkDate(vs []pricefill.Violation, now time.Time, r pricefi
 	}
 	choose := v.calendarFor
 	if choose == nil {
-		choose = CalendarFor
+		choose = calendar.For
 	}
 	cal := choose(a)
-	if !cal.IsTradingDay(d.time()) {
+	if !cal.IsTradingDay(d.Time()) {
 		vs = append(vs, dateViolation(RuleNotTradingDay, d))
 	}
-	if now.Unix()-int64(d)*secondsPerDay >= int64((sessionSlack+v.settle)/time.Second) {
+	if now.Unix()-d.Time().Unix() >= int64((sessionSlack+v.settle)/time.Second) {
 		return vs // over everywhere on earth
 	}
-	loc, end := session(&v.zones, cal, a.Timezone, d)
+	loc, end := calendar.Session(cal, a, d.Time())
 	switch {
-	case d > dayOf(now.In(loc)):
+	case d > calendar.DayOf(now.In(loc)):
 		vs = append(vs, dateViolation(RuleDateInFuture, d))
 	case now.Before(end.Add(v.settle)):
 		vs = append(vs, dateViolation(RuleSessionNotOver, d))
@@ -260,47 +257,7 @@ func (v *Validator) checkDate(vs []pricefill.Violation, now time.Time, r pricefi
 	return vs
 }
 
-// Bounds for an exchange in an unknown time zone: a date has begun on it
-// once it has begun anywhere (UTC+14) and is over only once it is over
-// everywhere (UTC-12).
-var (
-	earliestZone = time.FixedZone("UTC+14", 14*60*60)
-	latestZone   = time.FixedZone("UTC-12", -12*60*60)
-)
-
-// session returns the time zone in which the exchange of calendar cal
-// tells today, and the end of its session of date d. Without a
-// [SessionCalendar], the zone is the asset's and the session ends when the
-// date does, as the closing time is not known.
-func session(zones *zoneCache, cal Calendar, tz string, d day) (*time.Location, time.Time) {
-	if sc, ok := cal.(SessionCalendar); ok {
-		return sc.Location(), sc.SessionEnd(d.time())
-	}
-	y, m, dd := (d + 1).civil()
-	if loc := zones.load(tz); loc != nil {
-		return loc, time.Date(y, m, dd, 0, 0, 0, 0, loc)
-	}
-	return earliestZone, time.Date(y, m, dd, 0, 0, 0, 0, latestZone)
-}
-
-// sharedZones serves the functions that have no Validator at hand.
-var sharedZones zoneCache
-
-// LastSessionOver returns the latest date whose session is over at now, on
-// the exchange of asset a by calendar cal, judged as Validate judges it
-// (without a settle delay): bars up to that date are final. The date need
-// not be a trading day. Gap-aware backfill uses it so as not to ask for a
-// session still in progress.
-func LastSessionOver(cal Calendar, a pricefill.Asset, now time.Time) time.Time {
-	// The latest date that can have begun anywhere is today in UTC+14.
-	for d := dayOf(now.In(earliestZone)); ; d-- {
-		if _, end := session(&sharedZones, cal, a.Timezone, d); !now.Before(end) {
-			return d.time()
-		}
-	}
-}
-
-func dateViolation(rule pricefill.Rule, d day) pricefill.Violation {
+func dateViolation(rule pricefill.Rule, d calendar.Day) pricefill.Violation {
 	return pricefill.Violation{Rule: rule, Field: "date", Value: d.String()}
 }
 
@@ -342,47 +299,4 @@ func checkPrices(vs []pricefill.Violation, b *pricefill.Bar) []pricefill.Violati
 
 func priceViolation(rule pricefill.Rule, field string, v float64) pricefill.Violation {
 	return pricefill.Violation{Rule: rule, Field: field, Value: strconv.FormatFloat(v, 'g', -1, 64)}
-}
-
-// zoneCacheMax bounds the names a zoneCache keeps, so that a provider
-// sending ever new bad names cannot grow it without end. There are some
-// 600 IANA zone names.
-const zoneCacheMax = 1024
-
-// A zoneCache loads time zones by IANA name once each. Reads take no lock
-// and allocate nothing: the map is copied on write, which is rare.
-type zoneCache struct {
-	m  atomic.Pointer[map[string]*time.Location]
-	mu sync.Mutex
-}
-
-// load returns the zone of the name, or nil for an empty, "Local" or
-// unknown name.
-func (c *zoneCache) load(name string) *time.Location {
-	if name == "" || name == "Local" {
-		return nil
-	}
-	if m := c.m.Load(); m != nil {
-		if loc, ok := (*m)[name]; ok {
-			return loc
-		}
-	}
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		loc = nil
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var m map[string]*time.Location
-	if old := c.m.Load(); old != nil {
-		if len(*old) >= zoneCacheMax {
-			return loc
-		}
-		m = maps.Clone(*old)
-	} else {
-		m = make(map[string]*time.Location)
-	}
-	m[name] = loc
-	c.m.Store(&m)
-	return loc
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/validate"
+	"github.com/pricefill/pricefill/validate/calendar"
 	"pgregory.net/rapid"
 )
 
@@ -170,7 +171,7 @@ func TestNewOptions(t *testing.T) {
 		t.Errorf("New with nil calendar chooser and the longest delay: %v", err)
 	}
 	// WithCalendarFor replaces the chooser.
-	v := newValidator(t, validate.WithCalendarFor(func(pricefill.Asset) validate.Calendar { return validate.Weekdays }))
+	v := newValidator(t, validate.WithCalendarFor(func(pricefill.Asset) calendar.Calendar { return calendar.Weekdays }))
 	if err := v.Validate(later, every, aapl, validBar(date("2024-07-04"))); err != nil {
 		t.Errorf("Weekdays chooser on Independence Day: %v", err)
 	}
@@ -306,7 +307,7 @@ func TestSessionOver(t *testing.T) {
 // A subject is a listing the property test draws bars for.
 type subject struct {
 	asset pricefill.Asset
-	cal   validate.Calendar
+	cal   calendar.Calendar
 	// loc is the exchange's zone, nil when the validator cannot know it.
 	loc *time.Location
 }
@@ -321,11 +322,11 @@ type injected struct {
 func TestValidateReportsExactlyTheInjected(t *testing.T) {
 	t.Parallel()
 	subjects := []subject{
-		{pricefill.Asset{Symbol: "AAPL", Timezone: "America/New_York"}, validate.NYSE, zone(t, "America/New_York")},
-		{pricefill.Asset{Symbol: "BRK.B"}, validate.NYSE, zone(t, "America/New_York")},
-		{pricefill.Asset{Symbol: "7203.T", Timezone: "Asia/Tokyo"}, validate.Weekdays, zone(t, "Asia/Tokyo")},
-		{pricefill.Asset{Symbol: "OCDO.L", Timezone: "Europe/London"}, validate.Weekdays, zone(t, "Europe/London")},
-		{pricefill.Asset{Symbol: "BHP.AX"}, validate.Weekdays, nil},
+		{pricefill.Asset{Symbol: "AAPL", Timezone: "America/New_York"}, calendar.NYSE, zone(t, "America/New_York")},
+		{pricefill.Asset{Symbol: "BRK.B"}, calendar.NYSE, zone(t, "America/New_York")},
+		{pricefill.Asset{Symbol: "7203.T", Timezone: "Asia/Tokyo"}, calendar.Weekdays, zone(t, "Asia/Tokyo")},
+		{pricefill.Asset{Symbol: "OCDO.L", Timezone: "Europe/London"}, calendar.Weekdays, zone(t, "Europe/London")},
+		{pricefill.Asset{Symbol: "BHP.AX"}, calendar.Weekdays, nil},
 	}
 	v := newValidator(t)
 	base := date("1995-01-01")
@@ -467,8 +468,8 @@ func duringDate(t *rapid.T, s subject, d time.Time) time.Time {
 	switch {
 	case s.loc == nil: // from 10:00 UTC the day before to 12:00 UTC the day after
 		return d.Add(-14 * time.Hour).Add(time.Duration(rapid.Int64Range(0, int64(50*time.Hour)-1).Draw(t, "during")))
-	case s.cal == validate.Calendar(validate.NYSE): // up to 14 h before the 16:00 close, on the date even on DST days
-		return validate.NYSE.SessionEnd(d).Add(-time.Duration(rapid.Int64Range(1, int64(14*time.Hour)).Draw(t, "before close")))
+	case s.cal == calendar.Calendar(calendar.NYSE): // up to 14 h before the 16:00 close, on the date even on DST days
+		return calendar.NYSE.SessionEnd(d).Add(-time.Duration(rapid.Int64Range(1, int64(14*time.Hour)).Draw(t, "before close")))
 	default: // any time of the local date (no DST in Tokyo; London's changes are on Sundays at 01:00)
 		start := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, s.loc)
 		end := time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, s.loc)
@@ -483,8 +484,8 @@ func sameEvening(t *rapid.T, s subject, d time.Time) time.Time {
 	switch {
 	case s.loc == nil:
 		return d.Add(36 * time.Hour).Add(after)
-	case s.cal == validate.Calendar(validate.NYSE):
-		return validate.NYSE.SessionEnd(d).Add(after)
+	case s.cal == calendar.Calendar(calendar.NYSE):
+		return calendar.NYSE.SessionEnd(d).Add(after)
 	default:
 		return time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, s.loc).Add(after)
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/backfill"
-	"github.com/pricefill/pricefill/validate"
+	"github.com/pricefill/pricefill/validate/calendar"
 )
 
 // Source is the Source of every bar this fetcher returns.
@@ -53,7 +53,7 @@ func (b Breakage) String() string {
 }
 
 type config struct {
-	calendar    Calendar // nil: the listing's, by validate.CalendarFor
+	calendar    Calendar // nil: the listing's, by calendar.For
 	seed        uint64
 	invalidRate float64
 	errs        []error
@@ -64,7 +64,7 @@ type Option func(*config)
 
 // WithCalendar sets the calendar whose trading days get bars, for every
 // symbol. By default each symbol gets its listing's calendar, as
-// [validate.CalendarFor] chooses it from the symbol: the NYSE's for US
+// [calendar.For] chooses it from the symbol: the NYSE's for US
 // listings, weekdays for the others. nil is an error.
 func WithCalendar(c Calendar) Option {
 	return func(cfg *config) {
@@ -157,7 +157,7 @@ func (f *Fetcher) calendarOf(sym string) Calendar {
 	if f.cfg.calendar != nil {
 		return f.cfg.calendar
 	}
-	return validate.CalendarFor(pricefill.Asset{Symbol: sym})
+	return calendar.For(pricefill.Asset{Symbol: sym})
 }
 
 // Bar returns the bar of sym on the calendar date of date, and false when

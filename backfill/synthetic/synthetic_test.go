@@ -13,6 +13,7 @@ import (
 	"github.com/pricefill/pricefill/backfill/synthetic"
 	"github.com/pricefill/pricefill/internal/testmain"
 	"github.com/pricefill/pricefill/validate"
+	"github.com/pricefill/pricefill/validate/calendar"
 )
 
 func TestMain(m *testing.M) { testmain.Run(m) }
@@ -78,7 +79,7 @@ func TestPlausible(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := len(validate.CalendarFor(pricefill.Asset{Symbol: sym}).TradingDays(r.From, r.To))
+		want := len(calendar.For(pricefill.Asset{Symbol: sym}).TradingDays(r.From, r.To))
 		if len(s.Bars) != want {
 			t.Fatalf("%d bars in %s, want one per trading day: %d", len(s.Bars), r, want)
 		}

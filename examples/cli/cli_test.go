@@ -25,7 +25,7 @@ import (
 	"github.com/pricefill/pricefill/internal/upstream"
 	"github.com/pricefill/pricefill/queue"
 	"github.com/pricefill/pricefill/store"
-	"github.com/pricefill/pricefill/validate"
+	"github.com/pricefill/pricefill/validate/calendar"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/help.golden")
@@ -127,7 +127,7 @@ func fetches(srv *upstream.Server, symbols ...string) map[string]int {
 func expectedBars(t *testing.T, srv *upstream.Server, symbol string, days int) []pricefill.Bar {
 	t.Helper()
 	now := time.Now()
-	return srv.ValidBars(symbol, pricefill.LastDays(now.In(validate.NYSE.Location()), days), now)
+	return srv.ValidBars(symbol, pricefill.LastDays(now.In(calendar.NYSE.Location()), days), now)
 }
 
 func storedBars(t *testing.T, db *store.DB, symbol string) []pricefill.Bar {
@@ -242,7 +242,7 @@ func TestBadInputExitsTwoBeforeAnyRequest(t *testing.T) {
 // the test's today and the program's, the range starts on 01-02.)
 func TestDaysBackTo1900(t *testing.T) {
 	t.Parallel()
-	today := pricefill.DateOf(time.Now().In(validate.NYSE.Location()))
+	today := pricefill.DateOf(time.Now().In(calendar.NYSE.Location()))
 	days := int(today.Sub(pricefill.Date(1900, 1, 1)).Hours() / 24)
 	res := runCLI(t, nil, "--db", filepath.Join(t.TempDir(), "b.db"), "--symbols", "AAPL", "--days", fmt.Sprint(days), "--plan")
 	if res.code != 0 || !strings.Contains(res.stdout, "range         1900-01-0") {

@@ -15,7 +15,7 @@ import (
 	"github.com/pricefill/pricefill/backfill/universe"
 	"github.com/pricefill/pricefill/internal/redact"
 	"github.com/pricefill/pricefill/ratelimit"
-	"github.com/pricefill/pricefill/validate"
+	"github.com/pricefill/pricefill/validate/calendar"
 )
 
 // DBDefault is the database when neither --db nor DATABASE_URL says one.
@@ -145,7 +145,7 @@ func parseArgs(args []string, out io.Writer, getenv func(string) string) (*optio
 // in New York back (see options.request), starts on 1900-01-01, the first
 // date a pricefill.Range may hold. The range ends today: never after.
 func maxDays(now time.Time) int {
-	today := pricefill.DateOf(now.In(validate.NYSE.Location()))
+	today := pricefill.DateOf(now.In(calendar.NYSE.Location()))
 	return int(today.Sub(pricefill.Date(pricefill.MinYear, 1, 1)) / (24 * time.Hour))
 }
 

@@ -26,7 +26,7 @@ import (
 	"github.com/pricefill/pricefill/backfill"
 	"github.com/pricefill/pricefill/ratelimit"
 	"github.com/pricefill/pricefill/store"
-	"github.com/pricefill/pricefill/validate"
+	"github.com/pricefill/pricefill/validate/calendar"
 )
 
 // Exit statuses.
@@ -194,7 +194,7 @@ func retain(ctx context.Context, db *store.DB, keep time.Duration, logger *slog.
 // request is the run's request at now: the symbols over --days calendar
 // days back from today in New York.
 func (o *options) request(now time.Time) backfill.Request {
-	return backfill.Request{Symbols: o.symbols, Range: pricefill.LastDays(now.In(validate.NYSE.Location()), o.days)}
+	return backfill.Request{Symbols: o.symbols, Range: pricefill.LastDays(now.In(calendar.NYSE.Location()), o.days)}
 }
 
 // showPlan prints what a run would need, fetching nothing.

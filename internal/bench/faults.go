@@ -20,7 +20,7 @@ import (
 	"github.com/pricefill/pricefill/queue"
 	"github.com/pricefill/pricefill/ratelimit"
 	"github.com/pricefill/pricefill/store"
-	"github.com/pricefill/pricefill/validate"
+	"github.com/pricefill/pricefill/validate/calendar"
 )
 
 // faultsConfig is the mixed-fault experiment: the long version of
@@ -276,7 +276,7 @@ func faultsOnce(ctx context.Context, c faultsConfig, dialect, sqlitePath string,
 	runCtx, cancel := context.WithTimeout(ctx, c.deadline())
 	defer cancel()
 	start := time.Now()
-	res.rng = pricefill.LastDays(start.In(validate.NYSE.Location()), c.days)
+	res.rng = pricefill.LastDays(start.In(calendar.NYSE.Location()), c.days)
 	rep, wall, err := p.runSome(runCtx, append(slices.Clone(known), unknown...), res.rng)
 	end := time.Now()
 	var deadline time.Duration

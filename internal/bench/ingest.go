@@ -13,7 +13,7 @@ import (
 	"strings"
 
 	"github.com/pricefill/pricefill"
-	"github.com/pricefill/pricefill/validate"
+	"github.com/pricefill/pricefill/validate/calendar"
 )
 
 // pgEnv is the variable that gives -pg its default.
@@ -129,7 +129,7 @@ func ingestOnce(ctx context.Context, c ingestConfig, exe, dialect string, n int,
 func wantBars(symbols []string, r pricefill.Range) int64 {
 	var n int64
 	for _, s := range symbols {
-		n += int64(len(validate.CalendarFor(pricefill.Asset{Symbol: s}).TradingDays(r.From, r.To)))
+		n += int64(len(calendar.For(pricefill.Asset{Symbol: s}).TradingDays(r.From, r.To)))
 	}
 	return n
 }

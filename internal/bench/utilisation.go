@@ -15,7 +15,7 @@ import (
 	"github.com/pricefill/pricefill/backfill/yahoo"
 	"github.com/pricefill/pricefill/internal/upstream"
 	"github.com/pricefill/pricefill/ratelimit"
-	"github.com/pricefill/pricefill/validate"
+	"github.com/pricefill/pricefill/validate/calendar"
 )
 
 // utilisationConfig is the limit-utilisation experiment.
@@ -89,12 +89,12 @@ func shortRange(days int) (pricefill.Range, int) {
 	from := to
 	for n := 1; n < days; {
 		from = from.AddDate(0, 0, -1)
-		if validate.NYSE.IsTradingDay(from) {
+		if calendar.NYSE.IsTradingDay(from) {
 			n++
 		}
 	}
 	r := pricefill.Range{From: from, To: to}
-	return r, len(validate.NYSE.TradingDays(r.From, r.To))
+	return r, len(calendar.NYSE.TradingDays(r.From, r.To))
 }
 
 // runUtilisation runs the experiment at each concurrency of c, each with

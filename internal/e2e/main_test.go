@@ -24,7 +24,7 @@ import (
 	"github.com/pricefill/pricefill/internal/upstream"
 	"github.com/pricefill/pricefill/queue"
 	"github.com/pricefill/pricefill/store"
-	"github.com/pricefill/pricefill/validate"
+	"github.com/pricefill/pricefill/validate/calendar"
 )
 
 // killChecks is the number of rapid checks of TestKillAndResume's
@@ -90,7 +90,7 @@ func symbols(prefix string, n int) []string {
 // runRange is the range of a run of days calendar days, as the program
 // computes it at now.
 func runRange(now time.Time, days int) pricefill.Range {
-	return pricefill.LastDays(now.In(validate.NYSE.Location()), days)
+	return pricefill.LastDays(now.In(calendar.NYSE.Location()), days)
 }
 
 // expected is what a run should store for each symbol. A run that spans

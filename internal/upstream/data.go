@@ -9,6 +9,7 @@ import (
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/internal/ticker"
 	"github.com/pricefill/pricefill/validate"
+	"github.com/pricefill/pricefill/validate/calendar"
 )
 
 // An exchange is where a symbol trades: its zone and opening time, at
@@ -173,7 +174,7 @@ func (s *Server) Bars(symbol string, r pricefill.Range) []pricefill.Bar {
 // whose NYSE session is over at now that pass the validator.
 func (s *Server) ValidBars(symbol string, r pricefill.Range, now time.Time) []pricefill.Bar {
 	a := pricefill.Asset{Symbol: symbol, Timezone: "America/New_York"}
-	if last := validate.LastSessionOver(validate.NYSE, a, now); last.Before(r.To) {
+	if last := calendar.LastSessionOver(calendar.NYSE, a, now); last.Before(r.To) {
 		r.To = last
 	}
 	var v validate.Validator

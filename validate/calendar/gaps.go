@@ -1,4 +1,4 @@
-package validate
+package calendar
 
 import (
 	"time"
@@ -15,7 +15,7 @@ import (
 // it starts) nothing is missing, and Completeness returns 100.
 func Completeness(cal Calendar, r pricefill.Range, stored []time.Time) float64 {
 	expected, actual := 0, 0
-	walk(cal, r, stored, func(_ day, have bool) {
+	walk(cal, r, stored, func(_ Day, have bool) {
 		expected++
 		if have {
 			actual++
@@ -39,40 +39,40 @@ func Completeness(cal Calendar, r pricefill.Range, stored []time.Time) float64 {
 func Gaps(cal Calendar, r pricefill.Range, stored []time.Time) []pricefill.Range {
 	var spans []pricefill.Range
 	open := false
-	var first, last day
-	walk(cal, r, stored, func(d day, have bool) {
+	var first, last Day
+	walk(cal, r, stored, func(d Day, have bool) {
 		switch {
 		case !have && !open:
 			first, last, open = d, d, true
 		case !have:
 			last = d
 		case open:
-			spans = append(spans, pricefill.Range{From: first.time(), To: last.time()})
+			spans = append(spans, pricefill.Range{From: first.Time(), To: last.Time()})
 			open = false
 		}
 	})
 	if open {
-		spans = append(spans, pricefill.Range{From: first.time(), To: last.time()})
+		spans = append(spans, pricefill.Range{From: first.Time(), To: last.Time()})
 	}
 	return spans
 }
 
 // walk calls f for each trading day of r, in order, saying whether stored
 // holds it.
-func walk(cal Calendar, r pricefill.Range, stored []time.Time, f func(d day, have bool)) {
-	a, b := dayOf(r.From), dayOf(r.To)
+func walk(cal Calendar, r pricefill.Range, stored []time.Time, f func(d Day, have bool)) {
+	a, b := DayOf(r.From), DayOf(r.To)
 	if b < a {
 		return
 	}
 	have := make([]uint64, (b-a)/64+1)
 	for _, t := range stored {
-		if d := dayOf(t); d >= a && d <= b {
+		if d := DayOf(t); d >= a && d <= b {
 			i := d - a
 			have[i/64] |= 1 << (i % 64)
 		}
 	}
 	for d := a; d <= b; d++ {
-		if cal.IsTradingDay(d.time()) {
+		if cal.IsTradingDay(d.Time()) {
 			i := d - a
 			f(d, have[i/64]&(1<<(i%64)) != 0)
 		}
@@ -105,7 +105,7 @@ func Merge(cal Calendar, spans []pricefill.Range, maxStored int) []pricefill.Ran
 	out := []pricefill.Range{spans[0]}
 	for _, s := range spans[1:] {
 		cur := &out[len(out)-1]
-		if maxStored > 0 && tradingDaysBetween(cal, dayOf(cur.To), dayOf(s.From), maxStored) <= maxStored {
+		if maxStored > 0 && tradingDaysBetween(cal, DayOf(cur.To), DayOf(s.From), maxStored) <= maxStored {
 			cur.To = s.To
 			continue
 		}
@@ -116,10 +116,10 @@ func Merge(cal Calendar, spans []pricefill.Range, maxStored int) []pricefill.Ran
 
 // tradingDaysBetween counts the trading days strictly between a and b, up
 // to limit+1: it stops counting once there are more than limit.
-func tradingDaysBetween(cal Calendar, a, b day, limit int) int {
+func tradingDaysBetween(cal Calendar, a, b Day, limit int) int {
 	n := 0
 	for d := a + 1; d < b && n <= limit; d++ {
-		if cal.IsTradingDay(d.time()) {
+		if cal.IsTradingDay(d.Time()) {
 			n++
 		}
 	}

@@ -1,4 +1,4 @@
-package validate
+package calendar
 
 import (
 	"strings"
@@ -21,9 +21,9 @@ type Calendar interface {
 }
 
 // A SessionCalendar is a [Calendar] that also knows its exchange's time zone
-// and when its sessions end. The [Validator] uses them for its session rule;
-// for a plain Calendar it takes the time zone from the asset and holds that
-// a session ends only when its calendar date does.
+// and when its sessions end, so that a bar is final at the close (see
+// [Session]). For a plain Calendar the time zone is the asset's, and a
+// session ends only when its calendar date does.
 type SessionCalendar interface {
 	Calendar
 	// Location returns the exchange's time zone, in which "today" is told.
@@ -40,43 +40,43 @@ type SessionCalendar interface {
 type WeekdayCalendar struct{}
 
 // Weekdays is the calendar for exchanges without a calendar of their own in
-// this package (SPEC §7): it rejects weekends only and expects a bar on
-// every weekday.
+// this package: it rejects weekends only and expects a bar on every
+// weekday.
 var Weekdays WeekdayCalendar
 
 var _ Calendar = Weekdays
 
 // IsTradingDay reports whether the date of t is a Monday to Friday.
-func (WeekdayCalendar) IsTradingDay(t time.Time) bool { return !dayOf(t).weekend() }
+func (WeekdayCalendar) IsTradingDay(t time.Time) bool { return !DayOf(t).weekend() }
 
 // TradingDays returns the weekdays from the date of from to the date of
 // to, both included, as midnight UTC.
 func (WeekdayCalendar) TradingDays(from, to time.Time) []time.Time {
-	return tradingDays(dayOf(from), dayOf(to), func(d day) bool { return !d.weekend() })
+	return tradingDays(DayOf(from), DayOf(to), func(d Day) bool { return !d.weekend() })
 }
 
 // tradingDays returns the days from a to b, both included, for which open
 // reports true, as midnight UTC.
-func tradingDays(a, b day, open func(day) bool) []time.Time {
+func tradingDays(a, b Day, open func(Day) bool) []time.Time {
 	if b < a {
 		return nil
 	}
 	out := make([]time.Time, 0, (b-a+1)*5/7+2)
 	for d := a; d <= b; d++ {
 		if open(d) {
-			out = append(out, d.time())
+			out = append(out, d.Time())
 		}
 	}
 	return out
 }
 
-// A CalendarForFunc chooses the calendar of an asset; it must not return
-// nil. [CalendarFor] is the default; [WithCalendarFor] sets another one on
-// a [Validator].
-type CalendarForFunc func(a pricefill.Asset) Calendar
+// A ForFunc chooses the calendar of an asset; it must not return nil.
+// [For] is the default; the backfill runner takes another one with its
+// WithCalendarFor option, and uses it for everything it does by calendar.
+type ForFunc func(a pricefill.Asset) Calendar
 
-// CalendarFor returns the calendar of a listing, by SPEC §7: [NYSE] for US
-// listings and [Weekdays] for the others. In order:
+// For returns the calendar of a listing: [NYSE] for US listings and
+// [Weekdays] for the others. In order:
 //
 //   - a symbol with '=' (a currency or future on Yahoo, such as EURUSD=X)
 //     is no stock listing: Weekdays;
@@ -96,7 +96,7 @@ type CalendarForFunc func(a pricefill.Asset) Calendar
 // Weekdays is the safe side: it never rejects a bar the exchange really
 // traded, while a wrong NYSE calendar would drop every bar of a foreign
 // listing on a US holiday.
-func CalendarFor(a pricefill.Asset) Calendar {
+func For(a pricefill.Asset) Calendar {
 	switch {
 	case strings.IndexByte(a.Symbol, '=') >= 0:
 		return Weekdays

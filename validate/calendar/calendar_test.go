@@ -1,4 +1,4 @@
-package validate_test
+package calendar_test
 
 import (
 	"bufio"
@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/pricefill/pricefill"
-	"github.com/pricefill/pricefill/validate"
+	"github.com/pricefill/pricefill/validate/calendar"
 	"pgregory.net/rapid"
 )
 
@@ -67,14 +67,14 @@ func TestNYSEAgreesWithPublishedClosures(t *testing.T) {
 	for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
 		wd := d.Weekday()
 		open := wd != time.Saturday && wd != time.Sunday && !closed[d]
-		if got := validate.NYSE.IsTradingDay(d); got != open {
+		if got := calendar.NYSE.IsTradingDay(d); got != open {
 			t.Errorf("NYSE.IsTradingDay(%s, a %s) = %v, want %v", d.Format(time.DateOnly), wd, got, open)
 		}
 		if open {
 			want = append(want, d)
 		}
 	}
-	if got := validate.NYSE.TradingDays(from, to); !slices.Equal(got, want) {
+	if got := calendar.NYSE.TradingDays(from, to); !slices.Equal(got, want) {
 		t.Errorf("NYSE.TradingDays(1990..2028): %d days, want %d", len(got), len(want))
 	}
 }
@@ -176,11 +176,11 @@ func TestNYSEHolidayRules(t *testing.T) {
 			time.Date(y, m, dd, 0, 0, 1, 0, zone(t, "America/New_York")),
 			time.Date(y, m, dd, 23, 30, 0, 0, zone(t, "Asia/Tokyo")),
 		} {
-			if got := validate.NYSE.IsTradingDay(at); got != tc.open {
+			if got := calendar.NYSE.IsTradingDay(at); got != tc.open {
 				t.Errorf("NYSE.IsTradingDay(%s) = %v, want %v: %s", at, got, tc.open, tc.why)
 			}
 		}
-		got := validate.NYSE.TradingDays(d, d)
+		got := calendar.NYSE.TradingDays(d, d)
 		if want := tc.open; (len(got) == 1) != want || (want && !got[0].Equal(d)) {
 			t.Errorf("NYSE.TradingDays(%s, %[1]s) = %v: %s", tc.date, dates(got), tc.why)
 		}
@@ -193,23 +193,23 @@ func TestTradingDays(t *testing.T) {
 	tokyo := zone(t, "Asia/Tokyo")
 	for _, tc := range []struct {
 		name     string
-		cal      validate.Calendar
+		cal      calendar.Calendar
 		from, to time.Time
 		want     []string
 	}{
-		{"Christmas week 2024", validate.NYSE, date("2024-12-21"), date("2024-12-29"),
+		{"Christmas week 2024", calendar.NYSE, date("2024-12-21"), date("2024-12-29"),
 			[]string{"2024-12-23", "2024-12-24", "2024-12-26", "2024-12-27"}},
-		{"Christmas week 2024, weekdays", validate.Weekdays, date("2024-12-21"), date("2024-12-29"),
+		{"Christmas week 2024, weekdays", calendar.Weekdays, date("2024-12-21"), date("2024-12-29"),
 			[]string{"2024-12-23", "2024-12-24", "2024-12-25", "2024-12-26", "2024-12-27"}},
-		{"own dates of zoned times", validate.NYSE,
+		{"own dates of zoned times", calendar.NYSE,
 			time.Date(2024, 12, 23, 23, 0, 0, 0, ny),   // 04:00 UTC on the 24th
 			time.Date(2024, 12, 26, 1, 0, 0, 0, tokyo), // 16:00 UTC on the 25th
 			[]string{"2024-12-23", "2024-12-24", "2024-12-26"}},
-		{"one day", validate.NYSE, date("2024-12-24"), date("2024-12-24"), []string{"2024-12-24"}},
-		{"a holiday", validate.NYSE, date("2024-12-25"), date("2024-12-25"), []string{}},
-		{"a weekend", validate.Weekdays, date("2024-12-28"), date("2024-12-29"), []string{}},
-		{"backwards", validate.NYSE, date("2024-12-27"), date("2024-12-23"), []string{}},
-		{"9/11 week", validate.NYSE, date("2001-09-10"), date("2001-09-17"), []string{"2001-09-10", "2001-09-17"}},
+		{"one day", calendar.NYSE, date("2024-12-24"), date("2024-12-24"), []string{"2024-12-24"}},
+		{"a holiday", calendar.NYSE, date("2024-12-25"), date("2024-12-25"), []string{}},
+		{"a weekend", calendar.Weekdays, date("2024-12-28"), date("2024-12-29"), []string{}},
+		{"backwards", calendar.NYSE, date("2024-12-27"), date("2024-12-23"), []string{}},
+		{"9/11 week", calendar.NYSE, date("2001-09-10"), date("2001-09-17"), []string{"2001-09-10", "2001-09-17"}},
 	} {
 		got := tc.cal.TradingDays(tc.from, tc.to)
 		if !slices.Equal(dates(got), tc.want) {
@@ -230,7 +230,7 @@ func TestTradingDaysSplit(t *testing.T) {
 	first, last := date("1980-01-01"), date("2115-12-31")
 	span := int(last.Sub(first).Hours() / 24)
 	rapid.Check(t, func(t *rapid.T) {
-		cal := rapid.SampledFrom([]validate.Calendar{validate.NYSE, validate.Weekdays}).Draw(t, "cal")
+		cal := rapid.SampledFrom([]calendar.Calendar{calendar.NYSE, calendar.Weekdays}).Draw(t, "cal")
 		a := first.AddDate(0, 0, rapid.IntRange(0, span).Draw(t, "a"))
 		c := a.AddDate(0, 0, rapid.IntRange(0, 3000).Draw(t, "c-a"))
 		b := a.AddDate(0, 0, rapid.IntRange(0, int(c.Sub(a).Hours()/24)).Draw(t, "b-a"))
@@ -261,48 +261,48 @@ func TestWeekdays(t *testing.T) {
 	t.Parallel()
 	for d := date("2024-07-01"); d.Before(date("2024-07-15")); d = d.AddDate(0, 0, 1) {
 		wd := d.Weekday()
-		if got, want := validate.Weekdays.IsTradingDay(d), wd != time.Saturday && wd != time.Sunday; got != want {
+		if got, want := calendar.Weekdays.IsTradingDay(d), wd != time.Saturday && wd != time.Sunday; got != want {
 			t.Errorf("Weekdays.IsTradingDay(%s, a %s) = %v, want %v", d.Format(time.DateOnly), wd, got, want)
 		}
 	}
 }
 
-func TestCalendarFor(t *testing.T) {
+func TestFor(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		symbol, tz string
-		want       validate.Calendar
+		want       calendar.Calendar
 	}{
-		{"AAPL", "", validate.NYSE},
-		{"AAPL", "America/New_York", validate.NYSE},
-		{"BRK.B", "", validate.NYSE},
-		{"BF.B", "", validate.NYSE},
-		{"BF-B", "", validate.NYSE},
-		{"HEI.A", "", validate.NYSE},
-		{"LBRD.K", "", validate.NYSE},
-		{"^GSPC", "", validate.NYSE},
-		{"AAPL.US", "", validate.NYSE},
-		{"CME", "America/Chicago", validate.NYSE},
-		{"ABC", "US/Eastern", validate.NYSE},
-		{"ABC", "America/Indiana/Indianapolis", validate.NYSE},
-		{"MKC.V", "America/New_York", validate.NYSE},
-		{"OCDO.L", "", validate.Weekdays},
-		{"ocdo.l", "", validate.Weekdays},
-		{"BT-A.L", "", validate.Weekdays},
-		{"7203.T", "", validate.Weekdays},
-		{"BHP.AX", "", validate.Weekdays},
-		{"SAP.DE", "", validate.Weekdays},
-		{"NOVO-B.CO", "", validate.Weekdays},
-		{"SHOP.TO", "", validate.Weekdays},
-		{"2330.TWO", "", validate.Weekdays},
-		{"MKC.V", "", validate.Weekdays},
-		{"OCDO.L", "Europe/London", validate.Weekdays},
-		{"SHOP", "America/Toronto", validate.Weekdays},
-		{"XYZ", "Asia/Tokyo", validate.Weekdays},
-		{"EURUSD=X", "", validate.Weekdays},
-		{"ES=F", "America/New_York", validate.Weekdays},
+		{"AAPL", "", calendar.NYSE},
+		{"AAPL", "America/New_York", calendar.NYSE},
+		{"BRK.B", "", calendar.NYSE},
+		{"BF.B", "", calendar.NYSE},
+		{"BF-B", "", calendar.NYSE},
+		{"HEI.A", "", calendar.NYSE},
+		{"LBRD.K", "", calendar.NYSE},
+		{"^GSPC", "", calendar.NYSE},
+		{"AAPL.US", "", calendar.NYSE},
+		{"CME", "America/Chicago", calendar.NYSE},
+		{"ABC", "US/Eastern", calendar.NYSE},
+		{"ABC", "America/Indiana/Indianapolis", calendar.NYSE},
+		{"MKC.V", "America/New_York", calendar.NYSE},
+		{"OCDO.L", "", calendar.Weekdays},
+		{"ocdo.l", "", calendar.Weekdays},
+		{"BT-A.L", "", calendar.Weekdays},
+		{"7203.T", "", calendar.Weekdays},
+		{"BHP.AX", "", calendar.Weekdays},
+		{"SAP.DE", "", calendar.Weekdays},
+		{"NOVO-B.CO", "", calendar.Weekdays},
+		{"SHOP.TO", "", calendar.Weekdays},
+		{"2330.TWO", "", calendar.Weekdays},
+		{"MKC.V", "", calendar.Weekdays},
+		{"OCDO.L", "Europe/London", calendar.Weekdays},
+		{"SHOP", "America/Toronto", calendar.Weekdays},
+		{"XYZ", "Asia/Tokyo", calendar.Weekdays},
+		{"EURUSD=X", "", calendar.Weekdays},
+		{"ES=F", "America/New_York", calendar.Weekdays},
 	} {
-		got := validate.CalendarFor(pricefill.Asset{Symbol: tc.symbol, Timezone: tc.tz})
+		got := calendar.For(pricefill.Asset{Symbol: tc.symbol, Timezone: tc.tz})
 		if got != tc.want {
 			t.Errorf("CalendarFor(%q, zone %q) = %T, want %T", tc.symbol, tc.tz, got, tc.want)
 		}

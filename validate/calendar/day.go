@@ -1,16 +1,17 @@
-package validate
+package calendar
 
 import "time"
 
-// A day is a calendar date counted in days since 1970-01-01, so that the
-// calendars can do date arithmetic with integers instead of time.Time.
-type day int64
+// A Day is a calendar date counted in days since 1970-01-01, so that
+// calendars and validators can do date arithmetic with integers instead of
+// [time.Time]. [DayOf] makes one; [Day.Time] turns it back.
+type Day int64
 
 const secondsPerDay = 24 * 60 * 60
 
 // civilDay returns the day of the proleptic Gregorian date y-m-d, which
 // must be a valid date. It is Howard Hinnant's days_from_civil.
-func civilDay(y int, m time.Month, d int) day {
+func civilDay(y int, m time.Month, d int) Day {
 	if m <= time.February {
 		y--
 	}
@@ -26,11 +27,11 @@ func civilDay(y int, m time.Month, d int) day {
 	}
 	doy := (153*mp+2)/5 + d - 1            // [0, 365]
 	doe := yoe*365 + yoe/4 - yoe/100 + doy // [0, 146096]
-	return day(int64(era)*146097 + int64(doe) - 719468)
+	return Day(int64(era)*146097 + int64(doe) - 719468)
 }
 
 // civil returns the year, month and day of d (Hinnant's civil_from_days).
-func (d day) civil() (int, time.Month, int) {
+func (d Day) civil() (int, time.Month, int) {
 	z := int64(d) + 719468
 	era := z
 	if era < 0 {
@@ -52,42 +53,33 @@ func (d day) civil() (int, time.Month, int) {
 }
 
 // weekday returns the day of the week of d; 1970-01-01 was a Thursday.
-func (d day) weekday() time.Weekday {
+func (d Day) weekday() time.Weekday {
 	return time.Weekday(((int64(d) % 7) + 7 + int64(time.Thursday)) % 7)
 }
 
 // weekend reports whether d is a Saturday or a Sunday.
-func (d day) weekend() bool {
+func (d Day) weekend() bool {
 	w := d.weekday()
 	return w == time.Saturday || w == time.Sunday
 }
 
-// time returns d as midnight UTC, the form of every date in the module.
-func (d day) time() time.Time { return time.Unix(int64(d)*secondsPerDay, 0).UTC() }
+// Time returns d as midnight UTC, the form of every date in the module.
+func (d Day) Time() time.Time { return time.Unix(int64(d)*secondsPerDay, 0).UTC() }
 
 // String formats d as 2006-01-02.
-func (d day) String() string { return d.time().Format(time.DateOnly) }
+func (d Day) String() string { return d.Time().Format(time.DateOnly) }
 
-// dayOf returns the calendar date of t in t's own location. For a time in
+// DayOf returns the calendar date of t in t's own location. For a time in
 // UTC, the common case, it needs no calendar conversion.
-func dayOf(t time.Time) day {
+func DayOf(t time.Time) Day {
 	if t.Location() == time.UTC {
 		s := t.Unix()
 		q := s / secondsPerDay
 		if s%secondsPerDay < 0 {
 			q--
 		}
-		return day(q)
+		return Day(q)
 	}
 	y, m, d := t.Date()
 	return civilDay(y, m, d)
-}
-
-// isMidnightUTC reports whether t is the instant at which its calendar
-// date begins in UTC, as pricefill.DateOf makes dates.
-func isMidnightUTC(t time.Time) bool {
-	if t.Location() == time.UTC {
-		return t.Unix()%secondsPerDay == 0 && t.Nanosecond() == 0
-	}
-	return t.Equal(dayOf(t).time())
 }

@@ -1,4 +1,4 @@
-package validate
+package calendar
 
 import (
 	"sync"
@@ -48,12 +48,12 @@ const nyseCloseHour = 16
 
 // IsTradingDay reports whether the NYSE holds a session on the calendar
 // date of t.
-func (NYSECalendar) IsTradingDay(t time.Time) bool { return nyseOpen(dayOf(t)) }
+func (NYSECalendar) IsTradingDay(t time.Time) bool { return nyseOpen(DayOf(t)) }
 
 // TradingDays returns the NYSE's trading days from the date of from to the
 // date of to, both included, in order, as midnight UTC.
 func (NYSECalendar) TradingDays(from, to time.Time) []time.Time {
-	return tradingDays(dayOf(from), dayOf(to), nyseOpen)
+	return tradingDays(DayOf(from), DayOf(to), nyseOpen)
 }
 
 // Location returns America/New_York. Where the system has no time zone
@@ -125,11 +125,11 @@ var (
 
 func buildNYSEClosed() []uint64 {
 	bits := make([]uint64, (nyseTableEnd-nyseTableStart)/64+1)
-	set := func(d day) {
+	set := func(d Day) {
 		i := d - nyseTableStart
 		bits[i/64] |= 1 << (i % 64)
 	}
-	var buf [16]day
+	var buf [16]Day
 	for y := nyseFirstYear; y <= nyseLastYear; y++ {
 		for _, d := range nyseHolidays(buf[:0], y) {
 			set(d)
@@ -142,7 +142,7 @@ func buildNYSEClosed() []uint64 {
 }
 
 // nyseOpen reports whether d is an NYSE trading day.
-func nyseOpen(d day) bool {
+func nyseOpen(d Day) bool {
 	if d.weekend() {
 		return false
 	}
@@ -151,7 +151,7 @@ func nyseOpen(d day) bool {
 		return nyseClosed[i/64]&(1<<(i%64)) == 0
 	}
 	y, _, _ := d.civil()
-	var buf [16]day
+	var buf [16]Day
 	for _, h := range nyseHolidays(buf[:0], y) {
 		if h == d {
 			return false
@@ -163,7 +163,7 @@ func nyseOpen(d day) bool {
 // nyseHolidays appends the NYSE's holidays of year y, as observed, to dst.
 // Every observed date falls in year y itself: the only holiday that could
 // move across a year's end, New Year's Day on a Saturday, is not observed.
-func nyseHolidays(dst []day, y int) []day {
+func nyseHolidays(dst []Day, y int) []Day {
 	switch nyd := civilDay(y, time.January, 1); nyd.weekday() {
 	case time.Saturday:
 	case time.Sunday:
@@ -192,7 +192,7 @@ func nyseHolidays(dst []day, y int) []day {
 
 // observed moves a holiday on a Saturday to the Friday before and one on a
 // Sunday to the Monday after.
-func observed(d day) day {
+func observed(d Day) Day {
 	switch d.weekday() {
 	case time.Saturday:
 		return d - 1
@@ -203,20 +203,20 @@ func observed(d day) day {
 }
 
 // nthWeekday returns the n-th (from 1) weekday wd of month m of year y.
-func nthWeekday(y int, m time.Month, wd time.Weekday, n int) day {
+func nthWeekday(y int, m time.Month, wd time.Weekday, n int) Day {
 	first := civilDay(y, m, 1)
-	return first + day((wd-first.weekday()+7)%7) + day(7*(n-1))
+	return first + Day((wd-first.weekday()+7)%7) + Day(7*(n-1))
 }
 
 // lastWeekday returns the last weekday wd of month m of year y.
-func lastWeekday(y int, m time.Month, wd time.Weekday) day {
+func lastWeekday(y int, m time.Month, wd time.Weekday) Day {
 	last := civilDay(y, m+1, 1) - 1 // m < December here
-	return last - day((last.weekday()-wd+7)%7)
+	return last - Day((last.weekday()-wd+7)%7)
 }
 
 // easter returns Easter Sunday of year y in the Gregorian calendar, by the
 // anonymous algorithm (Meeus/Jones/Butcher).
-func easter(y int) day {
+func easter(y int) Day {
 	a := y % 19
 	b, c := y/100, y%100
 	d, e := b/4, b%4

@@ -1,4 +1,4 @@
-package validate_test
+package calendar_test
 
 import (
 	"math"
@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/pricefill/pricefill"
-	"github.com/pricefill/pricefill/validate"
+	"github.com/pricefill/pricefill/validate/calendar"
 	"pgregory.net/rapid"
 )
 
@@ -40,11 +40,11 @@ func TestCompleteness(t *testing.T) {
 		{"a range with no trading day", rangeOf("2024-12-25", "2024-12-25"), nil, 100},
 		{"a backwards range", rangeOf("2024-12-31", "2024-12-23"), nil, 100},
 	} {
-		if got := validate.Completeness(validate.NYSE, tc.r, tc.stored); got != tc.want {
+		if got := calendar.Completeness(calendar.NYSE, tc.r, tc.stored); got != tc.want {
 			t.Errorf("%s: Completeness = %v, want %v", tc.name, got, tc.want)
 		}
 	}
-	if got := validate.Completeness(validate.Weekdays, dec, datesOf("2024-12-25")); got != 100.0/7 {
+	if got := calendar.Completeness(calendar.Weekdays, dec, datesOf("2024-12-25")); got != 100.0/7 {
 		t.Errorf("Weekdays: Completeness = %v, want %v", got, 100.0/7)
 	}
 }
@@ -72,7 +72,7 @@ func TestGaps(t *testing.T) {
 		{"no trading day", rangeOf("2024-12-28", "2024-12-29"), nil, nil},
 		{"backwards", rangeOf("2024-12-29", "2024-12-20"), nil, nil},
 	} {
-		got := validate.Gaps(validate.NYSE, tc.r, tc.stored)
+		got := calendar.Gaps(calendar.NYSE, tc.r, tc.stored)
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("%s: Gaps = %v, want %v", tc.name, got, tc.want)
 		}
@@ -102,15 +102,15 @@ func TestMerge(t *testing.T) {
 		{3, []pricefill.Range{rangeOf("2024-12-16", "2025-01-03"), gaps[3]}},
 		{4, []pricefill.Range{rangeOf("2024-12-16", "2025-01-14")}},
 	} {
-		if got := validate.Merge(validate.NYSE, gaps, tc.maxStored); !slices.Equal(got, tc.want) {
+		if got := calendar.Merge(calendar.NYSE, gaps, tc.maxStored); !slices.Equal(got, tc.want) {
 			t.Errorf("Merge(%d) = %v, want %v", tc.maxStored, got, tc.want)
 		}
 	}
-	if got := validate.Merge(validate.NYSE, nil, 5); got != nil {
+	if got := calendar.Merge(calendar.NYSE, nil, 5); got != nil {
 		t.Errorf("Merge(nil) = %v, want none", got)
 	}
 	before := slices.Clone(gaps)
-	validate.Merge(validate.NYSE, gaps, 5)
+	calendar.Merge(calendar.NYSE, gaps, 5)
 	if !slices.Equal(gaps, before) {
 		t.Errorf("Merge changed its input")
 	}
@@ -118,8 +118,8 @@ func TestMerge(t *testing.T) {
 
 // storedDays draws a range and the dates stored for it: some trading days
 // of the range, with repeats, non-trading days and dates outside it.
-func storedDays(t *rapid.T) (validate.Calendar, pricefill.Range, []time.Time) {
-	cal := rapid.SampledFrom([]validate.Calendar{validate.NYSE, validate.Weekdays}).Draw(t, "cal")
+func storedDays(t *rapid.T) (calendar.Calendar, pricefill.Range, []time.Time) {
+	cal := rapid.SampledFrom([]calendar.Calendar{calendar.NYSE, calendar.Weekdays}).Draw(t, "cal")
 	from := date("1988-01-01").AddDate(0, 0, rapid.IntRange(0, 40*365).Draw(t, "from"))
 	r := pricefill.Range{From: from, To: from.AddDate(0, 0, rapid.IntRange(-3, 800).Draw(t, "days"))}
 	share := rapid.Float64Range(0, 1).Draw(t, "share stored")
@@ -141,7 +141,7 @@ func storedDays(t *rapid.T) (validate.Calendar, pricefill.Range, []time.Time) {
 }
 
 // expectedAndMissing returns the trading days of r and those stored lacks.
-func expectedAndMissing(cal validate.Calendar, r pricefill.Range, stored []time.Time) (expected, missing []time.Time) {
+func expectedAndMissing(cal calendar.Calendar, r pricefill.Range, stored []time.Time) (expected, missing []time.Time) {
 	have := make(map[time.Time]bool)
 	for _, d := range stored {
 		have[d] = true
@@ -160,7 +160,7 @@ func TestCompletenessIsExact(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		cal, r, stored := storedDays(t)
 		expected, missing := expectedAndMissing(cal, r, stored)
-		got := validate.Completeness(cal, r, stored)
+		got := calendar.Completeness(cal, r, stored)
 		want := 100.0
 		if len(expected) > 0 {
 			want = float64(100*(len(expected)-len(missing))) / float64(len(expected))
@@ -182,7 +182,7 @@ func TestGapsCoverExactlyTheMissingDays(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		cal, r, stored := storedDays(t)
 		_, missing := expectedAndMissing(cal, r, stored)
-		gaps := validate.Gaps(cal, r, stored)
+		gaps := calendar.Gaps(cal, r, stored)
 		checkSpans(t, "Gaps", cal, r, gaps)
 
 		var inGaps []time.Time
@@ -201,7 +201,7 @@ func TestGapsCoverExactlyTheMissingDays(t *testing.T) {
 		}
 
 		maxStored := rapid.IntRange(-1, 30).Draw(t, "maxStored")
-		merged := validate.Merge(cal, gaps, maxStored)
+		merged := calendar.Merge(cal, gaps, maxStored)
 		checkSpans(t, "Merge", cal, r, merged)
 		if len(merged) > len(gaps) {
 			t.Fatalf("Merge made %d spans of %d", len(merged), len(gaps))
@@ -227,7 +227,7 @@ func TestGapsCoverExactlyTheMissingDays(t *testing.T) {
 
 // checkSpans checks that spans are in order, apart, inside r, and start
 // and end on trading days.
-func checkSpans(t *rapid.T, what string, cal validate.Calendar, r pricefill.Range, spans []pricefill.Range) {
+func checkSpans(t *rapid.T, what string, cal calendar.Calendar, r pricefill.Range, spans []pricefill.Range) {
 	for i, s := range spans {
 		if err := s.Validate(); err != nil {
 			t.Fatalf("%s: %v", what, err)
