@@ -7,6 +7,7 @@ import (
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/queue"
 	"github.com/pricefill/pricefill/ratelimit"
+	"github.com/pricefill/pricefill/validate/calendar"
 )
 
 // A Fetcher gets one symbol's daily bars over an inclusive range of dates
@@ -129,9 +130,12 @@ type Forecaster interface {
 
 // A Validator decides whether a bar may be stored: it returns nil, or a
 // *[pricefill.InvalidBarError] listing every rule the bar breaks. It checks
-// the bar of asset a against the requested range r at the time now.
+// the bar b of asset a against the requested range r at the time now, by
+// the asset's calendar cal: the runner hands it the calendar that it plans
+// the fetches by (see [WithCalendarFor]), so that the two agree on which
+// days are trading days and when a session is over.
 type Validator interface {
-	Validate(now time.Time, r pricefill.Range, a pricefill.Asset, b pricefill.Bar) error
+	Validate(now time.Time, r pricefill.Range, a pricefill.Asset, cal calendar.Calendar, b pricefill.Bar) error
 }
 
 // A FieldDropper is a [Validator] that can keep a bar whose fault is in a
@@ -146,11 +150,11 @@ type FieldDropper interface {
 }
 
 // ValidatorFunc adapts a function to a [Validator].
-type ValidatorFunc func(now time.Time, r pricefill.Range, a pricefill.Asset, b pricefill.Bar) error
+type ValidatorFunc func(now time.Time, r pricefill.Range, a pricefill.Asset, cal calendar.Calendar, b pricefill.Bar) error
 
 // Validate calls f.
-func (f ValidatorFunc) Validate(now time.Time, r pricefill.Range, a pricefill.Asset, b pricefill.Bar) error {
-	return f(now, r, a, b)
+func (f ValidatorFunc) Validate(now time.Time, r pricefill.Range, a pricefill.Asset, cal calendar.Calendar, b pricefill.Bar) error {
+	return f(now, r, a, cal, b)
 }
 
 // A Queue holds the runner's tasks, one per symbol and range, durably or

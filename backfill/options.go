@@ -73,10 +73,12 @@ func WithLimiter(l Limiter) Option { return func(c *config) { c.limiter = l } }
 // the default, validate.New().
 func WithValidator(v Validator) Option { return func(c *config) { c.validator = v } }
 
-// WithCalendarFor sets how the runner chooses a symbol's trading calendar,
-// by which it finds the days missing from a store (see [DateLister]) and
-// computes completeness; nil means the default, [calendar.For]:
-// NYSE for US listings, weekdays elsewhere.
+// WithCalendarFor sets how the runner chooses a symbol's trading calendar;
+// nil means the default, [calendar.For]: NYSE for US listings, weekdays
+// elsewhere. It is the one calendar of the run: the runner finds the days
+// missing from a store by it (see [DateLister]), asks only for sessions
+// that are over by it, computes completeness by it, and hands it to the
+// validator for its trading-day and session rules.
 func WithCalendarFor(f calendar.ForFunc) Option {
 	return func(c *config) { c.calendarFor = f }
 }

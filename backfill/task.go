@@ -400,12 +400,13 @@ func (tk *task) check(s *pricefill.Series) checked {
 	c := checked{Valid: make([]pricefill.Bar, 0, len(s.Bars))}
 	seen := make(map[time.Time]bool, len(s.Bars))
 	dropper, _ := cfg.validator.(FieldDropper)
+	cal := cfg.calendarFor(s.Asset)
 	for _, b := range s.Bars {
 		var drops []pricefill.Violation
 		if dropper != nil {
 			b, drops = dropper.DropFields(b)
 		}
-		err := cfg.validator.Validate(now, tk.q.Range, s.Asset, b)
+		err := cfg.validator.Validate(now, tk.q.Range, s.Asset, cal, b)
 		if err == nil && seen[b.Date] {
 			err = &pricefill.InvalidBarError{Bar: b, Violations: []pricefill.Violation{{Rule: RuleDuplicateDate, Field: "date", Value: b.Date.Format(pricefill.DateLayout)}}}
 		}

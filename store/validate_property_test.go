@@ -39,7 +39,7 @@ func TestValidatedBarsAreStored(t *testing.T) {
 			bars := rapid.SliceOfN(barOf(sym), 1, 8).Draw(t, "bars")
 			for _, b := range bars {
 				b, drops := v.DropFields(b)
-				if err := v.Validate(now, r, asset, b); err != nil {
+				if err := v.Validate(now, r, asset, nil, b); err != nil {
 					rejected.Add(1)
 					continue
 				}

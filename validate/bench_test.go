@@ -16,7 +16,7 @@ func BenchmarkValidate(b *testing.B) {
 	now := time.Date(2024, 3, 20, 14, 0, 0, 0, time.UTC)
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := v.Validate(now, r, aapl, bar); err != nil {
+		if err := v.Validate(now, r, aapl, nil, bar); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -41,7 +41,7 @@ func BenchmarkValidateToday(b *testing.B) {
 			r := pricefill.Range{From: date("2023-03-05"), To: date("2024-03-05")}
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := v.Validate(bc.now, r, bc.asset, bar); err != nil {
+				if err := v.Validate(bc.now, r, bc.asset, nil, bar); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -1,7 +1,8 @@
-// Package validate decides which bars may be stored, and which bars to
-// expect: the [Validator], the trading calendars ([NYSE], [Weekdays]),
-// [Completeness], and the [Gaps] of a symbol's stored data that a
-// gap-aware backfill fetches.
+// Package validate decides which bars may be stored: the [Validator] and
+// its rules, one bar at a time. The calendars it judges dates by (which
+// days are trading days, when a session is over) are in package
+// validate/calendar, and the caller hands the asset's calendar to each
+// check.
 //
 // # Rules
 //
@@ -46,66 +47,21 @@
 //
 // Providers serve a still-moving bar for the current session, so a bar is
 // stored only once its session is over: never for a date after the
-// exchange's local date now, and for that date only after the close. "Now"
-// is told in the exchange's own zone, not the machine's nor UTC: at 23:30
-// in New York it is still the same day there, though UTC has moved on.
-// The NYSE closes at 16:00 New York time, which [NYSE].SessionEnd gives
-// (20:00 or 21:00 UTC, as daylight saving time goes); on its early-close
-// days (13:00: the day after Thanksgiving, Christmas Eve, the day before
-// Independence Day) the validator still waits until 16:00, a few hours
-// late but never early. For a calendar that knows no closing time, such
-// as Weekdays, a session is over when its date is over in the zone the
-// provider gave ([pricefill.Asset].Timezone); when that is unknown too,
-// when the date is over everywhere on earth. [WithSettleDelay] waits longer
-// still, for providers that revise the day's volume after the close.
+// exchange's local date now, and for that date only after the close, as
+// calendar.Session tells it for the calendar given (16:00 New York time
+// for the NYSE; the end of the date in the asset's zone for a calendar
+// without closing times). [WithSettleDelay] waits longer still, for
+// providers that revise the day's volume after the close.
 //
-// # Calendars
+// # The calendar
 //
-// A [Calendar] tells trading days; its arguments stand for calendar dates,
-// whatever their time of day or location. [NYSE] has the exchange's
-// holidays by rule, with the weekend observance rules, and every special
-// closure since 1990 (national days of mourning, 9/11, Hurricane Sandy);
-// it agrees with the exchange's published record on every day from 1990
-// through 2026 and with its published schedule for 2027 and 2028. [Weekdays]
-// stands for the exchanges that have no calendar here: it rejects weekends
-// only. [CalendarFor] chooses between them by the provider's time zone or
-// the symbol's exchange suffix (OCDO.L, 7203.T), telling suffixes from
-// share classes (BRK.B is a US listing).
+// [Validator.Validate] takes the asset's calendar as an argument; nil
+// means calendar.For of the asset. The backfill runner hands it the
+// calendar it plans its fetches by (its WithCalendarFor option), so that
+// a day it asks a provider for is a day the validator accepts:
 //
-// # Other exchanges
+//	cal := calendar.For(asset) // or a calendar of your own
+//	err := v.Validate(now, r, asset, cal, bar)
 //
-// An exchange's calendar is a type with the two methods of [Calendar];
-// with the two of [SessionCalendar] too (its time zone and the end of a
-// session) bars are final at its close rather than at local midnight.
-// Route its listings to it with [WithCalendarFor]:
-//
-//	v, err := validate.New(validate.WithCalendarFor(func(a pricefill.Asset) calendar.Calendar {
-//		if a.Timezone == "Europe/London" {
-//			return lse // your Calendar
-//		}
-//		return calendar.For(a)
-//	}))
-//
-// Completeness and Gaps take the calendar as an argument.
-//
-// # Completeness and gaps
-//
-// [Completeness] is the stored share of a range's trading days, in
-// percent. [Gaps] lists the trading days still missing as spans to fetch,
-// a run of missing days broken only by weekends and holidays being one
-// span; [Merge] joins spans a few stored days apart into one request,
-// since a request under a rate limit costs more than a few rows fetched
-// again.
-//
-// # Performance
-//
-// A valid bar allocates nothing. Measured with
-// go test -bench . -benchmem -run '^$' ./validate on go1.26.8 linux/amd64,
-// an AMD EPYC with nproc 2; the range of three runs:
-//
-//	Validate, one valid bar of a year's backfill   33-35 ns/op     0 allocs
-//	Validate, today's bar after the close (NYSE)   86-92 ns/op     0 allocs
-//	Validate, today's bar after the close (Tokyo)  71-75 ns/op     0 allocs
-//	NYSE.TradingDays over 30 years (7,552 days)    53-56 µs/op     1 alloc, 184 KiB
-//	Gaps over a year, every other week stored      4.2-4.4 µs/op   7 allocs
+// Measured figures are in BENCHMARKS.md.
 package validate

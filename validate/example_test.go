@@ -26,7 +26,7 @@ func ExampleValidator_Validate() {
 		{Symbol: "AAPL", Date: pricefill.Date(2024, 7, 2), Open: 216.2, High: 215.0, Low: 216.1, Close: 0, Volume: -1},
 	}
 	for _, b := range bars {
-		err := v.Validate(now, r, asset, b)
+		err := v.Validate(now, r, asset, nil, b)
 		var invalid *pricefill.InvalidBarError
 		switch {
 		case err == nil:

@@ -32,11 +32,3 @@ func zone(t testing.TB, name string) *time.Location {
 	}
 	return loc
 }
-
-func dates(ts []time.Time) []string {
-	out := make([]string, len(ts))
-	for i, t := range ts {
-		out[i] = t.Format(time.DateOnly)
-	}
-	return out
-}

@@ -72,7 +72,7 @@ func TestValidateSchemaRules(t *testing.T) {
 			{Rule: validate.RuleVolumeNegative, Field: "volume", Value: "-1"},
 		}},
 	} {
-		got := violations(t, v.Validate(later, tc.r, aapl, tc.bar))
+		got := violations(t, v.Validate(later, tc.r, aapl, nil, tc.bar))
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("%s:\n got %v\nwant %v", tc.name, got, tc.want)
 		}
@@ -85,7 +85,7 @@ func TestValidateSymbolOfNoAsset(t *testing.T) {
 	t.Parallel()
 	b := validBar(day)
 	b.Symbol = "MSFT"
-	if err := newValidator(t).Validate(later, week, pricefill.Asset{Timezone: "America/New_York"}, b); err != nil {
+	if err := newValidator(t).Validate(later, week, pricefill.Asset{Timezone: "America/New_York"}, nil, b); err != nil {
 		t.Errorf("Validate with no asset symbol: %v", err)
 	}
 }
@@ -119,10 +119,10 @@ func TestDropFields(t *testing.T) {
 			t.Errorf("%s: DropFields returned %+v, want %+v", tc.name, got, want)
 		}
 		// Validate rejects the bar as given, and keeps it once dropped.
-		if err := v.Validate(later, week, aapl, got); err != nil {
+		if err := v.Validate(later, week, aapl, nil, got); err != nil {
 			t.Errorf("%s: Validate after DropFields: %v", tc.name, err)
 		}
-		if tc.want != nil && v.Validate(later, week, aapl, in) == nil {
+		if tc.want != nil && v.Validate(later, week, aapl, nil, in) == nil {
 			t.Errorf("%s: Validate accepted the bar before DropFields", tc.name)
 		}
 	}
@@ -143,7 +143,7 @@ func TestDropFieldsLeavesTheRest(t *testing.T) {
 		{Rule: validate.RulePriceNotFinite, Field: "close", Value: "NaN"},
 		{Rule: validate.RuleVolumeNegative, Field: "volume", Value: "-5"},
 	}
-	if vs := violations(t, v.Validate(later, week, aapl, got)); !slices.Equal(vs, want) {
+	if vs := violations(t, v.Validate(later, week, aapl, nil, got)); !slices.Equal(vs, want) {
 		t.Errorf("Validate after DropFields: %v, want %v", vs, want)
 	}
 }
@@ -157,7 +157,7 @@ func TestDropFieldsAllocatesNothing(t *testing.T) {
 		t.Errorf("%v allocations per bar with nothing to drop, want 0", n)
 	}
 	now := time.Date(2024, 3, 5, 21, 30, 0, 0, time.UTC)
-	if n := testing.AllocsPerRun(100, func() { _ = v.Validate(now, week, aapl, b) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { _ = v.Validate(now, week, aapl, nil, b) }); n != 0 {
 		t.Errorf("Validate with the new rules: %v allocations per valid bar, want 0", n)
 	}
 }

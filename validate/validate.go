@@ -48,7 +48,7 @@ const (
 	// RuleOutsideRange: the date is not in the requested range.
 	RuleOutsideRange pricefill.Rule = "outside_range"
 	// RuleNotTradingDay: the exchange held no session on the date (a
-	// weekend, a holiday, a special closure), by the asset's [Calendar].
+	// weekend, a holiday, a special closure), by the asset's [calendar.Calendar].
 	RuleNotTradingDay pricefill.Rule = "not_trading_day"
 	// RuleDateInFuture: the date is after the exchange's local date now.
 	RuleDateInFuture pricefill.Rule = "date_in_future"
@@ -91,46 +91,32 @@ func Rules() []pricefill.Rule {
 // SettleDelayMax is the longest delay [WithSettleDelay] accepts.
 const SettleDelayMax = 12 * time.Hour
 
-// A Validator checks bars against the rules of SPEC §7 and reports every
-// rule a bar breaks. It is safe for simultaneous use by many goroutines.
+// A Validator checks bars against the rules above and reports every rule a
+// bar breaks. It is safe for simultaneous use by many goroutines.
 // The zero value is ready to use, with the defaults of [New]; a Validator
 // must not be copied after first use.
 //
 // A valid bar costs no allocation: the calendars are precomputed and time
 // zones are loaded once per name.
 type Validator struct {
-	calendarFor calendar.ForFunc
-	settle      time.Duration
+	settle time.Duration
 }
 
 // An Option configures a [Validator].
 type Option func(*config)
 
 type config struct {
-	calendarFor calendar.ForFunc
-	settle      time.Duration
-}
-
-// WithCalendarFor sets the function that chooses an asset's calendar.
-// The default, and what nil means, is [calendar.For].
-func WithCalendarFor(f calendar.ForFunc) Option {
-	return func(c *config) { c.calendarFor = f }
+	settle time.Duration
 }
 
 // WithSettleDelay makes the validator wait d past the end of a session
 // before it takes the session's bar as final: providers revise the day's
 // volume for some minutes after the close as late trade reports come in,
 // and a store that inserts new days only would keep the early figure. The
-// default, and what zero means, is no delay: a bar is final at the close,
-// as SPEC §7 says. It must be from 0 to [SettleDelayMax].
+// default, and what zero means, is no delay: a bar is final at the close.
+// It must be from 0 to [SettleDelayMax].
 func WithSettleDelay(d time.Duration) Option {
 	return func(c *config) { c.settle = d }
-}
-
-func (c *config) withDefaults() {
-	if c.calendarFor == nil {
-		c.calendarFor = calendar.For
-	}
 }
 
 func (c *config) validate() error {
@@ -147,20 +133,21 @@ func New(opts ...Option) (*Validator, error) {
 	for _, o := range opts {
 		o(&c)
 	}
-	c.withDefaults()
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	return &Validator{calendarFor: c.calendarFor, settle: c.settle}, nil
+	return &Validator{settle: c.settle}, nil
 }
 
 // Validate returns nil when bar b of asset a keeps every rule for a fetch
 // of range r at time now, else a *[pricefill.InvalidBarError] that lists
-// every rule b breaks. The asset chooses the calendar (see [calendar.For]);
-// when a.Symbol is empty, b.Symbol stands for it. A zero r contains no date.
+// every rule b breaks. Calendar cal is the asset's: it tells the trading
+// days and when a session is over. A nil cal means [calendar.For] of the
+// asset, the same default as the backfill runner's; when a.Symbol is empty,
+// b.Symbol stands for it. A zero r contains no date.
 // An invalid adjusted close is a violation here too: call
 // [Validator.DropFields] first to keep such a bar without it.
-func (v *Validator) Validate(now time.Time, r pricefill.Range, a pricefill.Asset, b pricefill.Bar) error {
+func (v *Validator) Validate(now time.Time, r pricefill.Range, a pricefill.Asset, cal calendar.Calendar, b pricefill.Bar) error {
 	var vs []pricefill.Violation
 	switch {
 	case b.Symbol == "":
@@ -173,7 +160,7 @@ func (v *Validator) Validate(now time.Time, r pricefill.Range, a pricefill.Asset
 	if b.Date.IsZero() {
 		vs = append(vs, pricefill.Violation{Rule: RuleDateMissing, Field: "date"})
 	} else {
-		vs = v.checkDate(vs, now, r, a, b)
+		vs = v.checkDate(vs, now, r, a, cal, b)
 	}
 	vs = checkPrices(vs, &b)
 	if len(vs) == 0 {
@@ -222,7 +209,7 @@ var (
 	lastStorableDay  = calendar.DayOf(time.Date(9999, time.December, 31, 0, 0, 0, 0, time.UTC))
 )
 
-func (v *Validator) checkDate(vs []pricefill.Violation, now time.Time, r pricefill.Range, a pricefill.Asset, b pricefill.Bar) []pricefill.Violation {
+func (v *Validator) checkDate(vs []pricefill.Violation, now time.Time, r pricefill.Range, a pricefill.Asset, cal calendar.Calendar, b pricefill.Bar) []pricefill.Violation {
 	d := calendar.DayOf(b.Date)
 	if d < firstStorableDay || d > lastStorableDay {
 		vs = append(vs, dateViolation(RuleDateOutOfBounds, d))
@@ -236,11 +223,9 @@ func (v *Validator) checkDate(vs []pricefill.Violation, now time.Time, r pricefi
 	if a.Symbol == "" {
 		a.Symbol = b.Symbol
 	}
-	choose := v.calendarFor
-	if choose == nil {
-		choose = calendar.For
+	if cal == nil {
+		cal = calendar.For(a)
 	}
-	cal := choose(a)
 	if !cal.IsTradingDay(d.Time()) {
 		vs = append(vs, dateViolation(RuleNotTradingDay, d))
 	}

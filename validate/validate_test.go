@@ -126,7 +126,7 @@ func TestValidateRules(t *testing.T) {
 			{Rule: validate.RuleVolumeNegative, Field: "volume", Value: "-7"},
 		}},
 	} {
-		got := violations(t, v.Validate(later, tc.r, aapl, tc.bar))
+		got := violations(t, v.Validate(later, tc.r, aapl, nil, tc.bar))
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("%s:\n got %v\nwant %v", tc.name, got, tc.want)
 		}
@@ -137,7 +137,7 @@ func TestValidateError(t *testing.T) {
 	t.Parallel()
 	b := validBar(date("2024-03-09"))
 	b.Volume = -3
-	err := newValidator(t).Validate(later, every, aapl, b)
+	err := newValidator(t).Validate(later, every, aapl, nil, b)
 	want := "invalid bar AAPL 2024-03-09: not_trading_day (date=2024-03-09), volume_negative (volume=-3)"
 	if err == nil || err.Error() != want {
 		t.Errorf("Validate: %v, want %s", err, want)
@@ -151,10 +151,10 @@ func TestValidateError(t *testing.T) {
 func TestZeroValidator(t *testing.T) {
 	t.Parallel()
 	var v validate.Validator
-	if err := v.Validate(later, week, aapl, validBar(day)); err != nil {
+	if err := v.Validate(later, week, aapl, nil, validBar(day)); err != nil {
 		t.Errorf("zero Validator: %v", err)
 	}
-	if got := violations(t, v.Validate(later, every, aapl, validBar(date("2024-07-04")))); len(got) != 1 || got[0].Rule != validate.RuleNotTradingDay {
+	if got := violations(t, v.Validate(later, every, aapl, nil, validBar(date("2024-07-04")))); len(got) != 1 || got[0].Rule != validate.RuleNotTradingDay {
 		t.Errorf("zero Validator on Independence Day: %v", got)
 	}
 }
@@ -167,13 +167,24 @@ func TestNewOptions(t *testing.T) {
 			t.Errorf("New(WithSettleDelay(%s)) = %v, want an error naming the option", d, err)
 		}
 	}
-	if _, err := validate.New(validate.WithCalendarFor(nil), validate.WithSettleDelay(validate.SettleDelayMax)); err != nil {
-		t.Errorf("New with nil calendar chooser and the longest delay: %v", err)
+	if _, err := validate.New(validate.WithSettleDelay(validate.SettleDelayMax)); err != nil {
+		t.Errorf("New with the longest delay: %v", err)
 	}
-	// WithCalendarFor replaces the chooser.
-	v := newValidator(t, validate.WithCalendarFor(func(pricefill.Asset) calendar.Calendar { return calendar.Weekdays }))
-	if err := v.Validate(later, every, aapl, validBar(date("2024-07-04"))); err != nil {
-		t.Errorf("Weekdays chooser on Independence Day: %v", err)
+}
+
+// TestCalendarGiven: the calendar handed to Validate decides the
+// trading days, whatever the asset; nil means calendar.For of the asset.
+func TestCalendarGiven(t *testing.T) {
+	t.Parallel()
+	v := newValidator(t)
+	july4 := validBar(date("2024-07-04"))
+	if err := v.Validate(later, every, aapl, calendar.Weekdays, july4); err != nil {
+		t.Errorf("Weekdays on Independence Day: %v", err)
+	}
+	for _, cal := range []calendar.Calendar{nil, calendar.NYSE} {
+		if got := violations(t, v.Validate(later, every, aapl, cal, july4)); len(got) != 1 || got[0].Rule != validate.RuleNotTradingDay {
+			t.Errorf("calendar %v on Independence Day: %v, want %s", cal, got, validate.RuleNotTradingDay)
+		}
 	}
 }
 
@@ -201,7 +212,7 @@ func TestForeignListings(t *testing.T) {
 			b.Symbol = tc.asset.Symbol
 		}
 		var got []pricefill.Rule
-		for _, vi := range violations(t, v.Validate(later, every, tc.asset, b)) {
+		for _, vi := range violations(t, v.Validate(later, every, tc.asset, nil, b)) {
 			got = append(got, vi.Rule)
 		}
 		if !slices.Equal(got, tc.want) {
@@ -288,7 +299,7 @@ func TestSessionOver(t *testing.T) {
 		b := validBar(date(tc.date))
 		b.Symbol = tc.asset.Symbol
 		var got pricefill.Rule
-		for _, vi := range violations(t, v.Validate(tc.now, every, tc.asset, b)) {
+		for _, vi := range violations(t, v.Validate(tc.now, every, tc.asset, nil, b)) {
 			if vi.Rule != validate.RuleDateInFuture && vi.Rule != validate.RuleSessionNotOver {
 				t.Errorf("%s: unexpected %v", tc.name, vi)
 				continue
@@ -441,7 +452,7 @@ func TestValidateReportsExactlyTheInjected(t *testing.T) {
 		}
 
 		var got []injected
-		for _, vi := range violations(t, v.Validate(now, r, s.asset, b)) {
+		for _, vi := range violations(t, v.Validate(now, r, s.asset, nil, b)) {
 			got = append(got, injected{vi.Rule, vi.Field})
 		}
 		byName := func(x, y injected) int { return strings.Compare(fmt.Sprint(x), fmt.Sprint(y)) }
@@ -509,10 +520,10 @@ func TestValidateAllocatesNothing(t *testing.T) {
 	} {
 		bar := validBar(day)
 		bar.Symbol = tc.asset.Symbol
-		if err := v.Validate(tc.now, every, tc.asset, bar); err != nil { // loads the zone
+		if err := v.Validate(tc.now, every, tc.asset, nil, bar); err != nil { // loads the zone
 			t.Fatalf("%s: %v", tc.name, err)
 		}
-		if n := testing.AllocsPerRun(100, func() { _ = v.Validate(tc.now, every, tc.asset, bar) }); n != 0 {
+		if n := testing.AllocsPerRun(100, func() { _ = v.Validate(tc.now, every, tc.asset, nil, bar) }); n != 0 {
 			t.Errorf("%s: %v allocations per valid bar, want 0", tc.name, n)
 		}
 	}

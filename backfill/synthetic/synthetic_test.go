@@ -84,7 +84,7 @@ func TestPlausible(t *testing.T) {
 			t.Fatalf("%d bars in %s, want one per trading day: %d", len(s.Bars), r, want)
 		}
 		for i, b := range s.Bars {
-			if err := v.Validate(r.To.AddDate(0, 0, 2), r, s.Asset, b); err != nil {
+			if err := v.Validate(r.To.AddDate(0, 0, 2), r, s.Asset, nil, b); err != nil {
 				t.Fatalf("invalid bar: %v", err)
 			}
 			if b.Source != synthetic.Source || b.Symbol != sym || b.Volume < 50_000 || b.High > 5*b.Low {
@@ -117,7 +117,7 @@ func TestInvalidRate(t *testing.T) {
 	broken := map[synthetic.Breakage]int{}
 	for _, b := range s.Bars {
 		kind := f.Breakage("AAPL", b.Date)
-		err := v.Validate(time.Now(), r, s.Asset, b)
+		err := v.Validate(time.Now(), r, s.Asset, nil, b)
 		if (err != nil) != (kind != synthetic.NotBroken) {
 			t.Errorf("%s: breakage %s, validation error %v", b.Date.Format(time.DateOnly), kind, err)
 		}

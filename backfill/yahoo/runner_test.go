@@ -63,7 +63,7 @@ func TestRunnerStoresExactlyTheValidBars(t *testing.T) {
 		var want []pricefill.Bar
 		for _, b := range srv.Bars(sym, rng) {
 			b.Source = yahoo.Source
-			err := v.Validate(now, rng, pricefill.Asset{Symbol: sym, Timezone: tz}, b)
+			err := v.Validate(now, rng, pricefill.Asset{Symbol: sym, Timezone: tz}, nil, b)
 			switch {
 			case err == nil:
 				want = append(want, b)

@@ -14,6 +14,7 @@ import (
 	"github.com/pricefill/pricefill/internal/upstream"
 	"github.com/pricefill/pricefill/ratelimit"
 	"github.com/pricefill/pricefill/validate"
+	"github.com/pricefill/pricefill/validate/calendar"
 )
 
 // baselineConfig is the experiment that sets the Runner against the
@@ -212,8 +213,9 @@ func runScript(ctx context.Context, baseURL, dbPath string, symbols []string, rn
 		t = time.Now()
 		now := time.Now()
 		valid := s.Bars[:0]
+		cal := calendar.For(s.Asset)
 		for _, b := range s.Bars {
-			if v.Validate(now, rng, s.Asset, b) == nil {
+			if v.Validate(now, rng, s.Asset, cal, b) == nil {
 				valid = append(valid, b)
 			}
 		}

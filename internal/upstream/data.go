@@ -180,7 +180,7 @@ func (s *Server) ValidBars(symbol string, r pricefill.Range, now time.Time) []pr
 	var v validate.Validator
 	var out []pricefill.Bar
 	for _, b := range s.Bars(symbol, r) {
-		if v.Validate(now, r, a, b) == nil {
+		if v.Validate(now, r, a, calendar.NYSE, b) == nil {
 			out = append(out, b)
 		}
 	}

@@ -304,7 +304,7 @@ func TestFor(t *testing.T) {
 	} {
 		got := calendar.For(pricefill.Asset{Symbol: tc.symbol, Timezone: tc.tz})
 		if got != tc.want {
-			t.Errorf("CalendarFor(%q, zone %q) = %T, want %T", tc.symbol, tc.tz, got, tc.want)
+			t.Errorf("For(%q, zone %q) = %T, want %T", tc.symbol, tc.tz, got, tc.want)
 		}
 	}
 }
