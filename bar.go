@@ -1,6 +1,9 @@
 package pricefill
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // A Bar is one trading day of one symbol: open, high, low and close prices,
 // the close adjusted for splits and dividends, and the volume traded.
@@ -44,8 +47,9 @@ type Asset struct {
 }
 
 // A Series is what a fetcher returns for one symbol and range: the asset and
-// its bars in date order, and the corporate actions the provider reported
-// in the range (not every provider reports them).
+// its bars in date order, one per date (see [Series.Dedupe]), and the
+// corporate actions the provider reported in the range (not every provider
+// reports them).
 type Series struct {
 	Asset Asset
 	Bars  []Bar
@@ -55,6 +59,39 @@ type Series struct {
 	// Splits are the stock splits effective in the range, in date order;
 	// nil when the provider gives none.
 	Splits []Split
+}
+
+// Dedupe puts the bars of s in date order and keeps one bar per date: of
+// bars with the same date, the one that came last in s.Bars. It returns the
+// bars it removed, in date order and, within a date, in the order they
+// came; none when every date was single. It reorders s.Bars in place.
+//
+// This is the module's one rule for duplicate dates, and everything that
+// meets them follows it: the fetchers, on what a provider sent; the
+// validator's series check, which keeps the last valid bar of a date and
+// rejects the others as duplicate_date (the runner counts them in its
+// report); and the SQL store's Save, which counts the bars removed as
+// skipped. The last bar wins because that is the newer word: a provider
+// that sends a day twice sends its newer values last (Yahoo sends the
+// current session stamped at the open and again at the latest trade), and
+// a runner that fetches a symbol in several requests appends the answers
+// in the order it got them. How many bars are duplicates does not depend
+// on which one is kept.
+func (s *Series) Dedupe() (dups []Bar) {
+	// Stable, so equal dates keep their order and the last one wins.
+	slices.SortStableFunc(s.Bars, func(a, b Bar) int { return a.Date.Compare(b.Date) })
+	out := s.Bars[:0]
+	for _, b := range s.Bars {
+		if n := len(out); n > 0 && out[n-1].Date.Equal(b.Date) {
+			dups = append(dups, out[n-1])
+			out[n-1] = b
+			continue
+		}
+		out = append(out, b)
+	}
+	clear(s.Bars[len(out):])
+	s.Bars = out
+	return dups
 }
 
 // A Dividend is a cash dividend per share.

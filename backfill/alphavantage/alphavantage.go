@@ -152,7 +152,7 @@ func parse(body []byte, sym string, r pricefill.Range, red fetchhttp.Redactor) (
 			s.Bars = append(s.Bars, b)
 		}
 	}
-	s.Bars = series.Normalize(s.Bars)
+	s.Dedupe() // one bar per date, the last sent (see pricefill.Series.Dedupe)
 	return s, nil
 }
 

@@ -14,7 +14,6 @@ import (
 	"github.com/pricefill/pricefill/backfill"
 	"github.com/pricefill/pricefill/backfill/stooq"
 	"github.com/pricefill/pricefill/internal/csvbars"
-	"github.com/pricefill/pricefill/internal/series"
 )
 
 // SourceDefault is the Source of the bars unless [WithSource] says otherwise.
@@ -224,7 +223,7 @@ func parse(ctx context.Context, in io.Reader, sym string, r pricefill.Range, sou
 			return nil, ctx.Err()
 		}
 	}
-	s.Bars = series.Normalize(s.Bars)
+	s.Dedupe() // one bar per date, the last sent (see pricefill.Series.Dedupe)
 	return s, nil
 }
 

@@ -15,7 +15,6 @@ import (
 	"github.com/pricefill/pricefill/backfill"
 	"github.com/pricefill/pricefill/internal/csvbars"
 	"github.com/pricefill/pricefill/internal/fetchhttp"
-	"github.com/pricefill/pricefill/internal/series"
 	"github.com/pricefill/pricefill/internal/ticker"
 )
 
@@ -141,7 +140,7 @@ func parseCSV(text []byte, sym string, r pricefill.Range, red fetchhttp.Redactor
 			s.Bars = append(s.Bars, row.Bar(sym, Source))
 		}
 	}
-	s.Bars = series.Normalize(s.Bars)
+	s.Dedupe() // one bar per date, the last sent (see pricefill.Series.Dedupe)
 	return s, nil
 }
 

@@ -180,8 +180,10 @@ func bars(res *chartResult, sym string, loc *time.Location, r pricefill.Range) (
 		out = append(out, b)
 	}
 	// Yahoo may send today twice (the session's open and its latest
-	// trade): the later one wins.
-	return series.Normalize(out), nil
+	// trade): the later one wins, as pricefill.Series.Dedupe keeps it.
+	deduped := pricefill.Series{Bars: out}
+	deduped.Dedupe()
+	return deduped.Bars, nil
 }
 
 // events reads the dividends and splits dated in r.

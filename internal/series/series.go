@@ -1,5 +1,5 @@
-// Package series shapes the bars that fetchers return: in date order, one
-// per date, with whole volumes.
+// Package series shapes what fetchers return: corporate actions in date
+// order and whole volumes. One bar per date is pricefill.Series.Dedupe's.
 package series
 
 import (
@@ -9,25 +9,6 @@ import (
 
 	"github.com/pricefill/pricefill"
 )
-
-// Normalize sorts bars by date and keeps one bar per date: of bars with the
-// same date, the one that came last in bars (a provider that sends a day
-// twice sends its newer values last). It reorders bars in place and
-// returns the shortened slice.
-func Normalize(bars []pricefill.Bar) []pricefill.Bar {
-	// Stable, so equal dates keep their order and the last one wins.
-	slices.SortStableFunc(bars, func(a, b pricefill.Bar) int { return a.Date.Compare(b.Date) })
-	out := bars[:0]
-	for _, b := range bars {
-		if n := len(out); n > 0 && out[n-1].Date.Equal(b.Date) {
-			out[n-1] = b
-			continue
-		}
-		out = append(out, b)
-	}
-	clear(bars[len(out):])
-	return out
-}
 
 // SortDividends sorts dividends by date.
 func SortDividends(ds []pricefill.Dividend) {

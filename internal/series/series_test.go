@@ -3,30 +3,7 @@ package series
 import (
 	"math"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
-
-	"github.com/pricefill/pricefill"
 )
-
-func TestNormalize(t *testing.T) {
-	t.Parallel()
-	d := pricefill.Date
-	bars := []pricefill.Bar{
-		{Date: d(2024, 1, 3), Close: 3},
-		{Date: d(2024, 1, 2), Close: 2},
-		{Date: d(2024, 1, 3), Close: 33},
-		{Date: d(2024, 1, 1), Close: 1},
-		{Date: d(2024, 1, 3), Close: 333},
-	}
-	want := []pricefill.Bar{{Date: d(2024, 1, 1), Close: 1}, {Date: d(2024, 1, 2), Close: 2}, {Date: d(2024, 1, 3), Close: 333}}
-	if diff := cmp.Diff(want, Normalize(bars)); diff != "" {
-		t.Errorf("Normalize (-want +got):\n%s", diff)
-	}
-	if got := Normalize(nil); got != nil {
-		t.Errorf("Normalize(nil) = %v", got)
-	}
-}
 
 func TestVolume(t *testing.T) {
 	t.Parallel()
