@@ -12,6 +12,7 @@ import (
 	"github.com/pricefill/pricefill/backfill"
 	"github.com/pricefill/pricefill/internal/fake"
 	"github.com/pricefill/pricefill/queue"
+	"github.com/pricefill/pricefill/validate"
 )
 
 func requested(calls []fake.Call) []string {
@@ -157,8 +158,8 @@ func TestCompletenessCountsMissingDays(t *testing.T) {
 		if got := h.tasks()["AAPL"].Result.Completeness; got != 75 {
 			t.Errorf("AAPL task completeness %v, want 75", got)
 		}
-		if rep.RejectedByRule[backfill.RuleDuplicateDate] != 1 || rep.Symbols[1].Inserted != 20 {
-			t.Errorf("MSFT with a repeated day: %d duplicates rejected, %d inserted; want 1, 20", rep.RejectedByRule[backfill.RuleDuplicateDate], rep.Symbols[1].Inserted)
+		if rep.RejectedByRule[validate.RuleDuplicateDate] != 1 || rep.Symbols[1].Inserted != 20 {
+			t.Errorf("MSFT with a repeated day: %d duplicates rejected, %d inserted; want 1, 20", rep.RejectedByRule[validate.RuleDuplicateDate], rep.Symbols[1].Inserted)
 		}
 		if h.tasks()["MSFT"].Status != queue.Completed {
 			t.Errorf("MSFT %s, want completed", h.tasks()["MSFT"].Status)

@@ -8,10 +8,10 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/queue"
+	"github.com/pricefill/pricefill/validate"
 	"github.com/pricefill/pricefill/validate/calendar"
 )
 
@@ -68,10 +68,6 @@ type checked struct {
 	// DroppedByRule counts the fields dropped from bars kept, by rule.
 	DroppedByRule map[pricefill.Rule]int
 }
-
-// RuleDuplicateDate is the rule a bar breaks when its series has an
-// earlier bar of the same date: the runner keeps the first.
-const RuleDuplicateDate pricefill.Rule = "duplicate_date"
 
 // attempt fetches the days the task misses, checks them and stores the
 // valid ones.
@@ -391,47 +387,35 @@ func (tk *task) failure(err error) result {
 	return res
 }
 
-// check keeps the bars of s that pass the validator and logs the others.
+// check keeps the bars of s that pass the validator's series check
+// ([validate.CheckSeries], by the asset's calendar) and logs the others.
 // A validator that drops fields (a [FieldDropper]) drops them first: the
 // bar is kept without them, and the drops are logged and counted by rule.
 func (tk *task) check(s *pricefill.Series) checked {
 	cfg := &tk.s.cfg
-	now := cfg.clock.Now()
-	c := checked{Valid: make([]pricefill.Bar, 0, len(s.Bars))}
-	seen := make(map[time.Time]bool, len(s.Bars))
-	dropper, _ := cfg.validator.(FieldDropper)
-	cal := cfg.calendarFor(s.Asset)
-	for _, b := range s.Bars {
-		var drops []pricefill.Violation
-		if dropper != nil {
-			b, drops = dropper.DropFields(b)
-		}
-		err := cfg.validator.Validate(now, tk.q.Range, s.Asset, cal, b)
-		if err == nil && seen[b.Date] {
-			err = &pricefill.InvalidBarError{Bar: b, Violations: []pricefill.Violation{{Rule: RuleDuplicateDate, Field: "date", Value: b.Date.Format(pricefill.DateLayout)}}}
-		}
-		if err == nil {
-			seen[b.Date] = true
-			c.Valid = append(c.Valid, b)
-			c.DroppedByRule = tk.countDrops(b, drops, c.DroppedByRule)
-			continue
-		}
+	kept, rejects := validate.CheckSeries(cfg.validator, cfg.clock.Now(), tk.q.Range, cfg.calendarFor(s.Asset), s)
+	c := checked{Valid: make([]pricefill.Bar, len(kept))}
+	for i, k := range kept {
+		c.Valid[i] = k.Bar
+		c.DroppedByRule = tk.countDrops(k.Bar, k.Dropped, c.DroppedByRule)
+	}
+	for _, r := range rejects {
 		c.Rejected++
 		if c.RejectedByRule == nil {
 			c.RejectedByRule = make(map[pricefill.Rule]int)
 		}
 		var reasons []string
 		var ib *pricefill.InvalidBarError
-		if errors.As(err, &ib) && len(ib.Violations) > 0 {
+		if errors.As(r.Err, &ib) && len(ib.Violations) > 0 {
 			for _, v := range ib.Violations {
 				c.RejectedByRule[v.Rule]++
 				reasons = append(reasons, v.String())
 			}
 		} else {
 			c.RejectedByRule["invalid"]++
-			reasons = append(reasons, err.Error())
+			reasons = append(reasons, r.Err.Error())
 		}
-		tk.log.Warn("bar rejected", "date", b.Date.Format(pricefill.DateLayout), "reasons", strings.Join(reasons, "; "))
+		tk.log.Warn("bar rejected", "date", r.Bar.Date.Format(pricefill.DateLayout), "reasons", strings.Join(reasons, "; "))
 	}
 	return c
 }

@@ -1,5 +1,6 @@
 // Package validate decides which bars may be stored: the [Validator] and
-// its rules, one bar at a time. The calendars it judges dates by (which
+// its rules, one bar at a time, and [CheckSeries], which judges a whole
+// series and owns its duplicate dates. The calendars it judges dates by (which
 // days are trading days, when a session is over) are in package
 // validate/calendar, and the caller hands the asset's calendar to each
 // check.
@@ -28,10 +29,20 @@
 //	volume_negative        volume                  below zero
 //	high_below_low         high                    high < low (the four prices being finite and positive)
 //	outside_low_high       open/close              outside [low, high] (the same, and high ≥ low)
+//	duplicate_date         date                    a later valid bar of the series has the same date (CheckSeries only)
 //
 // A bar that keeps these rules is one the store's schema accepts: the
 // rules cover every constraint of the prices table, and store's tests
 // check it on SQLite and PostgreSQL with random bars.
+//
+// # A series: duplicate dates
+//
+// [CheckSeries] judges a fetched series as the backfill runner does: each
+// bar by a validator and the asset's calendar, then the dates. Of the
+// valid bars of one date it keeps the last, by the module's one rule for
+// duplicates ([pricefill.Series.Dedupe], which says why the last), and
+// rejects the others as duplicate_date, so that a report counts them like
+// any other rejected bar.
 //
 // # Dropping a field instead of the bar
 //

@@ -85,6 +85,7 @@ func Rules() []pricefill.Rule {
 		RuleDateOutOfBounds, RuleDateNotMidnight, RuleOutsideRange, RuleNotTradingDay,
 		RuleDateInFuture, RuleSessionNotOver, RulePriceNotFinite, RulePriceNotPositive,
 		RuleAdjCloseInvalid, RuleVolumeNegative, RuleHighBelowLow, RuleOutsideLowHigh,
+		RuleDuplicateDate,
 	}
 }
 
