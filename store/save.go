@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -76,8 +77,9 @@ func newSaveStatements(d *sqldialect.Dialect) saveStatements {
 //
 // Inserted, Updated and Skipped add up to the number of bars: a bar for a
 // day stored already with the same values (or without req.Force) is
-// skipped, and so is any bar after the first for one day. Saves of one symbol take
-// turns, so their counts are exact under any concurrency.
+// skipped, and so is any bar but the last of one day (the rule of
+// [pricefill.Series.Dedupe]). Saves of one symbol take turns, so their
+// counts are exact under any concurrency.
 //
 // A bar the schema would refuse (a price not finite and above zero, a
 // negative volume, a date not midnight UTC, another symbol) fails the whole
@@ -230,23 +232,19 @@ func (db *DB) merge(ctx context.Context, tx *sqlx.Tx, assetID int64, bars []pric
 	return nil
 }
 
-// checkBars returns bars without a second bar for one date, and how many
-// it left out, or an error naming the first bar the schema would refuse.
+// checkBars returns bars with one bar per date, by the rule of
+// [pricefill.Series.Dedupe] (the last of a date), and how many it left out,
+// or an error naming the first bar the schema would refuse. bars is left as
+// it was.
 func checkBars(symbol string, bars []pricefill.Bar) ([]pricefill.Bar, int, error) {
-	seen := make(map[string]bool, len(bars))
-	out := make([]pricefill.Bar, 0, len(bars))
 	for _, b := range bars {
 		if err := checkBar(symbol, b); err != nil {
 			return nil, 0, err
 		}
-		day := sqldialect.FormatDate(b.Date)
-		if seen[day] {
-			continue
-		}
-		seen[day] = true
-		out = append(out, b)
 	}
-	return out, len(bars) - len(out), nil
+	s := pricefill.Series{Bars: slices.Clone(bars)}
+	dups := s.Dedupe()
+	return s.Bars, len(dups), nil
 }
 
 func checkBar(symbol string, b pricefill.Bar) error {
