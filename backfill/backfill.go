@@ -156,34 +156,3 @@ type ValidatorFunc func(now time.Time, r pricefill.Range, a pricefill.Asset, cal
 func (f ValidatorFunc) Validate(now time.Time, r pricefill.Range, a pricefill.Asset, cal calendar.Calendar, b pricefill.Bar) error {
 	return f(now, r, a, cal, b)
 }
-
-// A Queue holds the runner's tasks, one per symbol and range, durably or
-// not. Package queue has the implementations and documents the state
-// machine that they share; its conformance suite, queuetest, checks them.
-//
-// A run enqueues its tasks, starts a run over them, and then claims and
-// summarizes by the run: those calls cost the same whatever the run's
-// size. While it goes on, the run beats: a task held by a run that has
-// stopped beating may be claimed by another at once, without waiting for
-// the task's lease.
-type Queue interface {
-	// Enqueue adds a task for each spec, idempotently, and returns their IDs.
-	Enqueue(ctx context.Context, specs []queue.Spec, opts queue.EnqueueOptions) ([]int64, error)
-	// StartRun begins a run over the tasks ids for the process named
-	// worker, alive for the given time unless Heartbeat renews it, and
-	// returns the run and a summary of the tasks.
-	StartRun(ctx context.Context, ids []int64, worker string, alive time.Duration) (queue.RunID, queue.Summary, error)
-	// Heartbeat keeps the run alive for the given time from now.
-	Heartbeat(ctx context.Context, run queue.RunID, alive time.Duration) error
-	// Claim takes one claimable task of the run for worker, with a lease of
-	// the given length; it returns nil, nil when none is claimable now.
-	Claim(ctx context.Context, run queue.RunID, worker string, lease time.Duration) (*queue.Task, error)
-	// Extend renews the caller's lease on t.
-	Extend(ctx context.Context, t *queue.Task, lease time.Duration) error
-	// Finish ends the caller's claim on t with an outcome.
-	Finish(ctx context.Context, t *queue.Task, o queue.Outcome) error
-	// Summarize counts the run's unfinished tasks by status.
-	Summarize(ctx context.Context, run queue.RunID) (queue.Summary, error)
-	// EndRun ends the run; the tasks it still holds may be claimed at once.
-	EndRun(ctx context.Context, run queue.RunID) error
-}

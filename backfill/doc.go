@@ -7,7 +7,7 @@
 //	Store      Save(ctx, SaveRequest) (SaveResult, error)    where bars go: package store, or yours
 //	Limiter    Wait(ctx) error                               pacing: package ratelimit
 //	Validator  Validate(now, range, asset, bar) error        which bars may be stored: package validate
-//	Queue      Enqueue, Claim, Extend, Finish, Summarize     the tasks: package queue, package store
+//	Queue      Enqueue, Claim, Extend, Finish, Summarize     the tasks: queue.Queue, package queue or store
 //
 // [New] takes a Fetcher and a Store; everything else has a default (see the
 // With… options). Each interface that users implement has an adapter

@@ -36,7 +36,7 @@ const (
 type Option func(*config)
 
 type config struct {
-	queue       Queue
+	queue       queue.Queue
 	limiter     Limiter
 	feedback    Feedback       // limiter, when it is one
 	status      StatusReporter // limiter, when it is one
@@ -56,10 +56,10 @@ type config struct {
 }
 
 // WithQueue sets the queue of tasks; nil means the default. By default the runner uses the store
-// when it is a [Queue] too (the SQL store is: its tasks then survive the
+// when it is a [queue.Queue] too (the SQL store is: its tasks then survive the
 // process and complete in the same transaction as their bars), and a new
 // in-memory queue otherwise.
-func WithQueue(q Queue) Option { return func(c *config) { c.queue = q } }
+func WithQueue(q queue.Queue) Option { return func(c *config) { c.queue = q } }
 
 // WithLimiter sets the limiter every request waits on; nil means the
 // default, ratelimit.New() with its defaults: one request a second, 2,000
@@ -155,7 +155,7 @@ func (c *config) fillNils(store Store) error {
 		c.backoff = ExponentialBackoff(RetryInitialDefault, RetryMaxDefault, 0)
 	}
 	if c.queue == nil {
-		if q, ok := store.(Queue); ok {
+		if q, ok := store.(queue.Queue); ok {
 			c.queue = q
 		} else {
 			c.queue = queue.NewMemory(queue.WithClock(c.clock))

@@ -3,7 +3,7 @@
 //
 // [Open] takes a DSN, applies the embedded migrations the database has not
 // had, and returns a [DB]: the runner's [backfill.Store] and, through the
-// embedded [queue.SQL], its durable [backfill.Queue].
+// embedded [queue.SQL], its durable [queue.Queue].
 //
 //	db, err := store.Open(ctx, "backfill.db") // or "postgres://user:pw@host/db"
 //	…

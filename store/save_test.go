@@ -389,7 +389,7 @@ func TestSaveCompletesTaskInTheSameTransaction(t *testing.T) {
 }
 
 // mustClaim claims a task among ids for worker, in a new run over them.
-func mustClaim(t rapid.TB, q backfill.Queue, ids []int64, worker string) *queue.Task {
+func mustClaim(t rapid.TB, q queue.Queue, ids []int64, worker string) *queue.Task {
 	t.Helper()
 	task, err := claimAmong(q, ids, worker)
 	if err != nil {
@@ -460,7 +460,7 @@ func TestStoredDates(t *testing.T) {
 
 // claimAmong claims a task among ids for worker, in a new run over them
 // that lives for a day.
-func claimAmong(q backfill.Queue, ids []int64, worker string) (*queue.Task, error) {
+func claimAmong(q queue.Queue, ids []int64, worker string) (*queue.Task, error) {
 	run, _, err := q.StartRun(ctx, ids, worker, 24*time.Hour)
 	if err != nil {
 		return nil, err
@@ -470,7 +470,7 @@ func claimAmong(q backfill.Queue, ids []int64, worker string) (*queue.Task, erro
 
 // countTasks returns the summary of the tasks ids: that of a new run over
 // them, ended at once.
-func countTasks(t testing.TB, q backfill.Queue, ids []int64) queue.Summary {
+func countTasks(t testing.TB, q queue.Queue, ids []int64) queue.Summary {
 	t.Helper()
 	run, s, err := q.StartRun(ctx, ids, "counter", time.Hour)
 	if err != nil {

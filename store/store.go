@@ -23,8 +23,8 @@ import (
 // The store is both halves of the runner's durable state.
 var (
 	_ backfill.Store = (*DB)(nil)
-	_ backfill.Queue = (*DB)(nil)
-	_ backfill.Queue = (*queue.SQL)(nil)
+	_ queue.Queue    = (*DB)(nil)
+	_ queue.Queue    = (*queue.SQL)(nil)
 )
 
 // MaxOpenConnsDefault is the size of a PostgreSQL connection pool unless
@@ -91,7 +91,7 @@ func newConfig(opts []Option) (config, error) {
 
 // DB is a PostgreSQL or SQLite database holding prices and the work
 // queue. It is the runner's [backfill.Store] and, through the embedded
-// [queue.SQL], its durable [backfill.Queue]; [DB.Save] completes a task
+// [queue.SQL], its durable [queue.Queue]; [DB.Save] completes a task
 // of that queue in the transaction that stores the task's bars, and
 // [DB.Ledger] keeps the rate limiters' shared budgets in it. It is safe
 // for concurrent use, by many goroutines and, on PostgreSQL, by many

@@ -1,5 +1,5 @@
 // Package queuetest is the conformance suite for queue implementations:
-// every implementation of backfill.Queue runs [Run], so the in-memory and
+// every implementation of [queue.Queue] runs [Run], so the in-memory and
 // SQL queues are held to the very same behaviour.
 package queuetest
 
@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/pricefill/pricefill"
-	"github.com/pricefill/pricefill/backfill"
 	"github.com/pricefill/pricefill/internal/clocktest"
 	"github.com/pricefill/pricefill/queue"
 )
@@ -21,7 +20,7 @@ import (
 // A Queue is what the suite tests: the runner's queue, plus a way to read
 // one task.
 type Queue interface {
-	backfill.Queue
+	queue.Queue
 	Get(ctx context.Context, id int64) (*queue.Task, error)
 	Prune(ctx context.Context, keep time.Duration) (int64, error)
 }
