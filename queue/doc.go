@@ -1,9 +1,10 @@
 // Package queue holds the runner's work: one task per symbol and date
-// range, with its status, attempts, retry time and lease. [Memory] keeps
-// the queue in memory; [SQL] keeps it in the backfill_queue table of a
-// PostgreSQL or SQLite database (package store opens one, creates the
-// schema and embeds the queue in its DB), and both pass the conformance
-// suite in queuetest.
+// range, with its status, attempts, retry time and lease. It defines the
+// [Queue] interface that package backfill's runner works through, the
+// vocabulary the implementations share ([Task], [Status], [Outcome],
+// [Spec], [RunID], [Summary]…), and [Memory], a queue held in memory.
+// Package store keeps a durable one in its database (store.Queue, embedded
+// in store.DB). Both pass the conformance suite in package queuetest.
 //
 // # States
 //
@@ -57,10 +58,12 @@
 //
 // # Time
 //
-// On PostgreSQL the database's clock decides every lease, retry time,
-// heartbeat and claim, unless [WithClock] gives a clock (tests do), so
-// processes on machines whose clocks disagree still agree on who holds
-// what. See [SQL].
+// A queue's clock decides every lease, retry time, heartbeat and claim:
+// [WithClock] gives [Memory] one (tests give a fake), and the times of an
+// [Outcome] and a [Summary] are on it. A queue shared by processes on
+// several machines may let its database's clock decide instead, as
+// package store's does on PostgreSQL, so that processes whose clocks
+// disagree still agree on who holds what.
 //
 // # Identity and retention
 //
@@ -68,4 +71,24 @@
 // twice returns the same task, so re-running a job does not duplicate it.
 // Prune deletes the tasks that ended long ago; enqueueing one of their
 // specs again makes a new task.
+//
+// # Implementing a Queue
+//
+// A Queue of your own (on another database, say) implements the eight
+// methods of [Queue] and follows the table above: a claim is fenced by
+// its lease token, Finish and Extend return an error matching
+// [ErrLeaseLost] and change nothing once another worker took the task
+// over, and [Outcome.Validate] tells which outcomes may end a task. Then
+// it runs the suite, with a fresh queue for each test on the clock the
+// suite gives:
+//
+//	func TestConformance(t *testing.T) {
+//		queuetest.Run(t, func(t *testing.T, clock pricefill.Clock) queuetest.Queue {
+//			return myqueue.New(t, clock) // with Get and Prune too
+//		})
+//	}
+//
+// The suite checks the state machine, idempotent enqueueing, leases and
+// fencing, runs and heartbeats, and concurrent claims; [Memory] and both
+// of package store's databases run it.
 package queue

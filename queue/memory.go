@@ -12,30 +12,17 @@ import (
 	"github.com/pricefill/pricefill"
 )
 
-// An Option configures a queue.
+// An Option configures [NewMemory].
 type Option func(*config)
 
 type config struct {
-	clock      pricefill.Clock
-	clockGiven bool // the clock decides on PostgreSQL too
+	clock pricefill.Clock
 }
 
 // WithClock sets the clock that decides when leases expire and retries are
-// due. The default is [pricefill.SystemClock]; nil means the default. On
-// PostgreSQL, the [SQL] queue without it reads the database's clock.
+// due. The default is [pricefill.SystemClock]; nil means the default.
 func WithClock(c pricefill.Clock) Option {
-	return func(cfg *config) { cfg.clock, cfg.clockGiven = c, c != nil }
-}
-
-// WithDatabaseClock makes the database's clock decide on PostgreSQL (as it
-// does without [WithClock]), with caller the clock that the caller's times
-// are on: an outcome's RetryAfter is read as a delay from caller's now, and
-// a summary's Wake is given on caller. Without this option or WithClock,
-// caller is the system's clock. It changes nothing for [Memory] or SQLite,
-// where caller decides. It is for tests of processes whose clocks
-// disagree.
-func WithDatabaseClock(caller pricefill.Clock) Option {
-	return func(cfg *config) { cfg.clock, cfg.clockGiven = caller, false }
+	return func(cfg *config) { cfg.clock = c }
 }
 
 func newConfig(opts []Option) config {

@@ -228,3 +228,15 @@ func (s Summary) Total() int {
 func (s Summary) Done() bool {
 	return s.Counts[Completed]+s.Counts[PermanentlyFailed] == s.Total()
 }
+
+// A RunInfo is a run as a status view shows it.
+type RunInfo struct {
+	ID         RunID
+	Worker     string
+	StartedAt  time.Time
+	AliveUntil time.Time
+	// Alive says the run's heartbeat has not lapsed, by the queue's clock.
+	Alive bool
+	// Open counts the run's unfinished tasks.
+	Open int
+}

@@ -20,8 +20,9 @@ import (
 // clock the test sets: the schema has its own statement_timestamp(), read
 // from the table fake_clock, and comes before pg_catalog in the search
 // path, so that the queue's SQL calls it instead of the server's. It
-// returns the store opened on it and a function that sets the clock.
-func withFakeDatabaseClock(t *testing.T, at time.Time) (*store.DB, func(time.Time)) {
+// returns the DSN, the store opened on it and a function that sets the
+// clock.
+func withFakeDatabaseClock(t *testing.T, at time.Time) (string, *store.DB, func(time.Time)) {
 	t.Helper()
 	u, err := url.Parse(pgtest.DSN(t))
 	if err != nil {
@@ -50,7 +51,7 @@ func withFakeDatabaseClock(t *testing.T, at time.Time) (*store.DB, func(time.Tim
 			t.Fatalf("set the database's clock: %v", err)
 		}
 	}
-	return db, set
+	return u.String(), db, set
 }
 
 // TestDatabaseClockDecides checks, on PostgreSQL, that the database's clock
@@ -64,16 +65,17 @@ func withFakeDatabaseClock(t *testing.T, at time.Time) (*store.DB, func(time.Tim
 func TestDatabaseClockDecides(t *testing.T) {
 	t.Parallel()
 	start := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
-	db, setDBClock := withFakeDatabaseClock(t, start)
+	dsn, db, setDBClock := withFakeDatabaseClock(t, start)
 	const lease, alive = 30 * time.Second, 10 * time.Second
 	rng := pricefill.Range{From: pricefill.Date(2025, 1, 1), To: pricefill.Date(2025, 12, 31)}
 	var (
 		check int
 		dbNow time.Time
 	)
-	// Four clients, each with a clock of its own that every check sets.
+	// Four clients, each a store with a clock of its own that every check
+	// sets.
 	type client struct {
-		q     *queue.SQL
+		q     *store.DB
 		clock *clocktest.Fake
 		run   queue.RunID
 		dead  bool
@@ -81,12 +83,7 @@ func TestDatabaseClockDecides(t *testing.T) {
 	var all []*client
 	for range 4 {
 		clock := clocktest.NewFake(start.Add(-time.Hour)) // before any skew
-		q, err := queue.NewSQL(ctx, db.SQLX(), queue.WithDatabaseClock(clock))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = q.Close() })
-		all = append(all, &client{q: q, clock: clock})
+		all = append(all, &client{q: open(t, dsn, store.WithDatabaseClock(clock)), clock: clock})
 	}
 
 	rapid.Check(t, func(rt *rapid.T) {

@@ -3,7 +3,7 @@
 //
 // [Open] takes a DSN, applies the embedded migrations the database has not
 // had, and returns a [DB]: the runner's [backfill.Store] and, through the
-// embedded [queue.SQL], its durable [queue.Queue].
+// embedded [Queue], its durable [queue.Queue].
 //
 //	db, err := store.Open(ctx, "backfill.db") // or "postgres://user:pw@host/db"
 //	…
@@ -103,8 +103,8 @@
 //
 // [DB.StoredDates] tells the runner which days a symbol has, so it fetches
 // only the missing ones; [DB.Bars], [DB.Asset] and [DB.Tracked] read back
-// what was stored; [queue.SQL.Counts], [queue.SQL.OldestWaiting] and
-// [queue.SQL.LastErrors] summarize the queue for a status view.
+// what was stored; [Queue.Counts], [Queue.OldestWaiting], [Queue.LastErrors]
+// and [Queue.Runs] summarize the queue for a status view.
 //
 // # Retention
 //

@@ -110,10 +110,10 @@ func (db *DB) Save(ctx context.Context, req backfill.SaveRequest) (backfill.Save
 	if err != nil {
 		return backfill.SaveResult{}, pricefill.Permanent(fmt.Errorf("store: save %s: %w", a.Symbol, err))
 	}
-	completeTask := req.Task != nil && db.Owns(req.Task)
+	completeTask := req.Task != nil && db.owns(req.Task)
 
 	var res backfill.SaveResult
-	err = db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err = inTx(ctx, db.x, func(tx *sqlx.Tx) error {
 		res = backfill.SaveResult{Skipped: int64(dups)}
 		now := sqldialect.Now(db.clock)
 		var assetID int64
@@ -131,7 +131,7 @@ func (db *DB) Save(ctx context.Context, req backfill.SaveRequest) (backfill.Save
 		}
 		if completeTask {
 			o := queue.Succeed(queue.Result{Inserted: res.Inserted, Updated: res.Updated, Skipped: res.Skipped, Completeness: req.Completeness})
-			if err := db.FinishTx(ctx, tx, req.Task, o); err != nil {
+			if err := db.finish(ctx, tx, req.Task, o); err != nil {
 				return err
 			}
 			res.TaskCompleted = true
@@ -275,10 +275,10 @@ func orNull(s string) any {
 	return s
 }
 
-// inTx runs fn in a transaction, committed when fn returns nil and rolled
-// back otherwise.
-func (db *DB) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	tx, err := db.x.BeginTxx(ctx, nil)
+// inTx runs fn in a transaction on x, committed when fn returns nil and
+// rolled back otherwise.
+func inTx(ctx context.Context, x *sqlx.DB, fn func(tx *sqlx.Tx) error) error {
+	tx, err := x.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}

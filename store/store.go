@@ -24,7 +24,7 @@ import (
 var (
 	_ backfill.Store = (*DB)(nil)
 	_ queue.Queue    = (*DB)(nil)
-	_ queue.Queue    = (*queue.SQL)(nil)
+	_ queue.Queue    = (*Queue)(nil)
 )
 
 // MaxOpenConnsDefault is the size of a PostgreSQL connection pool unless
@@ -91,13 +91,13 @@ func newConfig(opts []Option) (config, error) {
 
 // DB is a PostgreSQL or SQLite database holding prices and the work
 // queue. It is the runner's [backfill.Store] and, through the embedded
-// [queue.SQL], its durable [queue.Queue]; [DB.Save] completes a task
+// [Queue], its durable [queue.Queue]; [DB.Save] completes a task
 // of that queue in the transaction that stores the task's bars, and
 // [DB.Ledger] keeps the rate limiters' shared budgets in it. It is safe
 // for concurrent use, by many goroutines and, on PostgreSQL, by many
 // processes at once.
 type DB struct {
-	*queue.SQL
+	*Queue
 
 	x     *sqlx.DB
 	d     *sqldialect.Dialect
@@ -175,15 +175,11 @@ func (db *DB) open(ctx context.Context, cfg config) error {
 	if _, err := migrate(ctx, db.x, db.d, cfg.clock); err != nil {
 		return err
 	}
-	qclock := queue.WithDatabaseClock(cfg.clock) // on PostgreSQL
-	if cfg.clockGiven {
-		qclock = queue.WithClock(cfg.clock)
-	}
-	q, err := queue.NewSQL(ctx, db.x, qclock)
+	q, err := newQueue(ctx, db.x, db.d, cfg.clock, !cfg.clockGiven)
 	if err != nil {
 		return err
 	}
-	db.SQL = q
+	db.Queue = q
 	db.stmts = newSaveStatements(db.d)
 	db.ledger = newLedgerStatements(db.d)
 	db.dbClock = db.d.IsPostgres() && !cfg.clockGiven
@@ -196,7 +192,7 @@ func (db *DB) open(ctx context.Context, cfg config) error {
 
 // Close closes the database's connections.
 func (db *DB) Close() error {
-	err := errors.Join(db.cache.Close(), db.SQL.Close(), db.x.Close())
+	err := errors.Join(db.cache.Close(), db.Queue.Close(), db.x.Close())
 	if err != nil {
 		return fmt.Errorf("store: close %s: %w", db.name, err)
 	}

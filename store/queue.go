@@ -1,4 +1,4 @@
-package queue
+package store
 
 import (
 	"cmp"
@@ -16,27 +16,28 @@ import (
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/internal/sqldialect"
+	"github.com/pricefill/pricefill/queue"
 )
 
-// SQL is the queue kept in the backfill_queue table of a PostgreSQL or
-// SQLite database, as package store creates it: durable, and shared by
-// every process that opens the database. It behaves as [Memory] does, and
-// passes the same conformance suite.
+// Queue is the queue kept in the backfill_queue table of the store's
+// database: durable, and shared by every process that opens the database.
+// It is a [queue.Queue] that behaves as [queue.Memory] does and passes the
+// same conformance suite, queuetest. [Open] makes the one of a [DB], which
+// embeds it; there is no other way to build one.
 //
-// Claims and summaries name a run (see [RunID]), whose unfinished tasks
-// the table backfill_run_tasks lists: they walk those, in ID order, and
-// cost the same whatever the run's size. On PostgreSQL a claim locks the
-// task it takes with FOR UPDATE SKIP LOCKED, so workers of many processes
-// claim different tasks without waiting on each other, and takes a
-// transaction-scoped advisory lock on the task's symbol (and schema)
+// Claims and summaries name a run (see [queue.RunID]), whose unfinished
+// tasks the table backfill_run_tasks lists: they walk those, in ID order,
+// and cost the same whatever the run's size. On PostgreSQL a claim locks
+// the task it takes with FOR UPDATE SKIP LOCKED, so workers of many
+// processes claim different tasks without waiting on each other, and takes
+// a transaction-scoped advisory lock on the task's symbol (and schema)
 // before it checks, in a statement of its own, that no other task of the
 // symbol is held; on SQLite, which has one writer at a time, the claim is
-// one statement. A
-// claim's lease token (LockedBy) is the worker's name, this database's
-// queue tag and a random number; Extend and Finish change a task only
-// where its status is in_progress and its locked_by is still their token,
-// so a worker fenced off by a later claim changes nothing and gets
-// [ErrLeaseLost].
+// one statement. A claim's lease token (LockedBy) is the worker's name,
+// this database's queue tag and a random number; Extend and Finish change
+// a task only where its status is in_progress and its locked_by is still
+// their token, so a worker fenced off by a later claim changes nothing and
+// gets [queue.ErrLeaseLost].
 //
 // # Time
 //
@@ -44,14 +45,14 @@ import (
 // decides every lease, retry time, heartbeat and claim (SQL
 // statement_timestamp()), so processes whose clocks disagree still agree
 // on when a lease expires. Times the caller gives (an outcome's
-// RetryAfter) are read as a delay from the caller's clock, and times
-// returned (a summary's Wake) are put on it the same way. On SQLite, a
-// file that the processes of one machine share, the clock of [WithClock]
-// (by default the system's) decides.
+// RetryAfter) are read as a delay from the caller's clock (see
+// [WithDatabaseClock]), and times returned (a summary's Wake) are put on
+// it the same way. On SQLite, a file that the processes of one machine
+// share, the clock of [WithClock] (by default the system's) decides.
 //
 // A task's identity is its symbol, start date and end date, a UNIQUE
-// constraint of the table. SQL is safe for concurrent use.
-type SQL struct {
+// constraint of the table. Queue is safe for concurrent use.
+type Queue struct {
 	db      *sqlx.DB
 	d       *sqldialect.Dialect
 	clock   pricefill.Clock
@@ -65,19 +66,13 @@ type SQL struct {
 	enqueueSQL                                                              [4]string
 }
 
-// NewSQL returns the queue kept in db, a database that store.Open has
-// migrated: db's driver must be "postgres" (lib/pq) or "sqlite"
-// (modernc.org/sqlite). See the type's documentation for the clock that
-// decides.
-func NewSQL(ctx context.Context, db *sqlx.DB, opts ...Option) (*SQL, error) {
-	d, err := sqldialect.ForDriver(db.DriverName())
-	if err != nil {
-		return nil, fmt.Errorf("queue: %w", err)
-	}
-	cfg := newConfig(opts)
-	q := &SQL{db: db, d: d, clock: cfg.clock, dbClock: d.IsPostgres() && !cfg.clockGiven}
+// newQueue returns the queue kept in db, a database of dialect d that
+// migrate has brought up to date. clock is the caller's; dbClock says the
+// database's clock decides instead (on PostgreSQL only).
+func newQueue(ctx context.Context, db *sqlx.DB, d *sqldialect.Dialect, clock pricefill.Clock, dbClock bool) (*Queue, error) {
+	q := &Queue{db: db, d: d, clock: clock, dbClock: d.IsPostgres() && dbClock}
 	if err := db.QueryRowxContext(ctx, "SELECT tag FROM queue_instance").Scan(&q.tag); err != nil {
-		return nil, fmt.Errorf("queue: read the queue's tag from table queue_instance (is the database migrated? store.Open does it): %w", err)
+		return nil, fmt.Errorf("queue: read the queue's tag from table queue_instance: %w", err)
 	}
 	q.prepare()
 	prepared := append(q.enqueueSQL[:], q.extendSQL, q.finishSQL, q.leaveSQL, q.summarizeSQL, q.getSQL,
@@ -87,11 +82,17 @@ func NewSQL(ctx context.Context, db *sqlx.DB, opts ...Option) (*SQL, error) {
 	} else {
 		prepared = append(prepared, q.claimSQL)
 	}
+	var err error
 	q.stmts, err = sqldialect.NewStmtCache(ctx, db, prepared...)
 	if err != nil {
 		return nil, fmt.Errorf("queue: %w", err)
 	}
 	return q, nil
+}
+
+// errNoRun says a run is unknown to the queue.
+func errNoRun(run queue.RunID) error {
+	return fmt.Errorf("no run %d (it ended, or was pruned as dead)", run)
 }
 
 // taskColumns are the columns of a Task, in the order scanTask reads them.
@@ -108,27 +109,27 @@ const (
 )
 
 // now is the SQL of the time of a statement whose parameter number p is
-// [SQL.nowArg]: on PostgreSQL, the database's clock when the parameter is
+// [Queue.nowArg]: on PostgreSQL, the database's clock when the parameter is
 // NULL.
-func (q *SQL) now(p int) string {
+func (q *Queue) now(p int) string {
 	if q.d.IsPostgres() {
 		return fmt.Sprintf("coalesce($%d::timestamptz, statement_timestamp())", p)
 	}
 	return fmt.Sprintf("$%d", p)
 }
 
-// after is the SQL of the time of parameter number p (see [SQL.now]) plus
-// the duration in parameter number dp, which takes [SQL.durArg].
-func (q *SQL) after(p, dp int) string {
+// after is the SQL of the time of parameter number p (see [Queue.now]) plus
+// the duration in parameter number dp, which takes [Queue.durArg].
+func (q *Queue) after(p, dp int) string {
 	if q.d.IsPostgres() {
 		return fmt.Sprintf("(%s + $%d::float8 * interval '1 microsecond')", q.now(p), dp)
 	}
 	return fmt.Sprintf("$%d", dp)
 }
 
-// nowArg is the parameter of [SQL.now]: NULL when the database's clock
+// nowArg is the parameter of [Queue.now]: NULL when the database's clock
 // decides, else the queue's clock's time.
-func (q *SQL) nowArg() (any, time.Time) {
+func (q *Queue) nowArg() (any, time.Time) {
 	now := sqldialect.Now(q.clock)
 	if q.dbClock {
 		return nil, now
@@ -136,27 +137,27 @@ func (q *SQL) nowArg() (any, time.Time) {
 	return sqldialect.FormatTime(now), now
 }
 
-// durArg is the parameter of [SQL.after] for a duration d after now, the
+// durArg is the parameter of [Queue.after] for a duration d after now, the
 // time of nowArg: microseconds on PostgreSQL, where the database adds
 // them to its time, and the time itself on SQLite.
-func (q *SQL) durArg(now time.Time, d time.Duration) any {
+func (q *Queue) durArg(now time.Time, d time.Duration) any {
 	if q.d.IsPostgres() {
 		return d.Microseconds()
 	}
 	return sqldialect.FormatTime(now.Add(d))
 }
 
-// atArg is the parameter of [SQL.after] for the caller's time at, which the
+// atArg is the parameter of [Queue.after] for the caller's time at, which the
 // database's clock reads as the same delay from now (the time of nowArg);
 // nil for the zero time.
-func (q *SQL) atArg(now, at time.Time) any {
+func (q *Queue) atArg(now, at time.Time) any {
 	if at.IsZero() {
 		return nil
 	}
 	return q.durArg(now, at.Sub(now))
 }
 
-func (q *SQL) prepare() {
+func (q *Queue) prepare() {
 	r := q.d.Rebind
 	q.enqueueSQL = [4]string{
 		r(`SELECT id, status FROM backfill_queue WHERE symbol = $1 AND start_date = $2 AND end_date = $3`),
@@ -269,7 +270,7 @@ func (q *SQL) prepare() {
 // permanently_failed one is reset to pending with no attempts and, with
 // opts.Force, so is a completed one. A spec's symbol becomes a row of
 // assets if it is not one yet. Enqueue is one transaction.
-func (q *SQL) Enqueue(ctx context.Context, specs []Spec, opts EnqueueOptions) (ids []int64, err error) {
+func (q *Queue) Enqueue(ctx context.Context, specs []queue.Spec, opts queue.EnqueueOptions) (ids []int64, err error) {
 	for _, s := range specs {
 		if err := s.Range.Validate(); err != nil {
 			return nil, fmt.Errorf("queue: enqueue %s: %w", s.Symbol, err)
@@ -286,19 +287,19 @@ func (q *SQL) Enqueue(ctx context.Context, specs []Spec, opts EnqueueOptions) (i
 	if opts.Force {
 		force = 1
 	}
-	byKey := make(map[Spec]int64, len(unique))
-	err = q.inTx(ctx, func(tx *sqlx.Tx) error {
+	byKey := make(map[queue.Spec]int64, len(unique))
+	err = inTx(ctx, q.db, func(tx *sqlx.Tx) error {
 		for _, s := range unique {
 			id, err := q.enqueueOne(ctx, tx, s, now, force)
 			if err != nil {
-				return fmt.Errorf("queue: enqueue %s %s: %w", s.Symbol, s.Range, err)
+				return fmt.Errorf("enqueue %s %s: %w", s.Symbol, s.Range, err)
 			}
 			byKey[s] = id
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("queue: %w", err)
 	}
 	ids = make([]int64, len(specs))
 	for i, s := range specs {
@@ -307,7 +308,7 @@ func (q *SQL) Enqueue(ctx context.Context, specs []Spec, opts EnqueueOptions) (i
 	return ids, nil
 }
 
-func compareSpecs(a, b Spec) int {
+func compareSpecs(a, b queue.Spec) int {
 	return cmp.Or(
 		strings.Compare(a.Symbol, b.Symbol),
 		a.Range.From.Compare(b.Range.From),
@@ -315,18 +316,18 @@ func compareSpecs(a, b Spec) int {
 	)
 }
 
-func (q *SQL) enqueueOne(ctx context.Context, tx *sqlx.Tx, s Spec, now time.Time, force int) (int64, error) {
+func (q *Queue) enqueueOne(ctx context.Context, tx *sqlx.Tx, s queue.Spec, now time.Time, force int) (int64, error) {
 	ts := sqldialect.FormatTime(now)
 	from, to := sqldialect.FormatDate(s.Range.From), sqldialect.FormatDate(s.Range.To)
 	for range 2 {
 		var (
 			id     int64
-			status Status
+			status queue.Status
 		)
 		err := q.stmts.QueryRow(ctx, tx, q.enqueueSQL[0], s.Symbol, from, to).Scan(&id, &status)
 		switch {
 		case err == nil:
-			if status == PermanentlyFailed || (force == 1 && status == Completed) {
+			if status == queue.PermanentlyFailed || (force == 1 && status == queue.Completed) {
 				if _, err := q.stmts.Exec(ctx, tx, q.enqueueSQL[1], id, ts, force); err != nil {
 					return 0, err
 				}
@@ -353,13 +354,13 @@ func (q *SQL) enqueueOne(ctx context.Context, tx *sqlx.Tx, s Spec, now time.Time
 // StartRun begins a run over the tasks ids for worker, alive for the given
 // time unless Heartbeat renews it, and returns it with the tasks' summary.
 // It is one transaction; its cost grows with len(ids), once per run.
-func (q *SQL) StartRun(ctx context.Context, ids []int64, worker string, alive time.Duration) (RunID, Summary, error) {
+func (q *Queue) StartRun(ctx context.Context, ids []int64, worker string, alive time.Duration) (queue.RunID, queue.Summary, error) {
 	var (
-		run RunID
-		s   Summary
+		run queue.RunID
+		s   queue.Summary
 	)
 	nowArg, now := q.nowArg()
-	err := q.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := inTx(ctx, q.db, func(tx *sqlx.Tx) error {
 		if err := q.stmts.QueryRow(ctx, tx, q.startSQL, worker, nowArg, q.durArg(now, alive)).Scan(&run); err != nil {
 			return err
 		}
@@ -374,21 +375,21 @@ func (q *SQL) StartRun(ctx context.Context, ids []int64, worker string, alive ti
 		return err
 	})
 	if err != nil {
-		return 0, Summary{}, fmt.Errorf("queue: start a run of %d tasks for %s: %w", len(ids), worker, err)
+		return 0, queue.Summary{}, fmt.Errorf("queue: start a run of %d tasks for %s: %w", len(ids), worker, err)
 	}
 	if q.d.IsPostgres() && len(ids) >= claimPage {
 		// Fresh statistics, so that the claims read the run's tasks through
 		// the primary key: just filled, the table looks empty to the
 		// planner until autovacuum analyzes it.
 		if _, err := q.db.ExecContext(ctx, `ANALYZE backfill_run_tasks`); err != nil {
-			return 0, Summary{}, fmt.Errorf("queue: start a run of %d tasks for %s: analyze: %w", len(ids), worker, err)
+			return 0, queue.Summary{}, fmt.Errorf("queue: start a run of %d tasks for %s: analyze: %w", len(ids), worker, err)
 		}
 	}
 	return run, s, nil
 }
 
 // Heartbeat keeps run alive for the given time from now.
-func (q *SQL) Heartbeat(ctx context.Context, run RunID, alive time.Duration) error {
+func (q *Queue) Heartbeat(ctx context.Context, run queue.RunID, alive time.Duration) error {
 	nowArg, now := q.nowArg()
 	res, err := q.stmts.Exec(ctx, nil, q.beatSQL, run, nowArg, q.durArg(now, alive))
 	if err == nil {
@@ -404,7 +405,7 @@ func (q *SQL) Heartbeat(ctx context.Context, run RunID, alive time.Duration) err
 }
 
 // EndRun ends run: the tasks it still holds may be claimed at once.
-func (q *SQL) EndRun(ctx context.Context, run RunID) error {
+func (q *Queue) EndRun(ctx context.Context, run queue.RunID) error {
 	if _, err := q.stmts.Exec(ctx, nil, q.endSQL, run); err != nil {
 		return fmt.Errorf("queue: end run %d: %w", run, err)
 	}
@@ -417,16 +418,16 @@ func (q *SQL) EndRun(ctx context.Context, run RunID) error {
 // when it is in progress and its lease has expired or its run is no
 // longer alive; and no other task of its symbol is held. Claim returns nil
 // and no error when no task is claimable now.
-func (q *SQL) Claim(ctx context.Context, run RunID, worker string, lease time.Duration) (*Task, error) {
+func (q *Queue) Claim(ctx context.Context, run queue.RunID, worker string, lease time.Duration) (*queue.Task, error) {
 	nowArg, now := q.nowArg()
 	token := worker + "#" + q.tag + "." + strconv.FormatUint(rand.Uint64(), 16)
 	args := []any{run, nowArg, token, q.durArg(now, lease)}
 	var (
-		t   *Task
+		t   *queue.Task
 		err error
 	)
 	if q.d.IsPostgres() {
-		err = q.inTx(ctx, func(tx *sqlx.Tx) error {
+		err = inTx(ctx, q.db, func(tx *sqlx.Tx) error {
 			t, err = q.claimPostgres(ctx, tx, args)
 			return err
 		})
@@ -449,7 +450,7 @@ func (q *SQL) Claim(ctx context.Context, run RunID, worker string, lease time.Du
 // sql.ErrNoRows when it takes none. The symbols' locks are only tried,
 // never waited for, so claims never deadlock; a symbol whose lock another
 // claim holds (taking a task of it from another run) is skipped.
-func (q *SQL) claimPostgres(ctx context.Context, tx *sqlx.Tx, args []any) (*Task, error) {
+func (q *Queue) claimPostgres(ctx context.Context, tx *sqlx.Tx, args []any) (*queue.Task, error) {
 	for after := int64(0); ; {
 		t, err := q.claimPage(ctx, tx, args, after)
 		if !errors.Is(err, sql.ErrNoRows) {
@@ -468,7 +469,7 @@ func (q *SQL) claimPostgres(ctx context.Context, tx *sqlx.Tx, args []any) (*Task
 
 // claimPage is a claim among the page of the run's tasks after the task ID
 // after: it returns sql.ErrNoRows when it takes none of them.
-func (q *SQL) claimPage(ctx context.Context, tx *sqlx.Tx, args []any, after int64) (*Task, error) {
+func (q *Queue) claimPage(ctx context.Context, tx *sqlx.Tx, args []any, after int64) (*queue.Task, error) {
 	rows, err := q.stmts.QueryTx(ctx, tx, q.candidatesSQL, args[0], args[1], after)
 	if err != nil {
 		return nil, err
@@ -501,10 +502,10 @@ func (q *SQL) claimPage(ctx context.Context, tx *sqlx.Tx, args []any, after int6
 	return nil, sql.ErrNoRows
 }
 
-// Owns reports whether t was claimed from this database's queue: its
+// owns reports whether t was claimed from this database's queue: its
 // lease token carries the queue's tag. A store in the same database
 // completes such a task in the transaction that stores its bars.
-func (q *SQL) Owns(t *Task) bool {
+func (q *Queue) owns(t *queue.Task) bool {
 	if t == nil {
 		return false
 	}
@@ -513,8 +514,8 @@ func (q *SQL) Owns(t *Task) bool {
 }
 
 // Extend moves the lease of t, which the caller claimed, to lease from now.
-// It returns [ErrLeaseLost] when the caller no longer holds the task.
-func (q *SQL) Extend(ctx context.Context, t *Task, lease time.Duration) error {
+// It returns [queue.ErrLeaseLost] when the caller no longer holds the task.
+func (q *Queue) Extend(ctx context.Context, t *queue.Task, lease time.Duration) error {
 	nowArg, now := q.nowArg()
 	res, err := q.stmts.Exec(ctx, nil, q.extendSQL, t.ID, t.LockedBy, q.durArg(now, lease), nowArg)
 	if err != nil {
@@ -524,25 +525,16 @@ func (q *SQL) Extend(ctx context.Context, t *Task, lease time.Duration) error {
 }
 
 // Finish ends the caller's claim on t with outcome o. It returns
-// [ErrLeaseLost], and changes nothing, when the caller no longer holds the
+// [queue.ErrLeaseLost], and changes nothing, when the caller no longer holds the
 // task. A lease that expired without anyone claiming the task since is
 // still good.
-func (q *SQL) Finish(ctx context.Context, t *Task, o Outcome) error {
+func (q *Queue) Finish(ctx context.Context, t *queue.Task, o queue.Outcome) error {
 	return q.finish(ctx, nil, t, o)
 }
 
-// FinishTx is [SQL.Finish] in tx, a transaction on the queue's database: a
-// store calls it to complete a task in the transaction that stores the
-// task's bars. On [ErrLeaseLost] the caller should roll tx back.
-func (q *SQL) FinishTx(ctx context.Context, tx *sqlx.Tx, t *Task, o Outcome) error {
-	if tx == nil {
-		return errors.New("queue: FinishTx without a transaction")
-	}
-	return q.finish(ctx, tx, t, o)
-}
-
 // finish ends the claim on t in tx, or on the database when tx is nil.
-func (q *SQL) finish(ctx context.Context, tx *sqlx.Tx, t *Task, o Outcome) error {
+// On [queue.ErrLeaseLost] the caller should roll tx back.
+func (q *Queue) finish(ctx context.Context, tx *sqlx.Tx, t *queue.Task, o queue.Outcome) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
@@ -578,24 +570,24 @@ func (q *SQL) finish(ctx context.Context, tx *sqlx.Tx, t *Task, o Outcome) error
 
 // held turns the result of a fenced update into nil, or ErrLeaseLost when
 // it changed no row.
-func held(res sql.Result, t *Task) error {
+func held(res sql.Result, t *queue.Task) error {
 	n, err := res.RowsAffected()
 	if err != nil {
 		return fmt.Errorf("queue: task %d (%s): %w", t.ID, t.Symbol, err)
 	}
 	if n == 0 {
-		return fmt.Errorf("task %d (%s) by %s: %w", t.ID, t.Symbol, t.LockedBy, ErrLeaseLost)
+		return fmt.Errorf("task %d (%s) by %s: %w", t.ID, t.Symbol, t.LockedBy, queue.ErrLeaseLost)
 	}
 	return nil
 }
 
 // Summarize counts the unfinished tasks of run by status. Its cost grows
 // with their number, not with the run's.
-func (q *SQL) Summarize(ctx context.Context, run RunID) (Summary, error) {
+func (q *Queue) Summarize(ctx context.Context, run queue.RunID) (queue.Summary, error) {
 	nowArg, _ := q.nowArg()
 	rows, err := q.stmts.Query(ctx, q.summarizeSQL, run, nowArg)
 	if err == nil {
-		var s Summary
+		var s queue.Summary
 		if s, err = q.scanSummary(rows); err == nil && s.Total() == 0 {
 			// Done, or no such run: a run that ended cannot be done.
 			var n int
@@ -607,23 +599,23 @@ func (q *SQL) Summarize(ctx context.Context, run RunID) (Summary, error) {
 			return s, nil
 		}
 	}
-	return Summary{}, fmt.Errorf("queue: summarize run %d: %w", run, err)
+	return queue.Summary{}, fmt.Errorf("queue: summarize run %d: %w", run, err)
 }
 
 // scanSummary reads the rows of a summary, status, count, wake and the
 // database's time, and closes them. It puts Wake on the queue's clock.
-func (q *SQL) scanSummary(rows *sqlx.Rows) (Summary, error) {
+func (q *Queue) scanSummary(rows *sqlx.Rows) (queue.Summary, error) {
 	defer rows.Close()
-	s := Summary{Counts: make(map[Status]int)}
+	s := queue.Summary{Counts: make(map[queue.Status]int)}
 	local := sqldialect.Now(q.clock)
 	for rows.Next() {
 		var (
-			status    Status
+			status    queue.Status
 			n         int
 			wake, now sqldialect.Time
 		)
 		if err := rows.Scan(&status, &n, &wake, &now); err != nil {
-			return Summary{}, err
+			return queue.Summary{}, err
 		}
 		s.Counts[status] = n
 		if wake.IsZero() {
@@ -640,10 +632,10 @@ func (q *SQL) scanSummary(rows *sqlx.Rows) (Summary, error) {
 // Prune deletes the tasks that ended (completed or permanently_failed)
 // longer than keep ago, and the runs that have not been alive for as
 // long, and returns how many tasks it deleted.
-func (q *SQL) Prune(ctx context.Context, keep time.Duration) (int64, error) {
+func (q *Queue) Prune(ctx context.Context, keep time.Duration) (int64, error) {
 	nowArg, now := q.nowArg()
 	var n int64
-	err := q.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := inTx(ctx, q.db, func(tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, q.pruneTasksSQL, nowArg, q.durArg(now, -keep))
 		if err != nil {
 			return err
@@ -660,21 +652,9 @@ func (q *SQL) Prune(ctx context.Context, keep time.Duration) (int64, error) {
 	return n, nil
 }
 
-// A RunInfo is a run as a status view shows it.
-type RunInfo struct {
-	ID         RunID
-	Worker     string
-	StartedAt  time.Time
-	AliveUntil time.Time
-	// Alive says the run's heartbeat has not lapsed, by the queue's clock.
-	Alive bool
-	// Open counts the run's unfinished tasks.
-	Open int
-}
-
 // Runs returns the runs that have not ended, alive or dead (killed before
 // they could end), the latest first.
-func (q *SQL) Runs(ctx context.Context) ([]RunInfo, error) {
+func (q *Queue) Runs(ctx context.Context) ([]queue.RunInfo, error) {
 	nowArg, _ := q.nowArg()
 	rows, err := q.db.QueryxContext(ctx, q.d.Rebind(`SELECT r.id, r.worker, r.started_at, r.alive_until,
 			r.alive_until > `+q.now(1)+`, (SELECT count(*) FROM backfill_run_tasks m WHERE m.run_id = r.id)
@@ -683,10 +663,10 @@ func (q *SQL) Runs(ctx context.Context) ([]RunInfo, error) {
 		return nil, fmt.Errorf("queue: runs: %w", err)
 	}
 	defer rows.Close()
-	var out []RunInfo
+	var out []queue.RunInfo
 	for rows.Next() {
 		var (
-			r            RunInfo
+			r            queue.RunInfo
 			start, alive sqldialect.Time
 		)
 		if err := rows.Scan(&r.ID, &r.Worker, &start, &alive, &r.Alive, &r.Open); err != nil {
@@ -702,7 +682,7 @@ func (q *SQL) Runs(ctx context.Context) ([]RunInfo, error) {
 }
 
 // Close closes the queue's prepared statements, not its database.
-func (q *SQL) Close() error {
+func (q *Queue) Close() error {
 	if err := q.stmts.Close(); err != nil {
 		return fmt.Errorf("queue: close: %w", err)
 	}
@@ -710,7 +690,7 @@ func (q *SQL) Close() error {
 }
 
 // Get returns the task with the given ID.
-func (q *SQL) Get(ctx context.Context, id int64) (*Task, error) {
+func (q *Queue) Get(ctx context.Context, id int64) (*queue.Task, error) {
 	t, err := scanTask(q.stmts.QueryRow(ctx, nil, q.getSQL, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("queue: no task %d", id)
@@ -722,16 +702,16 @@ func (q *SQL) Get(ctx context.Context, id int64) (*Task, error) {
 }
 
 // Counts counts every task of the queue by status.
-func (q *SQL) Counts(ctx context.Context) (map[Status]int, error) {
+func (q *Queue) Counts(ctx context.Context) (map[queue.Status]int, error) {
 	rows, err := q.db.QueryxContext(ctx, `SELECT status, count(*) FROM backfill_queue GROUP BY status`)
 	if err != nil {
 		return nil, fmt.Errorf("queue: count tasks: %w", err)
 	}
 	defer rows.Close()
-	counts := make(map[Status]int)
+	counts := make(map[queue.Status]int)
 	for rows.Next() {
 		var (
-			s Status
+			s queue.Status
 			n int
 		)
 		if err := rows.Scan(&s, &n); err != nil {
@@ -747,7 +727,7 @@ func (q *SQL) Counts(ctx context.Context) (map[Status]int, error) {
 
 // OldestWaiting returns the waiting task (pending, failed or rate_limited)
 // that was enqueued first, or nil when no task waits.
-func (q *SQL) OldestWaiting(ctx context.Context) (*Task, error) {
+func (q *Queue) OldestWaiting(ctx context.Context) (*queue.Task, error) {
 	t, err := scanTask(q.db.QueryRowxContext(ctx, `SELECT `+taskColumns+` FROM backfill_queue
 		WHERE status IN `+waitingStatuses+` ORDER BY created_at, id LIMIT 1`))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -761,14 +741,14 @@ func (q *SQL) OldestWaiting(ctx context.Context) (*Task, error) {
 
 // LastErrors returns up to n tasks that hold an error, the most recently
 // updated first.
-func (q *SQL) LastErrors(ctx context.Context, n int) ([]*Task, error) {
+func (q *Queue) LastErrors(ctx context.Context, n int) ([]*queue.Task, error) {
 	rows, err := q.db.QueryxContext(ctx, q.d.Rebind(`SELECT `+taskColumns+` FROM backfill_queue
 		WHERE last_error IS NOT NULL ORDER BY updated_at DESC, id DESC LIMIT $1`), n)
 	if err != nil {
 		return nil, fmt.Errorf("queue: last %d errors: %w", n, err)
 	}
 	defer rows.Close()
-	var tasks []*Task
+	var tasks []*queue.Task
 	for rows.Next() {
 		t, err := scanTask(rows)
 		if err != nil {
@@ -782,24 +762,9 @@ func (q *SQL) LastErrors(ctx context.Context, n int) ([]*Task, error) {
 	return tasks, nil
 }
 
-func (q *SQL) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	tx, err := q.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("queue: begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("queue: commit: %w", err)
-	}
-	return nil
-}
-
-func scanTask(row interface{ Scan(...any) error }) (*Task, error) {
+func scanTask(row interface{ Scan(...any) error }) (*queue.Task, error) {
 	var (
-		t                          Task
+		t                          queue.Task
 		from, to                   sqldialect.Date
 		retry, until, created, upd sqldialect.Time
 		lastError, lockedBy        sql.NullString
@@ -813,6 +778,6 @@ func scanTask(row interface{ Scan(...any) error }) (*Task, error) {
 	}
 	t.Range = pricefill.Range{From: from.Time, To: to.Time}
 	t.RetryAfter, t.LockedUntil, t.CreatedAt, t.UpdatedAt = retry.Time, until.Time, created.Time, upd.Time
-	t.LastError, t.LockedBy, t.Run = lastError.String, lockedBy.String, RunID(run.Int64)
+	t.LastError, t.LockedBy, t.Run = lastError.String, lockedBy.String, queue.RunID(run.Int64)
 	return &t, nil
 }
