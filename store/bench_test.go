@@ -11,10 +11,10 @@ import (
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/backfill"
 	"github.com/pricefill/pricefill/internal/clocktest"
-	"github.com/pricefill/pricefill/internal/sqldialect"
 	"github.com/pricefill/pricefill/queue"
 	"github.com/pricefill/pricefill/ratelimit"
 	"github.com/pricefill/pricefill/store"
+	"github.com/pricefill/pricefill/store/internal/sqldialect"
 )
 
 // The insert benchmarks load a year of bars for 500 symbols into an empty

@@ -10,7 +10,7 @@ import (
 
 	"modernc.org/sqlite"
 
-	"github.com/pricefill/pricefill/internal/sqldialect"
+	"github.com/pricefill/pricefill/store/internal/sqldialect"
 )
 
 // A connector opens connections of a registered driver and sets up each

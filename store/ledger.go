@@ -12,8 +12,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"github.com/pricefill/pricefill/internal/sqldialect"
 	"github.com/pricefill/pricefill/ratelimit"
+	"github.com/pricefill/pricefill/store/internal/sqldialect"
 )
 
 var _ ratelimit.Ledger = (*ledger)(nil)

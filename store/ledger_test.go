@@ -13,10 +13,10 @@ import (
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/internal/clocktest"
 	"github.com/pricefill/pricefill/internal/pgtest"
-	"github.com/pricefill/pricefill/internal/sqldialect"
 	"github.com/pricefill/pricefill/ratelimit"
 	"github.com/pricefill/pricefill/ratelimit/ledgertest"
 	"github.com/pricefill/pricefill/store"
+	"github.com/pricefill/pricefill/store/internal/sqldialect"
 )
 
 // The shared budget passes the ledgers' conformance suite, with each handle

@@ -11,7 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/pricefill/pricefill/internal/sqldialect"
+	"github.com/pricefill/pricefill/store/internal/sqldialect"
 )
 
 // The defaults of a [LogHandler].

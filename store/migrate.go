@@ -13,7 +13,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/pricefill/pricefill"
-	"github.com/pricefill/pricefill/internal/sqldialect"
+	"github.com/pricefill/pricefill/store/internal/sqldialect"
 )
 
 // migrationsFS holds the numbered migrations of each dialect:

@@ -15,8 +15,8 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/pricefill/pricefill"
-	"github.com/pricefill/pricefill/internal/sqldialect"
 	"github.com/pricefill/pricefill/queue"
+	"github.com/pricefill/pricefill/store/internal/sqldialect"
 )
 
 // Queue is the queue kept in the backfill_queue table of the store's

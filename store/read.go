@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/pricefill/pricefill"
-	"github.com/pricefill/pricefill/internal/sqldialect"
+	"github.com/pricefill/pricefill/store/internal/sqldialect"
 )
 
 // StoredDates returns the dates within r for which symbol has a stored

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/pricefill/pricefill/internal/sqldialect"
+	"github.com/pricefill/pricefill/store/internal/sqldialect"
 )
 
 // Retained says what [DB.Retain] deleted.

@@ -16,8 +16,8 @@ import (
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/backfill"
-	"github.com/pricefill/pricefill/internal/sqldialect"
 	"github.com/pricefill/pricefill/queue"
+	"github.com/pricefill/pricefill/store/internal/sqldialect"
 )
 
 // saveStatements are the statements of a save, in the dialect's form.
