@@ -57,14 +57,6 @@ type SaveRequest struct {
 	// (providers restate history after splits and dividends). Without it,
 	// stored days are left alone.
 	Force bool
-	// Task is the queue task the bars complete. A store that keeps the
-	// queue in its own database may complete it in the same transaction
-	// as the bars (with Completeness and its own counts) and say so in
-	// SaveResult.TaskCompleted; other stores ignore it.
-	Task *queue.Task
-	// Completeness is the share of the range's expected trading days that
-	// are stored once these bars are, in percent.
-	Completeness float64
 }
 
 // A SaveResult counts what a Save did.
@@ -76,9 +68,26 @@ type SaveResult struct {
 	Updated int64
 	// Skipped counts bars for days stored already and left as they were.
 	Skipped int64
-	// TaskCompleted says the store completed the request's Task in the
-	// same transaction, so the runner need not.
-	TaskCompleted bool
+}
+
+// A TaskCompleter is a [Store] that keeps a queue in its own database, and
+// can store a task's bars and complete the task in one transaction: a
+// crash then loses both or neither. The runner checks for it once, in
+// [New]: when the store is one and completes the tasks of the runner's
+// queue, it saves each task's bars with SaveAndComplete, and calls the
+// queue's Finish only for the tasks that end otherwise. Package store's
+// DB is one.
+type TaskCompleter interface {
+	Store
+	// CompletesTasksOf reports whether SaveAndComplete can complete the
+	// tasks claimed from q: whether q is the queue in the store's database.
+	CompletesTasksOf(q queue.Queue) bool
+	// SaveAndComplete stores req as Save does and, in the same
+	// transaction, completes t, which the caller claimed, with the counts
+	// of the save and the given completeness (in percent, as
+	// queue.Result has it). When the caller no longer holds t's lease, it
+	// stores nothing and returns an error matching [queue.ErrLeaseLost].
+	SaveAndComplete(ctx context.Context, req SaveRequest, t *queue.Task, completeness float64) (SaveResult, error)
 }
 
 // A Limiter paces requests to a provider. Wait blocks until one request may

@@ -15,7 +15,8 @@
 // behaviour is a separate interface checked once, in New: a limiter that
 // is a [Feedback] hears how each request went, a [StatusReporter] has its
 // budget shown in progress and reports, a [Forecaster] has it used by
-// [Runner.Plan].
+// [Runner.Plan], and a store that is a [TaskCompleter] of the runner's
+// queue completes each task in the transaction that stores its bars.
 //
 // # A run
 //

@@ -92,21 +92,39 @@ func (q *countingQueue) Finish(ctx context.Context, t *queue.Task, o queue.Outco
 	return q.Memory.Finish(ctx, t, o)
 }
 
-// completingStore completes the task itself, as a store that keeps the
-// queue in its own database does.
+// completingStore completes the tasks of queue own with their bars, as a
+// store that keeps the queue in its own database does (finishing them
+// beneath own's count of the runner's Finish calls), and counts its calls.
 type completingStore struct {
 	*fake.Store
-	q *queue.Memory
+	own *countingQueue
+
+	mu                 sync.Mutex
+	saves, completions int
 }
 
+var _ backfill.TaskCompleter = (*completingStore)(nil)
+
 func (s *completingStore) Save(ctx context.Context, req backfill.SaveRequest) (backfill.SaveResult, error) {
+	s.mu.Lock()
+	s.saves++
+	s.mu.Unlock()
+	return s.Store.Save(ctx, req)
+}
+
+func (s *completingStore) CompletesTasksOf(q queue.Queue) bool { return q == queue.Queue(s.own) }
+
+func (s *completingStore) SaveAndComplete(ctx context.Context, req backfill.SaveRequest, t *queue.Task, completeness float64) (backfill.SaveResult, error) {
+	s.mu.Lock()
+	s.completions++
+	s.mu.Unlock()
 	res, err := s.Store.Save(ctx, req)
 	if err != nil {
 		return res, err
 	}
-	if err := s.q.Finish(ctx, req.Task, queue.Succeed(queue.Result{Inserted: res.Inserted, Skipped: res.Skipped})); err != nil {
+	o := queue.Succeed(queue.Result{Inserted: res.Inserted, Skipped: res.Skipped, Completeness: completeness})
+	if err := s.own.Memory.Finish(ctx, t, o); err != nil {
 		return backfill.SaveResult{}, err
 	}
-	res.TaskCompleted = true
 	return res, nil
 }

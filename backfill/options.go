@@ -56,9 +56,9 @@ type config struct {
 }
 
 // WithQueue sets the queue of tasks; nil means the default. By default the runner uses the store
-// when it is a [queue.Queue] too (the SQL store is: its tasks then survive the
-// process and complete in the same transaction as their bars), and a new
-// in-memory queue otherwise.
+// when it is a [queue.Queue] too (package store's DB is: its tasks then survive the
+// process and, as it is a [TaskCompleter], complete in the same transaction
+// as their bars), and a new in-memory queue otherwise.
 func WithQueue(q queue.Queue) Option { return func(c *config) { c.queue = q } }
 
 // WithLimiter sets the limiter every request waits on; nil means the

@@ -21,7 +21,10 @@ import (
 type Runner struct {
 	fetcher Fetcher
 	store   Store
-	cfg     config
+	// completer is the store when it completes the tasks of the runner's
+	// queue with their bars, or nil.
+	completer TaskCompleter
+	cfg       config
 }
 
 // New returns a Runner that fetches with f and stores into s, configured by
@@ -43,7 +46,11 @@ func New(f Fetcher, s Store, opts ...Option) (*Runner, error) {
 	if err := cfg.fillNils(s); err != nil {
 		return nil, err
 	}
-	return &Runner{fetcher: f, store: s, cfg: cfg}, nil
+	r := &Runner{fetcher: f, store: s, cfg: cfg}
+	if c, ok := s.(TaskCompleter); ok && c.CompletesTasksOf(cfg.queue) {
+		r.completer = c
+	}
+	return r, nil
 }
 
 // A Request is the work of one run: symbols over an inclusive date range.

@@ -430,28 +430,51 @@ func TestQueueOutageEndsTheRun(t *testing.T) {
 	})
 }
 
+// TestStoreThatCompletesTheTask checks that the runner saves with
+// SaveAndComplete exactly when the store completes the tasks of the
+// runner's queue, and finishes the tasks itself otherwise.
 func TestStoreThatCompletesTheTask(t *testing.T) {
 	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
-		h := newHarness(t)
-		q := &countingQueue{Memory: h.queue}
-		store := &completingStore{Store: h.store, q: h.queue}
-		r, err := backfill.New(h.fetcher, store, backfill.WithQueue(q), backfill.WithClock(h.clock), backfill.WithLimiter(noLimit),
-			backfill.WithLogger(slog.New(slog.DiscardHandler)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		rep, err := r.Run(context.Background(), backfill.Request{Symbols: []string{"A", "B"}, Range: march})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if q.finishes != 0 {
-			t.Errorf("runner called Finish %d times, want 0: the store completed the tasks", q.finishes)
-		}
-		if rep.Succeeded != 2 || h.tasks()["A"].Status != queue.Completed {
-			t.Errorf("%d succeeded, A %s; want 2, completed", rep.Succeeded, h.tasks()["A"].Status)
-		}
-	})
+	for _, tc := range []struct {
+		name string
+		// queue is the runner's queue, from the store's own queue.
+		queue         func(own *countingQueue) *countingQueue
+		wantCompleted bool
+	}{
+		{"the store's queue", func(own *countingQueue) *countingQueue { return own }, true},
+		{"another queue", func(own *countingQueue) *countingQueue { return &countingQueue{Memory: own.Memory} }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				h := newHarness(t)
+				own := &countingQueue{Memory: h.queue}
+				q := tc.queue(own)
+				store := &completingStore{Store: h.store, own: own}
+				r, err := backfill.New(h.fetcher, store, backfill.WithQueue(q), backfill.WithClock(h.clock), backfill.WithLimiter(noLimit),
+					backfill.WithLogger(slog.New(slog.DiscardHandler)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				rep, err := r.Run(context.Background(), backfill.Request{Symbols: []string{"A", "B"}, Range: march})
+				if err != nil {
+					t.Fatal(err)
+				}
+				wantSaves, wantCompletions, wantFinishes := 2, 0, 2
+				if tc.wantCompleted {
+					wantSaves, wantCompletions, wantFinishes = 0, 2, 0
+				}
+				if store.saves != wantSaves || store.completions != wantCompletions || q.finishes != wantFinishes {
+					t.Errorf("%d Save, %d SaveAndComplete, %d Finish by the runner; want %d, %d, %d",
+						store.saves, store.completions, q.finishes, wantSaves, wantCompletions, wantFinishes)
+				}
+				task := h.tasks()["A"]
+				if rep.Succeeded != 2 || task.Status != queue.Completed || task.Result.Inserted != 20 || task.Result.Completeness != 100 {
+					t.Errorf("%d succeeded, A %s %+v; want 2, completed with 20 inserted, 100%% complete", rep.Succeeded, task.Status, task.Result)
+				}
+			})
+		})
+	}
 }
 
 // TestWorkersStayUnderTheLimiter runs 4 workers with the default limiter

@@ -145,24 +145,32 @@ func (tk *task) fetch(spans []pricefill.Range) (*pricefill.Series, result, bool)
 }
 
 // save stores the valid bars of check, of asset, and returns the task's
-// result.
+// result. A [TaskCompleter] completes the task with them.
 func (tk *task) save(asset pricefill.Asset, check checked, completeness float64) result {
-	// A store that keeps the queue completes the task with the bars, after
-	// which a renewal would find the lease gone: stop renewing first.
-	if tk.lease.end() {
+	completer := tk.s.completer
+	// A completer completes the task with the bars, after which a renewal
+	// would find the lease gone: stop renewing first. With any other store
+	// the lease is renewed while it saves, and the task finished after.
+	if completer != nil {
+		tk.lease.end()
+	}
+	if tk.lease.lost.Load() {
+		// Taken over: store nothing over the other worker's work.
 		return result{outcome: queue.Release()}
 	}
 	// The bars are fetched: store them even if the run is being cancelled.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(tk.ctx), saveTimeout)
 	defer cancel()
-	req := SaveRequest{
-		Series:       &pricefill.Series{Asset: asset, Bars: check.Valid},
-		Range:        tk.q.Range,
-		Force:        tk.s.cfg.force,
-		Task:         tk.q,
-		Completeness: completeness,
+	req := SaveRequest{Series: &pricefill.Series{Asset: asset, Bars: check.Valid}, Range: tk.q.Range, Force: tk.s.cfg.force}
+	var (
+		saved SaveResult
+		err   error
+	)
+	if completer != nil {
+		saved, err = completer.SaveAndComplete(sctx, req, tk.q, completeness)
+	} else {
+		saved, err = tk.s.store.Save(sctx, req)
 	}
-	saved, err := tk.s.store.Save(sctx, req)
 	switch {
 	case errors.Is(err, queue.ErrLeaseLost):
 		// The store keeps the queue and found the task taken over: it
@@ -176,7 +184,7 @@ func (tk *task) save(asset pricefill.Asset, check checked, completeness float64)
 			Inserted: saved.Inserted, Updated: saved.Updated, Skipped: saved.Skipped,
 			Completeness: completeness,
 		}),
-		completed:    saved.TaskCompleted,
+		completed:    completer != nil,
 		saved:        pricefill.Counts{Inserted: saved.Inserted, Updated: saved.Updated, Skipped: saved.Skipped},
 		check:        check,
 		completeness: completeness,

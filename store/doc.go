@@ -31,7 +31,8 @@
 //	backfill_run_tasks run_id → backfill_runs, task_id → backfill_queue: each run's
 //	                  unfinished tasks; PRIMARY KEY (run_id, task_id)
 //	fetcher_logs      id, ts, level, message, symbol, task_id, attrs (JSON)
-//	queue_instance    tag: the queue's tag, in its lease tokens
+//	queue_instance    tag: unused (lease tokens once carried it); kept, since a
+//	                  shipped migration is never edited
 //	rate_budgets      key PRIMARY KEY, the state of a rate budget (see below), grants_made,
 //	                  last_now, updated_at
 //	rate_grants       key → rate_budgets, seq, at: one row a grant, numbered per key;
@@ -46,9 +47,11 @@
 // # Saving
 //
 // [DB.Save] stores one symbol's bars in one transaction: the asset, the
-// new days (with force, also the days whose values changed), the asset's
-// tracked_assets row and, for a task of this database's queue, the task's
-// completion. The bars reach SQL as one relation (on PostgreSQL eight
+// new days (with force, also the days whose values changed) and the
+// asset's tracked_assets row. [DB.SaveAndComplete] adds to the same
+// transaction the completion of a task claimed from the store's queue: a
+// DB is a [backfill.TaskCompleter], so a runner whose queue is the store's
+// saves that way. The bars reach SQL as one relation (on PostgreSQL eight
 // array parameters of one statement, unnested; on SQLite a temporary table
 // that prepared multi-row INSERTs fill) and go into prices with INSERT …
 // ON CONFLICT DO NOTHING, which makes saving idempotent and its counts

@@ -55,11 +55,12 @@ func Example() {
 	}
 	series := &pricefill.Series{Asset: pricefill.Asset{Symbol: "AAPL", Name: "Apple Inc.", Currency: "USD"}, Bars: bars}
 
-	res, err := db.Save(ctx, backfill.SaveRequest{Series: series, Range: r, Task: task, Completeness: 100})
+	// The bars and the task's completion commit together.
+	res, err := db.SaveAndComplete(ctx, backfill.SaveRequest{Series: series, Range: r}, task, 100)
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("first save: %d inserted, %d skipped, task completed: %v\n", res.Inserted, res.Skipped, res.TaskCompleted)
+	fmt.Printf("first save: %d inserted, %d skipped\n", res.Inserted, res.Skipped)
 
 	res, err = db.Save(ctx, backfill.SaveRequest{Series: series, Range: r})
 	if err != nil {
@@ -81,7 +82,7 @@ func Example() {
 		fmt.Println(d.Format(pricefill.DateLayout))
 	}
 	// Output:
-	// first save: 3 inserted, 0 skipped, task completed: true
+	// first save: 3 inserted, 0 skipped
 	// again: 0 inserted, 3 skipped
 	// task: completed 3 bars
 	// 2025-01-06

@@ -140,14 +140,14 @@ func workOn(db func(i int) *store.DB, ids []int64, name string, workers int, hel
 					errs <- err
 					return
 				}
-				res, err := db(w).Save(ctx, backfill.SaveRequest{Series: series(task.Symbol, weekdays(task.Symbol, task.Range.From, 3)), Range: task.Range, Task: task, Completeness: 100})
+				res, err := db(w).SaveAndComplete(ctx, backfill.SaveRequest{Series: series(task.Symbol, weekdays(task.Symbol, task.Range.From, 3)), Range: task.Range}, task, 100)
 				held.give(task.ID)
 				if err != nil {
 					errs <- fmt.Errorf("%s: save task %d: %w", worker, task.ID, err)
 					return
 				}
-				if !res.TaskCompleted || res.Inserted != 3 {
-					errs <- fmt.Errorf("%s: save task %d: %+v, want 3 inserted and the task completed", worker, task.ID, res)
+				if res.Inserted != 3 {
+					errs <- fmt.Errorf("%s: save task %d: %+v, want 3 inserted", worker, task.ID, res)
 					return
 				}
 				mu.Lock()

@@ -33,11 +33,12 @@ import (
 // a transaction-scoped advisory lock on the task's symbol (and schema)
 // before it checks, in a statement of its own, that no other task of the
 // symbol is held; on SQLite, which has one writer at a time, the claim is
-// one statement. A claim's lease token (LockedBy) is the worker's name,
-// this database's queue tag and a random number; Extend and Finish change
-// a task only where its status is in_progress and its locked_by is still
-// their token, so a worker fenced off by a later claim changes nothing and
-// gets [queue.ErrLeaseLost].
+// one statement. A claim's lease token (LockedBy) is the worker's name and
+// a random number; Extend and Finish change a task only where its status
+// is in_progress and its locked_by is still their token, so a worker
+// fenced off by a later claim changes nothing and gets
+// [queue.ErrLeaseLost]. [DB.SaveAndComplete] finishes a task the same way,
+// in the transaction that stores its bars.
 //
 // # Time
 //
@@ -57,7 +58,6 @@ type Queue struct {
 	d       *sqldialect.Dialect
 	clock   pricefill.Clock
 	dbClock bool // the database's clock decides: PostgreSQL without WithClock
-	tag     string
 	stmts   *sqldialect.StmtCache
 
 	claimSQL, candidatesSQL, pageEndSQL, takeSQL                            string
@@ -71,9 +71,6 @@ type Queue struct {
 // database's clock decides instead (on PostgreSQL only).
 func newQueue(ctx context.Context, db *sqlx.DB, d *sqldialect.Dialect, clock pricefill.Clock, dbClock bool) (*Queue, error) {
 	q := &Queue{db: db, d: d, clock: clock, dbClock: d.IsPostgres() && dbClock}
-	if err := db.QueryRowxContext(ctx, "SELECT tag FROM queue_instance").Scan(&q.tag); err != nil {
-		return nil, fmt.Errorf("queue: read the queue's tag from table queue_instance: %w", err)
-	}
 	q.prepare()
 	prepared := append(q.enqueueSQL[:], q.extendSQL, q.finishSQL, q.leaveSQL, q.summarizeSQL, q.getSQL,
 		q.beatSQL, q.endSQL, q.runSQL)
@@ -420,7 +417,7 @@ func (q *Queue) EndRun(ctx context.Context, run queue.RunID) error {
 // and no error when no task is claimable now.
 func (q *Queue) Claim(ctx context.Context, run queue.RunID, worker string, lease time.Duration) (*queue.Task, error) {
 	nowArg, now := q.nowArg()
-	token := worker + "#" + q.tag + "." + strconv.FormatUint(rand.Uint64(), 16)
+	token := worker + "#" + strconv.FormatUint(rand.Uint64(), 16)
 	args := []any{run, nowArg, token, q.durArg(now, lease)}
 	var (
 		t   *queue.Task
@@ -500,17 +497,6 @@ func (q *Queue) claimPage(ctx context.Context, tx *sqlx.Tx, args []any, after in
 		}
 	}
 	return nil, sql.ErrNoRows
-}
-
-// owns reports whether t was claimed from this database's queue: its
-// lease token carries the queue's tag. A store in the same database
-// completes such a task in the transaction that stores its bars.
-func (q *Queue) owns(t *queue.Task) bool {
-	if t == nil {
-		return false
-	}
-	i := strings.LastIndexByte(t.LockedBy, '#')
-	return i >= 0 && strings.HasPrefix(t.LockedBy[i+1:], q.tag+".")
 }
 
 // Extend moves the lease of t, which the caller claimed, to lease from now.

@@ -55,27 +55,27 @@ func TestSaveRefusedByTheDatabase(t *testing.T) {
 		if err != nil || task == nil {
 			t.Fatalf("Claim: %v, %v", task, err)
 		}
-		_, err = db.Save(ctx, backfill.SaveRequest{Series: series(sym, bars), Range: allTime, Task: task})
+		_, err = db.SaveAndComplete(ctx, backfill.SaveRequest{Series: series(sym, bars), Range: allTime}, task, 100)
 		if err == nil {
-			t.Fatal("Save of a bar the constraint refuses succeeded")
+			t.Fatal("SaveAndComplete of a bar the constraint refuses succeeded")
 		}
 		if !errors.Is(err, pricefill.ErrPermanent) || pricefill.KindOf(err) != pricefill.KindPermanent {
-			t.Errorf("Save: %v (kind %s), want an error of kind permanent", err, pricefill.KindOf(err))
+			t.Errorf("SaveAndComplete: %v (kind %s), want an error of kind permanent", err, pricefill.KindOf(err))
 		}
 		for _, want := range []string{closeLimitName, "the database refused the data"} {
 			if !strings.Contains(err.Error(), want) {
-				t.Errorf("Save: %q does not name %q", err, want)
+				t.Errorf("SaveAndComplete: %q does not name %q", err, want)
 			}
 		}
 		if d.name == "postgres" && !strings.Contains(err.Error(), "SQLSTATE 23514 check_violation, constraint prices_close_sane, table prices") {
-			t.Errorf("Save: %q does not give the SQLSTATE, constraint and table", err)
+			t.Errorf("SaveAndComplete: %q does not give the SQLSTATE, constraint and table", err)
 		}
 		if d.name == "sqlite" && !strings.Contains(err.Error(), "SQLITE_CONSTRAINT_CHECK") {
-			t.Errorf("Save: %q does not give SQLite's result code", err)
+			t.Errorf("SaveAndComplete: %q does not give SQLite's result code", err)
 		}
-		t.Logf("Save: %v", err)
+		t.Logf("SaveAndComplete: %v", err)
 		if strings.Contains(err.Error(), "\n") {
-			t.Errorf("Save: %q is more than one line", err)
+			t.Errorf("SaveAndComplete: %q is more than one line", err)
 		}
 		if n := count(t, db, "prices", sym); n != 0 {
 			t.Errorf("%d bars stored by the refused save, want none", n)

@@ -69,11 +69,8 @@ func newSaveStatements(d *sqldialect.Dialect) saveStatements {
 // value it did not give is kept), the bars of days not stored yet, with
 // req.Force the stored days whose values changed, and the asset's
 // tracked_assets row (the time of this save and the first and last dates
-// stored). When req.Task was claimed from this database's queue, the same
-// transaction completes it with the counts and req.Completeness, and
-// TaskCompleted says so; when the claim's lease was lost meanwhile, Save
-// stores nothing and returns an error matching [queue.ErrLeaseLost]. A task
-// of another queue is left to the caller.
+// stored). [DB.SaveAndComplete] does the same and completes a task of the
+// queue in the same transaction.
 //
 // Inserted, Updated and Skipped add up to the number of bars: a bar for a
 // day stored already with the same values (or without req.Force) is
@@ -93,12 +90,41 @@ func newSaveStatements(d *sqldialect.Dialect) saveStatements {
 // a unique or foreign key violation, which concern other rows) are
 // returned unmarked, to be retried.
 func (db *DB) Save(ctx context.Context, req backfill.SaveRequest) (backfill.SaveResult, error) {
+	return db.save(ctx, req, nil, 0)
+}
+
+// The store completes the tasks of its own queue with their bars.
+var _ backfill.TaskCompleter = (*DB)(nil)
+
+// CompletesTasksOf reports whether q is the store's own queue: db, or its
+// embedded [Queue]. The runner then saves with [DB.SaveAndComplete].
+func (db *DB) CompletesTasksOf(q queue.Queue) bool {
+	return q == queue.Queue(db) || q == queue.Queue(db.Queue)
+}
+
+// SaveAndComplete stores req as [DB.Save] does and, in the same
+// transaction, completes t, a task that the caller claimed from the
+// store's queue, with the save's counts and completeness (in percent): a
+// crash loses the bars and the completion together, and the task is
+// claimed again once its lease expires. When the caller no longer holds
+// t's lease (another worker took the task over), it stores nothing and
+// returns an error matching [queue.ErrLeaseLost]. A series that names no
+// symbol is t's.
+func (db *DB) SaveAndComplete(ctx context.Context, req backfill.SaveRequest, t *queue.Task, completeness float64) (backfill.SaveResult, error) {
+	if t == nil {
+		return backfill.SaveResult{}, errors.New("store: save and complete: no task")
+	}
+	return db.save(ctx, req, t, completeness)
+}
+
+// save is Save, completing t in the same transaction unless t is nil.
+func (db *DB) save(ctx context.Context, req backfill.SaveRequest, t *queue.Task, completeness float64) (backfill.SaveResult, error) {
 	if req.Series == nil {
 		return backfill.SaveResult{}, pricefill.Permanent(errors.New("store: save: no series"))
 	}
 	a := req.Series.Asset
-	if a.Symbol == "" && req.Task != nil {
-		a.Symbol = req.Task.Symbol
+	if a.Symbol == "" && t != nil {
+		a.Symbol = t.Symbol
 	}
 	if a.Symbol == "" && len(req.Series.Bars) > 0 {
 		a.Symbol = req.Series.Bars[0].Symbol
@@ -110,7 +136,6 @@ func (db *DB) Save(ctx context.Context, req backfill.SaveRequest) (backfill.Save
 	if err != nil {
 		return backfill.SaveResult{}, pricefill.Permanent(fmt.Errorf("store: save %s: %w", a.Symbol, err))
 	}
-	completeTask := req.Task != nil && db.owns(req.Task)
 
 	var res backfill.SaveResult
 	err = inTx(ctx, db.x, func(tx *sqlx.Tx) error {
@@ -129,14 +154,11 @@ func (db *DB) Save(ctx context.Context, req backfill.SaveRequest) (backfill.Save
 		if _, err := db.cache.Exec(ctx, tx, db.stmts.track, assetID, sqldialect.FormatTime(now)); err != nil {
 			return fmt.Errorf("track asset: %w", err)
 		}
-		if completeTask {
-			o := queue.Succeed(queue.Result{Inserted: res.Inserted, Updated: res.Updated, Skipped: res.Skipped, Completeness: req.Completeness})
-			if err := db.finish(ctx, tx, req.Task, o); err != nil {
-				return err
-			}
-			res.TaskCompleted = true
+		if t == nil {
+			return nil
 		}
-		return nil
+		o := queue.Succeed(queue.Result{Inserted: res.Inserted, Updated: res.Updated, Skipped: res.Skipped, Completeness: completeness})
+		return db.finish(ctx, tx, t, o)
 	})
 	if err != nil {
 		return backfill.SaveResult{}, fmt.Errorf("store: save %s: %w", a.Symbol, refusal(err))

@@ -311,13 +311,13 @@ func TestForceUpdatesChangedDays(t *testing.T) {
 	})
 }
 
-func TestSaveCompletesTaskInTheSameTransaction(t *testing.T) {
+func TestSaveAndCompleteInTheSameTransaction(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, d dialect) {
 		clock := clocktest.NewFake(start)
 		db := open(t, d.dsn(t), store.WithClock(clock))
 		r := pricefill.Range{From: pricefill.Date(2025, 1, 1), To: pricefill.Date(2025, 1, 31)}
-		ids, err := db.Enqueue(ctx, []queue.Spec{{Symbol: "AAPL", Range: r}, {Symbol: "MSFT", Range: r}}, queue.EnqueueOptions{})
+		ids, err := db.Enqueue(ctx, []queue.Spec{{Symbol: "AAPL", Range: r}, {Symbol: "MSFT", Range: r}, {Symbol: "IBM", Range: r}}, queue.EnqueueOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -325,9 +325,12 @@ func TestSaveCompletesTaskInTheSameTransaction(t *testing.T) {
 		t.Run("completed", func(t *testing.T) {
 			task := mustClaim(t, db, ids[:1], "w1")
 			bars := weekdays("AAPL", r.From, 5)
-			res := save(t, db, backfill.SaveRequest{Series: series("AAPL", bars), Range: r, Task: task, Completeness: 23.8})
-			if !res.TaskCompleted {
-				t.Fatalf("TaskCompleted = false, want true")
+			res, err := db.SaveAndComplete(ctx, backfill.SaveRequest{Series: series("AAPL", bars), Range: r}, task, 23.8)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := (backfill.SaveResult{Inserted: 5}); res != want {
+				t.Errorf("SaveAndComplete = %+v, want %+v", res, want)
 			}
 			got, err := db.Get(ctx, task.ID)
 			if err != nil {
@@ -335,54 +338,73 @@ func TestSaveCompletesTaskInTheSameTransaction(t *testing.T) {
 			}
 			want := queue.Result{Inserted: 5, Completeness: 23.8}
 			if got.Status != queue.Completed || got.Result != want || got.LockedBy != "" {
-				t.Errorf("task after Save: %s %+v locked by %q, want completed %+v unlocked", got.Status, got.Result, got.LockedBy, want)
+				t.Errorf("task after SaveAndComplete: %s %+v locked by %q, want completed %+v unlocked", got.Status, got.Result, got.LockedBy, want)
 			}
 			if err := db.Finish(ctx, task, queue.Succeed(want)); !errors.Is(err, queue.ErrLeaseLost) {
-				t.Errorf("Finish after Save completed the task: %v, want ErrLeaseLost", err)
+				t.Errorf("Finish after SaveAndComplete completed the task: %v, want ErrLeaseLost", err)
 			}
 		})
 
 		t.Run("lease lost", func(t *testing.T) {
-			stale := mustClaim(t, db, ids[1:], "w1")
+			stale := mustClaim(t, db, ids[1:2], "w1")
 			clock.Advance(2 * time.Minute)
-			fresh := mustClaim(t, db, ids[1:], "w2")
-			_, err := db.Save(ctx, backfill.SaveRequest{Series: series("MSFT", weekdays("MSFT", r.From, 5)), Range: r, Task: stale})
+			fresh := mustClaim(t, db, ids[1:2], "w2")
+			_, err := db.SaveAndComplete(ctx, backfill.SaveRequest{Series: series("MSFT", weekdays("MSFT", r.From, 5)), Range: r}, stale, 100)
 			if !errors.Is(err, queue.ErrLeaseLost) {
-				t.Fatalf("Save with a lost lease: %v, want ErrLeaseLost", err)
+				t.Fatalf("SaveAndComplete with a lost lease: %v, want ErrLeaseLost", err)
 			}
 			if bars := barsOf(t, db, "MSFT"); len(bars) != 0 {
-				t.Errorf("%d bars stored by the refused Save, want none", len(bars))
+				t.Errorf("%d bars stored by the refused SaveAndComplete, want none", len(bars))
 			}
 			if tr, err := db.Tracked(ctx, "MSFT"); err != nil || tr != nil {
-				t.Errorf("tracked_assets after the refused Save: %+v, %v; want none", tr, err)
+				t.Errorf("tracked_assets after the refused SaveAndComplete: %+v, %v; want none", tr, err)
 			}
 			got, err := db.Get(ctx, fresh.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if got.Status != queue.InProgress || got.LockedBy != fresh.LockedBy {
-				t.Errorf("task after the refused Save: %s by %q, want in_progress by %q", got.Status, got.LockedBy, fresh.LockedBy)
+				t.Errorf("task after the refused SaveAndComplete: %s by %q, want in_progress by %q", got.Status, got.LockedBy, fresh.LockedBy)
 			}
 		})
 
-		t.Run("task of another queue", func(t *testing.T) {
-			mem := queue.NewMemory()
-			memIDs, err := mem.Enqueue(ctx, []queue.Spec{{Symbol: "IBM", Range: r}}, queue.EnqueueOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			memTask, err := claimAmong(mem, memIDs, "w")
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, task := range []*queue.Task{memTask, {ID: 987654, Symbol: "IBM", Range: r, Status: queue.InProgress, LockedBy: "elsewhere#1"}} {
-				res := save(t, db, backfill.SaveRequest{Series: series("IBM", weekdays("IBM", r.From, 3)), Range: r, Task: task})
-				if res.TaskCompleted {
-					t.Errorf("Save of task %d locked by %q: TaskCompleted, want false", task.ID, task.LockedBy)
-				}
-			}
+		t.Run("Save leaves the task alone", func(t *testing.T) {
+			task := mustClaim(t, db, ids[2:], "w1")
+			save(t, db, backfill.SaveRequest{Series: series("IBM", weekdays("IBM", r.From, 3)), Range: r})
 			if n := len(barsOf(t, db, "IBM")); n != 3 {
 				t.Errorf("%d bars of IBM stored, want 3", n)
+			}
+			got, err := db.Get(ctx, task.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Status != queue.InProgress || got.LockedBy != task.LockedBy {
+				t.Errorf("task after Save: %s by %q, want in_progress by %q", got.Status, got.LockedBy, task.LockedBy)
+			}
+		})
+
+		t.Run("no task", func(t *testing.T) {
+			if _, err := db.SaveAndComplete(ctx, backfill.SaveRequest{Series: series("IBM", weekdays("IBM", r.From, 3))}, nil, 100); err == nil {
+				t.Error("SaveAndComplete without a task succeeded, want an error")
+			}
+		})
+
+		t.Run("completes the tasks of its own queue only", func(t *testing.T) {
+			other := open(t, d.dsn(t))
+			for _, tc := range []struct {
+				name string
+				q    queue.Queue
+				want bool
+			}{
+				{"the store", db, true},
+				{"its queue", db.Queue, true},
+				{"a memory queue", queue.NewMemory(), false},
+				{"another store", other, false},
+				{"nil", nil, false},
+			} {
+				if got := db.CompletesTasksOf(tc.q); got != tc.want {
+					t.Errorf("CompletesTasksOf(%s) = %v, want %v", tc.name, got, tc.want)
+				}
 			}
 		})
 	})
