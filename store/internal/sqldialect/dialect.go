@@ -1,6 +1,5 @@
 // Package sqldialect is the one place where the SQL of PostgreSQL and of
-// SQLite differ, for the SQL queue of package queue and the store of
-// package store.
+// SQLite differ, for the prices, queue and budgets of package store.
 //
 // Statements are written once, in PostgreSQL's form with numbered
 // parameters ($1, $2, …), and [Dialect.Rebind] turns them into SQLite's
