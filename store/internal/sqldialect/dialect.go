@@ -37,18 +37,6 @@ var (
 	SQLite   = &Dialect{Name: "sqlite", Driver: "sqlite"}
 )
 
-// ForDriver returns the dialect of a database/sql driver name, as
-// sqlx.DB.DriverName reports it.
-func ForDriver(driver string) (*Dialect, error) {
-	switch driver {
-	case Postgres.Driver:
-		return Postgres, nil
-	case SQLite.Driver:
-		return SQLite, nil
-	}
-	return nil, fmt.Errorf("sql driver %q: want %q (lib/pq) or %q (modernc.org/sqlite)", driver, Postgres.Driver, SQLite.Driver)
-}
-
 // IsPostgres reports whether d is PostgreSQL.
 func (d *Dialect) IsPostgres() bool { return d.Name == Postgres.Name }
 
