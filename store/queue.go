@@ -54,7 +54,7 @@ import (
 // A task's identity is its symbol, start date and end date, a UNIQUE
 // constraint of the table. Queue is safe for concurrent use.
 type Queue struct {
-	db      *sqlx.DB
+	x       *sqlx.DB
 	d       *sqldialect.Dialect
 	clock   pricefill.Clock
 	dbClock bool // the database's clock decides: PostgreSQL without WithClock
@@ -66,11 +66,11 @@ type Queue struct {
 	enqueueSQL                                                              [4]string
 }
 
-// newQueue returns the queue kept in db, a database of dialect d that
+// newQueue returns the queue kept in x, a database of dialect d that
 // migrate has brought up to date. clock is the caller's; dbClock says the
 // database's clock decides instead (on PostgreSQL only).
-func newQueue(ctx context.Context, db *sqlx.DB, d *sqldialect.Dialect, clock pricefill.Clock, dbClock bool) (*Queue, error) {
-	q := &Queue{db: db, d: d, clock: clock, dbClock: d.IsPostgres() && dbClock}
+func newQueue(ctx context.Context, x *sqlx.DB, d *sqldialect.Dialect, clock pricefill.Clock, dbClock bool) (*Queue, error) {
+	q := &Queue{x: x, d: d, clock: clock, dbClock: d.IsPostgres() && dbClock}
 	q.prepare()
 	prepared := append(q.enqueueSQL[:], q.extendSQL, q.finishSQL, q.leaveSQL, q.summarizeSQL, q.getSQL,
 		q.beatSQL, q.endSQL, q.runSQL)
@@ -80,7 +80,7 @@ func newQueue(ctx context.Context, db *sqlx.DB, d *sqldialect.Dialect, clock pri
 		prepared = append(prepared, q.claimSQL)
 	}
 	var err error
-	q.stmts, err = sqldialect.NewStmtCache(ctx, db, prepared...)
+	q.stmts, err = sqldialect.NewStmtCache(ctx, x, prepared...)
 	if err != nil {
 		return nil, fmt.Errorf("queue: %w", err)
 	}
@@ -285,7 +285,7 @@ func (q *Queue) Enqueue(ctx context.Context, specs []queue.Spec, opts queue.Enqu
 		force = 1
 	}
 	byKey := make(map[queue.Spec]int64, len(unique))
-	err = inTx(ctx, q.db, func(tx *sqlx.Tx) error {
+	err = inTx(ctx, q.x, func(tx *sqlx.Tx) error {
 		for _, s := range unique {
 			id, err := q.enqueueOne(ctx, tx, s, now, force)
 			if err != nil {
@@ -357,7 +357,7 @@ func (q *Queue) StartRun(ctx context.Context, ids []int64, worker string, alive 
 		s   queue.Summary
 	)
 	nowArg, now := q.nowArg()
-	err := inTx(ctx, q.db, func(tx *sqlx.Tx) error {
+	err := inTx(ctx, q.x, func(tx *sqlx.Tx) error {
 		if err := q.stmts.QueryRow(ctx, tx, q.startSQL, worker, nowArg, q.durArg(now, alive)).Scan(&run); err != nil {
 			return err
 		}
@@ -378,7 +378,7 @@ func (q *Queue) StartRun(ctx context.Context, ids []int64, worker string, alive 
 		// Fresh statistics, so that the claims read the run's tasks through
 		// the primary key: just filled, the table looks empty to the
 		// planner until autovacuum analyzes it.
-		if _, err := q.db.ExecContext(ctx, `ANALYZE backfill_run_tasks`); err != nil {
+		if _, err := q.x.ExecContext(ctx, `ANALYZE backfill_run_tasks`); err != nil {
 			return 0, queue.Summary{}, fmt.Errorf("queue: start a run of %d tasks for %s: analyze: %w", len(ids), worker, err)
 		}
 	}
@@ -424,7 +424,7 @@ func (q *Queue) Claim(ctx context.Context, run queue.RunID, worker string, lease
 		err error
 	)
 	if q.d.IsPostgres() {
-		err = inTx(ctx, q.db, func(tx *sqlx.Tx) error {
+		err = inTx(ctx, q.x, func(tx *sqlx.Tx) error {
 			t, err = q.claimPostgres(ctx, tx, args)
 			return err
 		})
@@ -621,7 +621,7 @@ func (q *Queue) scanSummary(rows *sqlx.Rows) (queue.Summary, error) {
 func (q *Queue) Prune(ctx context.Context, keep time.Duration) (int64, error) {
 	nowArg, now := q.nowArg()
 	var n int64
-	err := inTx(ctx, q.db, func(tx *sqlx.Tx) error {
+	err := inTx(ctx, q.x, func(tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, q.pruneTasksSQL, nowArg, q.durArg(now, -keep))
 		if err != nil {
 			return err
@@ -642,7 +642,7 @@ func (q *Queue) Prune(ctx context.Context, keep time.Duration) (int64, error) {
 // they could end), the latest first.
 func (q *Queue) Runs(ctx context.Context) ([]queue.RunInfo, error) {
 	nowArg, _ := q.nowArg()
-	rows, err := q.db.QueryxContext(ctx, q.d.Rebind(`SELECT r.id, r.worker, r.started_at, r.alive_until,
+	rows, err := q.x.QueryxContext(ctx, q.d.Rebind(`SELECT r.id, r.worker, r.started_at, r.alive_until,
 			r.alive_until > `+q.now(1)+`, (SELECT count(*) FROM backfill_run_tasks m WHERE m.run_id = r.id)
 		FROM backfill_runs r ORDER BY r.id DESC`), nowArg)
 	if err != nil {
@@ -689,7 +689,7 @@ func (q *Queue) Get(ctx context.Context, id int64) (*queue.Task, error) {
 
 // Counts counts every task of the queue by status.
 func (q *Queue) Counts(ctx context.Context) (map[queue.Status]int, error) {
-	rows, err := q.db.QueryxContext(ctx, `SELECT status, count(*) FROM backfill_queue GROUP BY status`)
+	rows, err := q.x.QueryxContext(ctx, `SELECT status, count(*) FROM backfill_queue GROUP BY status`)
 	if err != nil {
 		return nil, fmt.Errorf("queue: count tasks: %w", err)
 	}
@@ -714,7 +714,7 @@ func (q *Queue) Counts(ctx context.Context) (map[queue.Status]int, error) {
 // OldestWaiting returns the waiting task (pending, failed or rate_limited)
 // that was enqueued first, or nil when no task waits.
 func (q *Queue) OldestWaiting(ctx context.Context) (*queue.Task, error) {
-	t, err := scanTask(q.db.QueryRowxContext(ctx, `SELECT `+taskColumns+` FROM backfill_queue
+	t, err := scanTask(q.x.QueryRowxContext(ctx, `SELECT `+taskColumns+` FROM backfill_queue
 		WHERE status IN `+waitingStatuses+` ORDER BY created_at, id LIMIT 1`))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -728,7 +728,7 @@ func (q *Queue) OldestWaiting(ctx context.Context) (*queue.Task, error) {
 // LastErrors returns up to n tasks that hold an error, the most recently
 // updated first.
 func (q *Queue) LastErrors(ctx context.Context, n int) ([]*queue.Task, error) {
-	rows, err := q.db.QueryxContext(ctx, q.d.Rebind(`SELECT `+taskColumns+` FROM backfill_queue
+	rows, err := q.x.QueryxContext(ctx, q.d.Rebind(`SELECT `+taskColumns+` FROM backfill_queue
 		WHERE last_error IS NOT NULL ORDER BY updated_at DESC, id DESC LIMIT $1`), n)
 	if err != nil {
 		return nil, fmt.Errorf("queue: last %d errors: %w", n, err)

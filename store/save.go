@@ -158,7 +158,7 @@ func (db *DB) save(ctx context.Context, req backfill.SaveRequest, t *queue.Task,
 			return nil
 		}
 		o := queue.Succeed(queue.Result{Inserted: res.Inserted, Updated: res.Updated, Skipped: res.Skipped, Completeness: completeness})
-		return db.finish(ctx, tx, t, o)
+		return db.Queue.finish(ctx, tx, t, o)
 	})
 	if err != nil {
 		return backfill.SaveResult{}, fmt.Errorf("store: save %s: %w", a.Symbol, refusal(err))
