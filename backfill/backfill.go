@@ -59,16 +59,9 @@ type SaveRequest struct {
 	Force bool
 }
 
-// A SaveResult counts what a Save did.
-type SaveResult struct {
-	// Inserted counts bars stored for days that had none.
-	Inserted int64
-	// Updated counts stored bars replaced because their values changed
-	// (with Force only).
-	Updated int64
-	// Skipped counts bars for days stored already and left as they were.
-	Skipped int64
-}
+// A SaveResult counts what a Save did, bar by bar: Updated counts stored
+// bars replaced because their values changed (with Force only).
+type SaveResult = pricefill.Counts
 
 // A TaskCompleter is a [Store] that keeps a queue in its own database, and
 // can store a task's bars and complete the task in one transaction: a

@@ -122,7 +122,7 @@ func (s *completingStore) SaveAndComplete(ctx context.Context, req backfill.Save
 	if err != nil {
 		return res, err
 	}
-	o := queue.Succeed(queue.Result{Inserted: res.Inserted, Skipped: res.Skipped, Completeness: completeness})
+	o := queue.Succeed(queue.Result{Counts: res, Completeness: completeness})
 	if err := s.own.Memory.Finish(ctx, t, o); err != nil {
 		return backfill.SaveResult{}, err
 	}

@@ -180,12 +180,9 @@ func (tk *task) save(asset pricefill.Asset, check checked, completeness float64)
 		return tk.failure(fmt.Errorf("saving the bars: %w", err))
 	}
 	return result{
-		outcome: queue.Succeed(queue.Result{
-			Inserted: saved.Inserted, Updated: saved.Updated, Skipped: saved.Skipped,
-			Completeness: completeness,
-		}),
+		outcome:      queue.Succeed(queue.Result{Counts: saved, Completeness: completeness}),
 		completed:    completer != nil,
-		saved:        pricefill.Counts{Inserted: saved.Inserted, Updated: saved.Updated, Skipped: saved.Skipped},
+		saved:        saved,
 		check:        check,
 		completeness: completeness,
 	}

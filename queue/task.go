@@ -108,12 +108,8 @@ type Task struct {
 
 // A Result is what a completed task did.
 type Result struct {
-	// Inserted, Updated and Skipped count the bars stored new, the bars
-	// that replaced changed stored values (with force only), and the bars
-	// that were stored already.
-	Inserted int64
-	Updated  int64
-	Skipped  int64
+	// Counts counts the bars the task stored, by what became of them.
+	pricefill.Counts
 	// Completeness is the share of the range's expected trading days that
 	// are stored after the task, in percent (0 to 100).
 	Completeness float64

@@ -288,7 +288,7 @@ func BenchmarkClaimComplete(b *testing.B) {
 							if task == nil {
 								return
 							}
-							if err := db.Finish(ctx, task, queue.Succeed(queue.Result{Inserted: 252})); err != nil {
+							if err := db.Finish(ctx, task, queue.Succeed(queue.Result{Counts: pricefill.Counts{Inserted: 252}})); err != nil {
 								b.Error(err)
 								return
 							}

@@ -229,7 +229,7 @@ func checkAllCompletedOnce(t *testing.T, db *store.DB, ids, completed []int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (queue.Result{Inserted: 3, Completeness: 100}); task.Result != want {
+	if want := (queue.Result{Counts: pricefill.Counts{Inserted: 3}, Completeness: 100}); task.Result != want {
 		t.Errorf("task %d result %+v, want %+v", task.ID, task.Result, want)
 	}
 }
@@ -307,7 +307,7 @@ func TestLeaseAcrossConnections(t *testing.T) {
 		if err := a.Extend(ctx, stale, time.Minute); !errors.Is(err, queue.ErrLeaseLost) {
 			t.Errorf("late Extend by the fenced worker: %v, want ErrLeaseLost", err)
 		}
-		if err := b.Finish(ctx, fresh, queue.Succeed(queue.Result{Inserted: 1})); err != nil {
+		if err := b.Finish(ctx, fresh, queue.Succeed(queue.Result{Counts: pricefill.Counts{Inserted: 1}})); err != nil {
 			t.Errorf("Finish by the new holder: %v", err)
 		}
 

@@ -27,7 +27,7 @@ func TestRetain(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		finish(ids[0], queue.Succeed(queue.Result{Inserted: 21}))
+		finish(ids[0], queue.Succeed(queue.Result{Counts: pricefill.Counts{Inserted: 21}}))
 		finish(ids[1], queue.Fail(errors.New("symbol GONE not found")))
 		finish(ids[2], queue.Retry(start, errors.New("503")))
 		logAt := func(at time.Time, msg string) {
@@ -39,7 +39,7 @@ func TestRetain(t *testing.T) {
 		}
 		logAt(start, "old")
 		clock.Advance(91 * 24 * time.Hour)
-		finish(ids[3], queue.Succeed(queue.Result{Inserted: 21}))
+		finish(ids[3], queue.Succeed(queue.Result{Counts: pricefill.Counts{Inserted: 21}}))
 		logAt(clock.Now(), "new")
 
 		got, err := db.Retain(ctx, 90*24*time.Hour)

@@ -157,7 +157,7 @@ func (db *DB) save(ctx context.Context, req backfill.SaveRequest, t *queue.Task,
 		if t == nil {
 			return nil
 		}
-		o := queue.Succeed(queue.Result{Inserted: res.Inserted, Updated: res.Updated, Skipped: res.Skipped, Completeness: completeness})
+		o := queue.Succeed(queue.Result{Counts: res, Completeness: completeness})
 		return db.Queue.finish(ctx, tx, t, o)
 	})
 	if err != nil {

@@ -336,7 +336,7 @@ func TestSaveAndCompleteInTheSameTransaction(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := queue.Result{Inserted: 5, Completeness: 23.8}
+			want := queue.Result{Counts: pricefill.Counts{Inserted: 5}, Completeness: 23.8}
 			if got.Status != queue.Completed || got.Result != want || got.LockedBy != "" {
 				t.Errorf("task after SaveAndComplete: %s %+v locked by %q, want completed %+v unlocked", got.Status, got.Result, got.LockedBy, want)
 			}

@@ -214,7 +214,7 @@ func testEnqueueBadRange(t *testing.T, e *env) {
 
 func testEnqueueResets(t *testing.T, e *env) {
 	ids := e.enqueue(queue.EnqueueOptions{}, "DONE", "GONE", "WAIT")
-	e.finish(e.mustClaim(ids[:1], "w"), queue.Succeed(queue.Result{Inserted: 5}))
+	e.finish(e.mustClaim(ids[:1], "w"), queue.Succeed(queue.Result{Counts: pricefill.Counts{Inserted: 5}}))
 	e.finish(e.mustClaim(ids[1:2], "w"), queue.Retry(Start, errors.New("boom")))
 	e.finish(e.mustClaim(ids[1:2], "w"), queue.FailLastAttempt(errors.New("boom")))
 	e.finish(e.mustClaim(ids[2:], "w"), queue.Retry(Start.Add(time.Hour), errors.New("later")))
@@ -334,7 +334,7 @@ func testRelease(t *testing.T, e *env) {
 	if got.Status != queue.Pending || got.Attempts != 1 || got.LastError != "provider down" || !got.RetryAfter.IsZero() {
 		t.Errorf("deferred: %s, %d attempts, %q, retry after %s; want pending, 1, %q, none", got.Status, got.Attempts, got.LastError, got.RetryAfter, "provider down")
 	}
-	e.finish(e.mustClaim(ids, "w"), queue.Succeed(queue.Result{Inserted: 1}))
+	e.finish(e.mustClaim(ids, "w"), queue.Succeed(queue.Result{Counts: pricefill.Counts{Inserted: 1}}))
 	if got := e.get(ids[0]); got.Status != queue.Completed || got.LastError != "provider down" {
 		t.Errorf("completed after a failure: %s, last error %q; want completed, %q kept as history", got.Status, got.LastError, "provider down")
 	}
@@ -352,7 +352,7 @@ func testLeaseFencing(t *testing.T, e *env) {
 	if fresh.ID != stale.ID || fresh.LockedBy == stale.LockedBy {
 		t.Fatalf("reclaim: task %d token %q, want task %d with a new token", fresh.ID, fresh.LockedBy, stale.ID)
 	}
-	if err := e.q.Finish(e.ctx, stale, queue.Succeed(queue.Result{Inserted: 1})); !errors.Is(err, queue.ErrLeaseLost) {
+	if err := e.q.Finish(e.ctx, stale, queue.Succeed(queue.Result{Counts: pricefill.Counts{Inserted: 1}})); !errors.Is(err, queue.ErrLeaseLost) {
 		t.Errorf("late Finish by the first worker: %v, want ErrLeaseLost", err)
 	}
 	if err := e.q.Extend(e.ctx, stale, Lease); !errors.Is(err, queue.ErrLeaseLost) {
@@ -361,7 +361,7 @@ func testLeaseFencing(t *testing.T, e *env) {
 	if got := e.get(ids[0]); got.Status != queue.InProgress || got.LockedBy != fresh.LockedBy {
 		t.Errorf("after the refused Finish: %s locked by %q, want in_progress by %q", got.Status, got.LockedBy, fresh.LockedBy)
 	}
-	e.finish(fresh, queue.Succeed(queue.Result{Inserted: 2}))
+	e.finish(fresh, queue.Succeed(queue.Result{Counts: pricefill.Counts{Inserted: 2}}))
 	if err := e.q.Finish(e.ctx, fresh, queue.Succeed(queue.Result{})); !errors.Is(err, queue.ErrLeaseLost) {
 		t.Errorf("second Finish of a finished task: %v, want ErrLeaseLost", err)
 	}
@@ -374,7 +374,7 @@ func testExpiredNotReclaimed(t *testing.T, e *env) {
 	ids := e.enqueue(queue.EnqueueOptions{}, "A")
 	task := e.mustClaim(ids, "w1")
 	e.clock.Advance(2 * Lease)
-	e.finish(task, queue.Succeed(queue.Result{Inserted: 3}))
+	e.finish(task, queue.Succeed(queue.Result{Counts: pricefill.Counts{Inserted: 3}}))
 	if got := e.get(ids[0]); got.Status != queue.Completed {
 		t.Errorf("status %s, want completed", got.Status)
 	}
@@ -492,7 +492,7 @@ func testConcurrentClaims(t *testing.T, e *env) {
 				}
 				claimed[task.ID] = name
 				mu.Unlock()
-				if err := e.q.Finish(e.ctx, task, queue.Succeed(queue.Result{Inserted: 1})); err != nil {
+				if err := e.q.Finish(e.ctx, task, queue.Succeed(queue.Result{Counts: pricefill.Counts{Inserted: 1}})); err != nil {
 					t.Errorf("Finish %d by %s: %v", task.ID, name, err)
 				}
 			}
@@ -578,7 +578,7 @@ func testDeadRun(t *testing.T, e *env) {
 	if err := e.q.Finish(e.ctx, held, queue.Succeed(queue.Result{})); !errors.Is(err, queue.ErrLeaseLost) {
 		t.Errorf("Finish by the dead run's worker = %v, want ErrLeaseLost", err)
 	}
-	e.finish(taken, queue.Succeed(queue.Result{Inserted: 1}))
+	e.finish(taken, queue.Succeed(queue.Result{Counts: pricefill.Counts{Inserted: 1}}))
 }
 
 func testEndRun(t *testing.T, e *env) {
@@ -604,11 +604,11 @@ func testEndRun(t *testing.T, e *env) {
 
 func testPrune(t *testing.T, e *env) {
 	ids := e.enqueue(queue.EnqueueOptions{}, "DONE", "GONE", "WAIT", "LATE")
-	e.finish(e.mustClaim(ids[:1], "w"), queue.Succeed(queue.Result{Inserted: 5}))
+	e.finish(e.mustClaim(ids[:1], "w"), queue.Succeed(queue.Result{Counts: pricefill.Counts{Inserted: 5}}))
 	e.finish(e.mustClaim(ids[1:2], "w"), queue.Fail(errors.New("unknown")))
 	e.finish(e.mustClaim(ids[2:3], "w"), queue.Retry(Start, errors.New("503")))
 	e.clock.Advance(2 * time.Hour)
-	e.finish(e.mustClaim(ids[3:], "w"), queue.Succeed(queue.Result{Inserted: 1}))
+	e.finish(e.mustClaim(ids[3:], "w"), queue.Succeed(queue.Result{Counts: pricefill.Counts{Inserted: 1}}))
 	n, err := e.q.Prune(e.ctx, time.Hour)
 	if err != nil {
 		t.Fatal(err)

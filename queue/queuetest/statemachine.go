@@ -9,6 +9,7 @@ import (
 
 	"pgregory.net/rapid"
 
+	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/queue"
 )
 
@@ -108,7 +109,7 @@ func testStateMachine(t *testing.T, e *env) {
 				var o queue.Outcome
 				switch rapid.IntRange(0, 6).Draw(rt, "outcome") {
 				case 0:
-					o = queue.Succeed(queue.Result{Inserted: 1})
+					o = queue.Succeed(queue.Result{Counts: pricefill.Counts{Inserted: 1}})
 				case 1:
 					o = queue.Retry(now.Add(delay), errors.New("transient"))
 				case 2:
