@@ -83,12 +83,13 @@ func WithCalendarFor(f calendar.ForFunc) Option {
 	return func(c *config) { c.calendarFor = f }
 }
 
-// WithConcurrency sets the number of workers, at least 1. The default is
-// [ConcurrencyDefault].
+// WithConcurrency sets the number of workers; zero means the default,
+// [ConcurrencyDefault], and a negative number is an error.
 func WithConcurrency(n int) Option { return func(c *config) { c.concurrency = n } }
 
 // WithMaxAttempts sets how many transient failures a task may have before
-// it is permanently failed, at least 1. The default is [MaxAttemptsDefault].
+// it is permanently failed; zero means the default, [MaxAttemptsDefault],
+// and a negative number is an error.
 func WithMaxAttempts(n int) Option { return func(c *config) { c.maxAttempts = n } }
 
 // WithRetryBackoff sets the wait before retrying a task after its n-th
@@ -107,8 +108,8 @@ func WithClock(clk pricefill.Clock) Option { return func(c *config) { c.clock = 
 // replace stored bars whose values changed. It is off by default.
 func WithForce(force bool) Option { return func(c *config) { c.force = force } }
 
-// WithLease sets the lease length of a claimed task, at least a second.
-// The default is [LeaseDefault].
+// WithLease sets the lease length of a claimed task, at least a second;
+// zero means the default, [LeaseDefault].
 func WithLease(d time.Duration) Option { return func(c *config) { c.lease = d } }
 
 // WithProgress sets a function called with the run's progress: each time
@@ -117,8 +118,9 @@ func WithLease(d time.Duration) Option { return func(c *config) { c.lease = d } 
 // concurrent. The runner also logs each report at level Info.
 func WithProgress(f func(Progress)) Option { return func(c *config) { c.progress = f } }
 
-// WithProgressInterval sets the longest time between two progress reports,
-// at least a second. The default is [ProgressIntervalDefault].
+// WithProgressInterval sets the longest time between two progress
+// reports, at least a second; zero means the default,
+// [ProgressIntervalDefault].
 func WithProgressInterval(d time.Duration) Option { return func(c *config) { c.progressInt = d } }
 
 // WithGracePeriod sets how long in-flight tasks may run on after the run's
@@ -143,8 +145,24 @@ func defaults() config {
 	}
 }
 
-// fillNils gives the options whose nil means "the default" their default.
-func (c *config) fillNils(store Store) error {
+// fillDefaults gives the options left nil or zero their default.
+func (c *config) fillDefaults(store Store) error {
+	for _, f := range []struct {
+		v   *int
+		def int
+	}{{&c.concurrency, ConcurrencyDefault}, {&c.maxAttempts, MaxAttemptsDefault}} {
+		if *f.v == 0 {
+			*f.v = f.def
+		}
+	}
+	for _, f := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{{&c.lease, LeaseDefault}, {&c.progressInt, ProgressIntervalDefault}} {
+		if *f.v == 0 {
+			*f.v = f.def
+		}
+	}
 	if c.logger == nil {
 		c.logger = slog.Default()
 	}
@@ -184,20 +202,20 @@ func (c *config) fillNils(store Store) error {
 
 func (c *config) validate() error {
 	var errs []error
-	if c.concurrency < 1 {
-		errs = append(errs, fmt.Errorf("concurrency %d: want at least 1", c.concurrency))
+	if c.concurrency < 0 {
+		errs = append(errs, fmt.Errorf("concurrency %d: want at least 1 (0 for the default)", c.concurrency))
 	}
-	if c.maxAttempts < 1 {
-		errs = append(errs, fmt.Errorf("max attempts %d: want at least 1", c.maxAttempts))
+	if c.maxAttempts < 0 {
+		errs = append(errs, fmt.Errorf("max attempts %d: want at least 1 (0 for the default)", c.maxAttempts))
 	}
-	if c.lease < time.Second {
-		errs = append(errs, fmt.Errorf("lease %s: want at least 1s", c.lease))
+	if c.lease != 0 && c.lease < time.Second {
+		errs = append(errs, fmt.Errorf("lease %s: want at least 1s (0 for the default)", c.lease))
 	}
 	if c.grace < 0 {
 		errs = append(errs, fmt.Errorf("grace period %s: want 0 or more", c.grace))
 	}
-	if c.progressInt < time.Second {
-		errs = append(errs, fmt.Errorf("progress interval %s: want at least 1s", c.progressInt))
+	if c.progressInt != 0 && c.progressInt < time.Second {
+		errs = append(errs, fmt.Errorf("progress interval %s: want at least 1s (0 for the default)", c.progressInt))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("backfill: %w", err)

@@ -43,7 +43,7 @@ func New(f Fetcher, s Store, opts ...Option) (*Runner, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	if err := cfg.fillNils(s); err != nil {
+	if err := cfg.fillDefaults(s); err != nil {
 		return nil, err
 	}
 	r := &Runner{fetcher: f, store: s, cfg: cfg}

@@ -87,10 +87,10 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		opt  backfill.Option
 		want string
 	}{
-		{backfill.WithConcurrency(0), "concurrency 0"},
+		{backfill.WithConcurrency(-1), "concurrency -1"},
 		{backfill.WithMaxAttempts(-1), "max attempts -1"},
 		{backfill.WithLease(time.Millisecond), "lease 1ms"},
-		{backfill.WithProgressInterval(0), "progress interval 0s"},
+		{backfill.WithProgressInterval(time.Millisecond), "progress interval 1ms"},
 		{backfill.WithGracePeriod(-time.Second), "grace period -1s"},
 	} {
 		_, err := backfill.New(f, s, tc.opt)
@@ -104,6 +104,29 @@ func TestNewRejectsBadOptions(t *testing.T) {
 	if _, err := backfill.New(f, nil); err == nil {
 		t.Errorf("New with a nil store succeeded")
 	}
+}
+
+// TestZeroOptionsMeanTheDefaults: zero is the default, for every option
+// whose zero is not a setting of its own: a symbol that always fails is
+// given up after MaxAttemptsDefault attempts.
+func TestZeroOptionsMeanTheDefaults(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		h.fetcher.Script("DEAD", fake.Step{Err: errors.New("connection reset")})
+		r := h.runner(backfill.WithLimiter(noLimit), backfill.WithConcurrency(0), backfill.WithMaxAttempts(0),
+			backfill.WithLease(0), backfill.WithProgressInterval(0))
+		rep, err := r.Run(context.Background(), backfill.Request{Symbols: []string{"AAPL", "DEAD"}, Range: march})
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		if got := h.tasks()["DEAD"]; got.Status != queue.PermanentlyFailed || got.Attempts != backfill.MaxAttemptsDefault {
+			t.Errorf("DEAD: %s after %d attempts, want permanently_failed after %d", got.Status, got.Attempts, backfill.MaxAttemptsDefault)
+		}
+		if rep.Succeeded != 1 || rep.Failed != 1 {
+			t.Errorf("report: %d succeeded, %d failed; want 1, 1", rep.Succeeded, rep.Failed)
+		}
+	})
 }
 
 func TestFailuresAreIsolated(t *testing.T) {
