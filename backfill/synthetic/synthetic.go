@@ -17,7 +17,7 @@ import (
 // Source is the Source of every bar this fetcher returns.
 const Source = "synthetic"
 
-// A Calendar tells trading days. Package validate's calendars (NYSE,
+// A Calendar tells trading days. The calendars of package calendar (NYSE,
 // Weekdays) are Calendars.
 type Calendar interface {
 	// IsTradingDay reports whether the calendar date of t is a trading day.
@@ -65,14 +65,9 @@ type Option func(*config)
 // WithCalendar sets the calendar whose trading days get bars, for every
 // symbol. By default each symbol gets its listing's calendar, as
 // [calendar.For] chooses it from the symbol: the NYSE's for US
-// listings, weekdays for the others. nil is an error.
+// listings, weekdays for the others; nil means that default.
 func WithCalendar(c Calendar) Option {
-	return func(cfg *config) {
-		if c == nil {
-			cfg.errs = append(cfg.errs, errors.New("synthetic.WithCalendar: nil calendar"))
-		}
-		cfg.calendar = c
-	}
+	return func(cfg *config) { cfg.calendar = c }
 }
 
 // WithSeed sets the seed mixed into every bar, so that two fetchers with

@@ -171,7 +171,7 @@ func TestCalendarAndLabels(t *testing.T) {
 
 func TestErrors(t *testing.T) {
 	t.Parallel()
-	for _, opt := range []synthetic.Option{synthetic.WithInvalidRate(-0.1), synthetic.WithInvalidRate(1.5), synthetic.WithInvalidRate(math.NaN()), synthetic.WithCalendar(nil)} {
+	for _, opt := range []synthetic.Option{synthetic.WithInvalidRate(-0.1), synthetic.WithInvalidRate(1.5), synthetic.WithInvalidRate(math.NaN())} {
 		if _, err := synthetic.New(opt); err == nil || !strings.Contains(err.Error(), "synthetic.With") {
 			t.Errorf("error %v, want one naming the option", err)
 		}

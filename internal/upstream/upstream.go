@@ -164,14 +164,9 @@ type Option func(*config)
 
 // WithClock sets the clock that stamps requests, counts the rate limit,
 // times latency and slow bodies, and tells "today" (Alpha Vantage's
-// compact series). Default [pricefill.SystemClock].
+// compact series). Default [pricefill.SystemClock]; nil means the default.
 func WithClock(c pricefill.Clock) Option {
-	return func(cfg *config) {
-		if c == nil {
-			cfg.errs = append(cfg.errs, errors.New("upstream.WithClock: nil clock"))
-		}
-		cfg.clock = c
-	}
+	return func(cfg *config) { cfg.clock = c }
 }
 
 // WithLatency delays every answer by d, injected faults and the outage
@@ -301,6 +296,9 @@ func New(opts ...Option) (*Server, error) {
 	cfg := config{clock: pricefill.SystemClock()}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.clock == nil {
+		cfg.clock = pricefill.SystemClock()
 	}
 	errs := cfg.errs
 	if cfg.rate < 0 || cfg.latency < 0 || !(cfg.randomRate >= 0 && cfg.randomRate <= 1) || !(cfg.nullRate >= 0 && cfg.nullRate <= 1) {

@@ -543,7 +543,7 @@ func TestAlphaVantage(t *testing.T) {
 
 func TestOptionsValidated(t *testing.T) {
 	t.Parallel()
-	for _, opt := range []upstream.Option{upstream.WithRateLimit(-1), upstream.WithLatency(-time.Second), upstream.WithRandomFaults(1, 2), upstream.WithNullRate(-1), upstream.WithClock(nil), upstream.WithStrictCoolDown(-time.Second)} {
+	for _, opt := range []upstream.Option{upstream.WithRateLimit(-1), upstream.WithLatency(-time.Second), upstream.WithRandomFaults(1, 2), upstream.WithNullRate(-1), upstream.WithStrictCoolDown(-time.Second)} {
 		if srv, err := upstream.New(opt); err == nil {
 			srv.Close()
 			t.Error("bad option accepted")
