@@ -16,7 +16,8 @@
 //	                              whole save with an error matching [pricefill.ErrPermanent],
 //	                              and nothing of that save is stored, not even the asset
 //	a cancelled context           fails the save with the context's error; nothing is stored
-//	duplicate dates               one bar stored per date, counts adding up
+//	duplicate dates               one bar stored per date, the last given (pricefill.Series.Dedupe);
+//	                              the others skipped
 //	concurrent saves              of one symbol count exactly: each bar is inserted once, updated once
 //	StoredDates                   exactly the stored dates within the range, as midnight UTC
 //	                              (only when the Store is a [backfill.DateLister])

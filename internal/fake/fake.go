@@ -215,14 +215,13 @@ func (s *Store) Save(ctx context.Context, req backfill.SaveRequest) (backfill.Sa
 		days = make(map[time.Time]pricefill.Bar)
 		s.bars[sym] = days
 	}
-	var res backfill.SaveResult
-	seen := make(map[time.Time]bool, len(req.Series.Bars))
-	for _, b := range req.Series.Bars {
+	// One bar a date, by the module's rule; the others count as skipped.
+	bars := pricefill.Series{Bars: slices.Clone(req.Series.Bars)}
+	res := backfill.SaveResult{Skipped: int64(len(bars.Dedupe()))}
+	for _, b := range bars.Bars {
 		b.Symbol, b.Date = sym, b.Date.UTC()
 		old, ok := days[b.Date]
 		switch {
-		case seen[b.Date]:
-			res.Skipped++
 		case !ok:
 			days[b.Date] = b
 			res.Inserted++
@@ -232,7 +231,6 @@ func (s *Store) Save(ctx context.Context, req backfill.SaveRequest) (backfill.Sa
 		default:
 			res.Skipped++
 		}
-		seen[b.Date] = true
 	}
 	return res, nil
 }
