@@ -47,9 +47,9 @@ type Range struct {
 	To   time.Time
 }
 
-// LastDays returns the range of days calendar days that ends on the date
-// today: From is today minus days, as SPEC's default "365 days back"
-// counts them.
+// LastDays returns the range that ends on the date today and begins days
+// calendar days earlier: LastDays(today, 365) holds 366 dates, both ends
+// included.
 func LastDays(today time.Time, days int) Range {
 	to := DateOf(today)
 	return Range{From: to.AddDate(0, 0, -days), To: to}

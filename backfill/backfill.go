@@ -31,7 +31,10 @@ func (f FetcherFunc) Fetch(ctx context.Context, symbol string, r pricefill.Range
 }
 
 // A Store keeps bars. Save must be idempotent: saving a bar that is stored
-// already never stores it twice.
+// already never stores it twice. Package storetest is the contract in
+// full (counts, Force, merged asset fields, refusals that store nothing,
+// one bar a date): every Store of this module passes it, and a Store of
+// your own can run it in its tests.
 type Store interface {
 	Save(ctx context.Context, req SaveRequest) (SaveResult, error)
 }

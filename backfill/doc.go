@@ -6,7 +6,7 @@
 //	Fetcher    Fetch(ctx, symbol, range) (*Series, error)    a provider: backfill/yahoo, stooq, …
 //	Store      Save(ctx, SaveRequest) (SaveResult, error)    where bars go: package store, or yours
 //	Limiter    Wait(ctx) error                               pacing: package ratelimit
-//	Validator  Validate(now, range, asset, bar) error        which bars may be stored: package validate
+//	Validator  Validate(now, range, asset, cal, bar) error   which bars may be stored: package validate
 //	Queue      Enqueue, Claim, Extend, Finish, Summarize     the tasks: queue.Queue, package queue or store
 //
 // [New] takes a Fetcher and a Store; everything else has a default (see the

@@ -4,7 +4,7 @@
 // Statements are written once, in PostgreSQL's form with numbered
 // parameters ($1, $2, …), and [Dialect.Rebind] turns them into SQLite's
 // (?1, ?2, …). What cannot be written once is a method of [Dialect]: a set
-// of IDs as a parameter, the row-locking clause of a claim, the lock that
+// of IDs as a parameter, the lock that
 // serializes migrations, and how a save hands its bars to SQL. Times and
 // dates travel as text in both (see codec.go), which each database reads
 // into its own column types.
