@@ -116,8 +116,8 @@
 //
 // # Performance
 //
-// With the in-memory ledger a grant is a few hundred nanoseconds: see
-// BenchmarkWait (go test -bench . -benchmem -run '^$' ./ratelimit). A
-// grant through the database's ledger is a transaction: the store's
-// BENCHMARKS.md measures it.
+// BenchmarkWait measures a grant from the in-memory ledger (go test
+// -bench . -benchmem -run '^$' ./ratelimit); a grant through the
+// database's ledger is a transaction. The README lists the figures of
+// both.
 package ratelimit
