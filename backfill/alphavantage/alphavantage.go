@@ -12,6 +12,7 @@ import (
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/backfill"
+	"github.com/pricefill/pricefill/backfill/httpopt"
 	"github.com/pricefill/pricefill/internal/fetchhttp"
 	"github.com/pricefill/pricefill/internal/series"
 	"github.com/pricefill/pricefill/internal/ticker"
@@ -20,15 +21,18 @@ import (
 // A Fetcher gets daily bars from Alpha Vantage's TIME_SERIES_DAILY, one
 // request per symbol and range. It is safe for concurrent use.
 type Fetcher struct {
-	cfg fetchhttp.Config
+	cfg httpopt.Config
 	red fetchhttp.Redactor
 }
 
 var _ backfill.Fetcher = (*Fetcher)(nil)
 
-// New returns a Fetcher configured by opts, or an error naming the option
-// that is wrong. An API key is required.
-func New(opts ...Option) (*Fetcher, error) {
+// New returns a Fetcher configured by opts (those of package httpopt), or
+// an error naming the option that is wrong. An API key is required
+// (httpopt.WithAPIKey, or WithAPIKeyFromEnv and [EnvAPIKey]); the fetcher's
+// clock (httpopt.WithClock) tells today, which decides between outputsize
+// compact and full.
+func New(opts ...httpopt.Option) (*Fetcher, error) {
 	c, err := newConfig(opts)
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/backfill"
 	"github.com/pricefill/pricefill/backfill/alphavantage"
+	"github.com/pricefill/pricefill/backfill/httpopt"
 	"github.com/pricefill/pricefill/internal/clocktest"
 	"github.com/pricefill/pricefill/internal/fetchtest"
 	"github.com/pricefill/pricefill/internal/upstream"
@@ -30,11 +31,11 @@ func setup(t *testing.T, opts ...upstream.Option) *upstream.Server {
 	return fetchtest.Upstream(t, append([]upstream.Option{upstream.WithClock(clocktest.NewFake(now))}, opts...)...)
 }
 
-func newFetcher(t *testing.T, srv *upstream.Server, opts ...alphavantage.Option) *alphavantage.Fetcher {
+func newFetcher(t *testing.T, srv *upstream.Server, opts ...httpopt.Option) *alphavantage.Fetcher {
 	t.Helper()
-	f, err := alphavantage.New(append([]alphavantage.Option{
-		alphavantage.WithBaseURL(srv.URL()), alphavantage.WithHTTPClient(srv.Client()),
-		alphavantage.WithAPIKey(key), alphavantage.WithClock(clocktest.NewFake(now)),
+	f, err := alphavantage.New(append([]httpopt.Option{
+		httpopt.WithBaseURL(srv.URL()), httpopt.WithHTTPClient(srv.Client()),
+		httpopt.WithAPIKey(key), httpopt.WithClock(clocktest.NewFake(now)),
 	}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
@@ -95,8 +96,8 @@ func TestFetchRequest(t *testing.T) {
 // with what Alpha Vantage spells its own way.
 var provider = fetchtest.Provider{
 	New: func(srv *upstream.Server, client *http.Client, clock pricefill.Clock, key string) (backfill.Fetcher, error) {
-		return alphavantage.New(alphavantage.WithBaseURL(srv.URL()), alphavantage.WithHTTPClient(client),
-			alphavantage.WithAPIKey(key), alphavantage.WithClock(clock))
+		return alphavantage.New(httpopt.WithBaseURL(srv.URL()), httpopt.WithHTTPClient(client),
+			httpopt.WithAPIKey(key), httpopt.WithClock(clock))
 	},
 	Symbol: "MSFT", Range: week, Now: now, Key: key,
 	Faults: []fetchtest.Fault{
@@ -133,25 +134,25 @@ func TestNewOptions(t *testing.T) {
 		t.Errorf("no key: %v, want an error naming %s", err, alphavantage.EnvAPIKey)
 	}
 	for _, tc := range []struct {
-		opt  alphavantage.Option
+		opt  httpopt.Option
 		want string
 	}{
-		{alphavantage.WithBaseURL("ftp://x"), "alphavantage.WithBaseURL"},
-		{alphavantage.WithMaxBody(-1), "alphavantage.WithMaxBody"},
-		{alphavantage.WithAPIKey("bad key"), "alphavantage.WithAPIKey"},
+		{httpopt.WithBaseURL("ftp://x"), "httpopt.WithBaseURL"},
+		{httpopt.WithMaxBody(-1), "httpopt.WithMaxBody"},
+		{httpopt.WithAPIKey("bad key"), "httpopt.WithAPIKey"},
 	} {
-		_, err := alphavantage.New(alphavantage.WithAPIKey("k"), tc.opt)
+		_, err := alphavantage.New(httpopt.WithAPIKey("k"), tc.opt)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("error %v, want one naming %s", err, tc.want)
 		}
 	}
 	// An empty key means none, the default, which is not enough.
-	if _, err := alphavantage.New(alphavantage.WithAPIKey("")); err == nil || !strings.Contains(err.Error(), "alphavantage.WithAPIKey") {
-		t.Errorf("empty key: %v, want an error naming alphavantage.WithAPIKey", err)
+	if _, err := alphavantage.New(httpopt.WithAPIKey("")); err == nil || !strings.Contains(err.Error(), "httpopt.WithAPIKey") {
+		t.Errorf("empty key: %v, want an error naming httpopt.WithAPIKey", err)
 	}
 	// Nil and zero mean the default.
-	if _, err := alphavantage.New(alphavantage.WithAPIKey("k"), alphavantage.WithBaseURL(""), alphavantage.WithHTTPClient(nil),
-		alphavantage.WithUserAgent(""), alphavantage.WithMaxBody(0), alphavantage.WithClock(nil)); err != nil {
+	if _, err := alphavantage.New(httpopt.WithAPIKey("k"), httpopt.WithBaseURL(""), httpopt.WithHTTPClient(nil),
+		httpopt.WithUserAgent(""), httpopt.WithMaxBody(0), httpopt.WithClock(nil)); err != nil {
 		t.Errorf("zero options: %v, want the defaults", err)
 	}
 }
@@ -159,7 +160,7 @@ func TestNewOptions(t *testing.T) {
 func TestWithAPIKeyFromEnv(t *testing.T) {
 	srv := setup(t, upstream.WithAPIKey("from-env"))
 	t.Setenv(alphavantage.EnvAPIKey, "from-env")
-	f, err := alphavantage.New(alphavantage.WithBaseURL(srv.URL()), alphavantage.WithHTTPClient(srv.Client()), alphavantage.WithAPIKeyFromEnv())
+	f, err := alphavantage.New(httpopt.WithBaseURL(srv.URL()), httpopt.WithHTTPClient(srv.Client()), httpopt.WithAPIKeyFromEnv())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,7 @@
 // Package alphavantage fetches daily bars from Alpha Vantage's
 // TIME_SERIES_DAILY. It needs an API key.
 //
-//	f, err := alphavantage.New(alphavantage.WithAPIKeyFromEnv()) // ALPHAVANTAGE_API_KEY
+//	f, err := alphavantage.New(httpopt.WithAPIKeyFromEnv()) // ALPHAVANTAGE_API_KEY
 //	series, err := f.Fetch(ctx, "MSFT", pricefill.Range{From: from, To: to})
 //
 // # The request

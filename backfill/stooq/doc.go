@@ -1,6 +1,6 @@
 // Package stooq fetches daily bars from Stooq's CSV download (stooq.com).
 //
-//	f, err := stooq.New(stooq.WithAPIKeyFromEnv()) // STOOQ_API_KEY
+//	f, err := stooq.New(httpopt.WithAPIKeyFromEnv()) // STOOQ_API_KEY
 //	series, err := f.Fetch(ctx, "BRK.B", pricefill.Range{From: from, To: to})
 //
 // # The request

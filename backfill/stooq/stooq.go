@@ -13,6 +13,7 @@ import (
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/backfill"
+	"github.com/pricefill/pricefill/backfill/httpopt"
 	"github.com/pricefill/pricefill/internal/csvbars"
 	"github.com/pricefill/pricefill/internal/fetchhttp"
 	"github.com/pricefill/pricefill/internal/ticker"
@@ -21,15 +22,17 @@ import (
 // A Fetcher gets daily bars from Stooq's CSV download, one request per
 // symbol and range. It is safe for concurrent use.
 type Fetcher struct {
-	cfg fetchhttp.Config
+	cfg httpopt.Config
 	red fetchhttp.Redactor
 }
 
 var _ backfill.Fetcher = (*Fetcher)(nil)
 
-// New returns a Fetcher configured by opts, or an error naming the option
-// that is wrong.
-func New(opts ...Option) (*Fetcher, error) {
+// New returns a Fetcher configured by opts (those of package httpopt), or
+// an error naming the option that is wrong. The API key, sent as the
+// apikey parameter, is optional, but without one Stooq answers with a page
+// asking for it (since 2026): a permanent error that names [EnvAPIKey].
+func New(opts ...httpopt.Option) (*Fetcher, error) {
 	c, err := newConfig(opts)
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/backfill"
+	"github.com/pricefill/pricefill/backfill/httpopt"
 	"github.com/pricefill/pricefill/backfill/stooq"
 	"github.com/pricefill/pricefill/internal/fetchtest"
 	"github.com/pricefill/pricefill/internal/upstream"
@@ -21,9 +22,9 @@ var (
 
 const key = "k3y-0f-te5t"
 
-func newFetcher(t *testing.T, srv *upstream.Server, opts ...stooq.Option) *stooq.Fetcher {
+func newFetcher(t *testing.T, srv *upstream.Server, opts ...httpopt.Option) *stooq.Fetcher {
 	t.Helper()
-	f, err := stooq.New(append([]stooq.Option{stooq.WithBaseURL(srv.URL()), stooq.WithHTTPClient(srv.Client()), stooq.WithAPIKey(key)}, opts...)...)
+	f, err := stooq.New(append([]httpopt.Option{httpopt.WithBaseURL(srv.URL()), httpopt.WithHTTPClient(srv.Client()), httpopt.WithAPIKey(key)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +74,7 @@ func TestFetchRequest(t *testing.T) {
 func TestFetchWithoutKey(t *testing.T) {
 	t.Parallel()
 	srv := fetchtest.Upstream(t)
-	f, err := stooq.New(stooq.WithBaseURL(srv.URL()), stooq.WithHTTPClient(srv.Client()))
+	f, err := stooq.New(httpopt.WithBaseURL(srv.URL()), httpopt.WithHTTPClient(srv.Client()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +89,7 @@ func TestFetchWithoutKey(t *testing.T) {
 func TestWithAPIKeyFromEnv(t *testing.T) {
 	srv := fetchtest.Upstream(t, upstream.WithAPIKey("from-env-123"))
 	t.Setenv(stooq.EnvAPIKey, "from-env-123")
-	f, err := stooq.New(stooq.WithBaseURL(srv.URL()), stooq.WithHTTPClient(srv.Client()), stooq.WithAPIKeyFromEnv())
+	f, err := stooq.New(httpopt.WithBaseURL(srv.URL()), httpopt.WithHTTPClient(srv.Client()), httpopt.WithAPIKeyFromEnv())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +102,7 @@ func TestWithAPIKeyFromEnv(t *testing.T) {
 // Stooq spells its own way.
 var provider = fetchtest.Provider{
 	New: func(srv *upstream.Server, client *http.Client, clock pricefill.Clock, key string) (backfill.Fetcher, error) {
-		return stooq.New(stooq.WithBaseURL(srv.URL()), stooq.WithHTTPClient(client), stooq.WithClock(clock), stooq.WithAPIKey(key))
+		return stooq.New(httpopt.WithBaseURL(srv.URL()), httpopt.WithHTTPClient(client), httpopt.WithClock(clock), httpopt.WithAPIKey(key))
 	},
 	Symbol: "AAPL", Range: week, Key: key,
 	Faults: []fetchtest.Fault{
@@ -148,13 +149,13 @@ func TestFetchUnmappedSymbol(t *testing.T) {
 func TestNewOptions(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		opt  stooq.Option
+		opt  httpopt.Option
 		want string
 	}{
-		{stooq.WithBaseURL("stooq.com"), "stooq.WithBaseURL"},
-		{stooq.WithMaxBody(-1), "stooq.WithMaxBody"},
-		{stooq.WithAPIKey("has space"), "stooq.WithAPIKey"},
-		{stooq.WithAPIKey(strings.Repeat("k", 257)), "stooq.WithAPIKey"},
+		{httpopt.WithBaseURL("stooq.com"), "httpopt.WithBaseURL"},
+		{httpopt.WithMaxBody(-1), "httpopt.WithMaxBody"},
+		{httpopt.WithAPIKey("has space"), "httpopt.WithAPIKey"},
+		{httpopt.WithAPIKey(strings.Repeat("k", 257)), "httpopt.WithAPIKey"},
 	} {
 		_, err := stooq.New(tc.opt)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -165,8 +166,8 @@ func TestNewOptions(t *testing.T) {
 		}
 	}
 	// Nil and zero mean the default (for the key: none).
-	if _, err := stooq.New(stooq.WithBaseURL(""), stooq.WithHTTPClient(nil), stooq.WithUserAgent(""), stooq.WithAPIKey(""),
-		stooq.WithMaxBody(0), stooq.WithClock(nil)); err != nil {
+	if _, err := stooq.New(httpopt.WithBaseURL(""), httpopt.WithHTTPClient(nil), httpopt.WithUserAgent(""), httpopt.WithAPIKey(""),
+		httpopt.WithMaxBody(0), httpopt.WithClock(nil)); err != nil {
 		t.Errorf("zero options: %v, want the defaults", err)
 	}
 }

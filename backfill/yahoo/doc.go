@@ -62,7 +62,7 @@
 // chart asked for again each wait on the runner's limiter first
 // ([backfill.Pace]): a refresh costs three requests of the budget. The
 // cookie page and the crumb are on [WithCookieURL] and
-// [WithBaseURL], so a single test server can stand in for Yahoo
+// [httpopt.WithBaseURL], so a single test server can stand in for Yahoo
 // (internal/upstream does).
 //
 // Error texts never hold the request URL.

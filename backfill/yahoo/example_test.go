@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pricefill/pricefill"
+	"github.com/pricefill/pricefill/backfill/httpopt"
 	"github.com/pricefill/pricefill/backfill/yahoo"
 	"github.com/pricefill/pricefill/internal/upstream"
 )
@@ -25,7 +26,7 @@ func Example() {
 	})
 	srv.SetNullDays("BRK.B", pricefill.Date(2024, 1, 9))
 
-	f, err := yahoo.New(yahoo.WithBaseURL(srv.URL()))
+	f, err := yahoo.New(httpopt.WithBaseURL(srv.URL()))
 	if err != nil {
 		panic(err)
 	}

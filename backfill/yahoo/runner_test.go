@@ -11,6 +11,7 @@ import (
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/backfill"
+	"github.com/pricefill/pricefill/backfill/httpopt"
 	"github.com/pricefill/pricefill/backfill/synthetic"
 	"github.com/pricefill/pricefill/backfill/yahoo"
 	"github.com/pricefill/pricefill/internal/fake"
@@ -33,7 +34,7 @@ func TestRunnerStoresExactlyTheValidBars(t *testing.T) {
 	srv.PushFaults("MSFT", upstream.Fault{Kind: upstream.RateLimit}, upstream.Fault{Kind: upstream.Status, Status: 503})
 	srv.PushFaults("BRK.B", upstream.Fault{Kind: upstream.Truncate})
 
-	f, err := yahoo.New(yahoo.WithBaseURL(srv.URL()), yahoo.WithHTTPClient(srv.Client()))
+	f, err := yahoo.New(httpopt.WithBaseURL(srv.URL()), httpopt.WithHTTPClient(srv.Client()))
 	if err != nil {
 		t.Fatal(err)
 	}

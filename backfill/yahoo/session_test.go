@@ -10,6 +10,7 @@ import (
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/backfill"
+	"github.com/pricefill/pricefill/backfill/httpopt"
 	"github.com/pricefill/pricefill/backfill/yahoo"
 	"github.com/pricefill/pricefill/internal/fake"
 	"github.com/pricefill/pricefill/internal/upstream"
@@ -36,7 +37,7 @@ func crumbServer(t *testing.T) (*upstream.Server, *yahoo.Fetcher) {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Close)
-	f, err := yahoo.New(yahoo.WithBaseURL(srv.URL()), yahoo.WithHTTPClient(srv.Client()))
+	f, err := yahoo.New(httpopt.WithBaseURL(srv.URL()), httpopt.WithHTTPClient(srv.Client()))
 	if err != nil {
 		t.Fatal(err)
 	}

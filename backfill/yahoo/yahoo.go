@@ -12,6 +12,7 @@ import (
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/backfill"
+	"github.com/pricefill/pricefill/backfill/httpopt"
 	"github.com/pricefill/pricefill/internal/fetchhttp"
 	"github.com/pricefill/pricefill/internal/ticker"
 )
@@ -22,7 +23,7 @@ import (
 // ([backfill.Pace]). It is safe for concurrent use; the session it holds
 // is shared by all its fetches and refreshed by one of them at a time.
 type Fetcher struct {
-	cfg fetchhttp.Config
+	cfg httpopt.Config
 
 	// refreshing holds one token: the right to refresh the session.
 	refreshing chan struct{}
@@ -39,9 +40,10 @@ type session struct {
 	crumb   string
 }
 
-// New returns a Fetcher configured by opts, or an error naming the option
-// that is wrong.
-func New(opts ...Option) (*Fetcher, error) {
+// New returns a Fetcher configured by opts (those of package httpopt, and
+// [WithCookieURL]), or an error naming the option that is wrong. Yahoo
+// takes no API key.
+func New(opts ...httpopt.Option) (*Fetcher, error) {
 	c, err := newConfig(opts)
 	if err != nil {
 		return nil, err

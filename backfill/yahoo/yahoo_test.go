@@ -13,6 +13,7 @@ import (
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/backfill"
+	"github.com/pricefill/pricefill/backfill/httpopt"
 	"github.com/pricefill/pricefill/backfill/yahoo"
 	"github.com/pricefill/pricefill/internal/fetchhttp"
 	"github.com/pricefill/pricefill/internal/fetchtest"
@@ -24,9 +25,9 @@ var d = pricefill.Date
 // week is Monday 2024-01-08 to Friday 2024-01-12.
 var week = pricefill.Range{From: d(2024, 1, 8), To: d(2024, 1, 12)}
 
-func newFetcher(t *testing.T, srv *upstream.Server, opts ...yahoo.Option) *yahoo.Fetcher {
+func newFetcher(t *testing.T, srv *upstream.Server, opts ...httpopt.Option) *yahoo.Fetcher {
 	t.Helper()
-	f, err := yahoo.New(append([]yahoo.Option{yahoo.WithBaseURL(srv.URL()), yahoo.WithHTTPClient(srv.Client())}, opts...)...)
+	f, err := yahoo.New(append([]httpopt.Option{httpopt.WithBaseURL(srv.URL()), httpopt.WithHTTPClient(srv.Client())}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +214,7 @@ func TestFetchInvalidBarsPassThrough(t *testing.T) {
 // Yahoo answers its own way.
 var provider = fetchtest.Provider{
 	New: func(srv *upstream.Server, client *http.Client, clock pricefill.Clock, _ string) (backfill.Fetcher, error) {
-		return yahoo.New(yahoo.WithBaseURL(srv.URL()), yahoo.WithHTTPClient(client), yahoo.WithClock(clock))
+		return yahoo.New(httpopt.WithBaseURL(srv.URL()), httpopt.WithHTTPClient(client), httpopt.WithClock(clock))
 	},
 	Symbol: "AAPL", Range: week,
 	Faults: []fetchtest.Fault{
@@ -242,7 +243,7 @@ func TestFetchTimeouts(t *testing.T) {
 func TestFetchBodyCap(t *testing.T) {
 	t.Parallel()
 	srv := fetchtest.Upstream(t)
-	f := newFetcher(t, srv, yahoo.WithMaxBody(1024))
+	f := newFetcher(t, srv, httpopt.WithMaxBody(1024))
 	_, err := f.Fetch(t.Context(), "AAPL", pricefill.Range{From: d(2023, 1, 1), To: d(2023, 12, 31)})
 	if !errors.Is(err, fetchhttp.ErrBodyTooLarge) || pricefill.KindOf(err) != pricefill.KindPermanent {
 		t.Errorf("error %v, want permanent ErrBodyTooLarge", err)
@@ -386,13 +387,13 @@ func TestFetchBadInput(t *testing.T) {
 func TestNewOptions(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		opt  yahoo.Option
+		opt  httpopt.Option
 		want string
 	}{
-		{yahoo.WithBaseURL("ftp://example.com"), "yahoo.WithBaseURL"},
-		{yahoo.WithBaseURL("example.com"), "yahoo.WithBaseURL"},
+		{httpopt.WithBaseURL("ftp://example.com"), "httpopt.WithBaseURL"},
+		{httpopt.WithBaseURL("example.com"), "httpopt.WithBaseURL"},
 		{yahoo.WithCookieURL("::"), "yahoo.WithCookieURL"},
-		{yahoo.WithMaxBody(-1), "yahoo.WithMaxBody"},
+		{httpopt.WithMaxBody(-1), "httpopt.WithMaxBody"},
 	} {
 		if _, err := yahoo.New(tc.opt); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("error %v, want one naming %s", err, tc.want)
@@ -402,8 +403,8 @@ func TestNewOptions(t *testing.T) {
 		t.Errorf("defaults: %v", err)
 	}
 	// Nil and zero mean the default.
-	if _, err := yahoo.New(yahoo.WithBaseURL(""), yahoo.WithCookieURL(""), yahoo.WithHTTPClient(nil), yahoo.WithUserAgent(""),
-		yahoo.WithMaxBody(0), yahoo.WithClock(nil)); err != nil {
+	if _, err := yahoo.New(httpopt.WithBaseURL(""), yahoo.WithCookieURL(""), httpopt.WithHTTPClient(nil), httpopt.WithUserAgent(""),
+		httpopt.WithMaxBody(0), httpopt.WithClock(nil)); err != nil {
 		t.Errorf("zero options: %v, want the defaults", err)
 	}
 }

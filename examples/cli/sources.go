@@ -9,6 +9,7 @@ import (
 	"github.com/pricefill/pricefill/backfill"
 	"github.com/pricefill/pricefill/backfill/alphavantage"
 	"github.com/pricefill/pricefill/backfill/csvdir"
+	"github.com/pricefill/pricefill/backfill/httpopt"
 	"github.com/pricefill/pricefill/backfill/stooq"
 	"github.com/pricefill/pricefill/backfill/synthetic"
 	"github.com/pricefill/pricefill/backfill/yahoo"
@@ -30,14 +31,14 @@ type source struct {
 
 var sources = map[string]source{
 	"yahoo": {open: func(u string) (backfill.Fetcher, error) {
-		return yahoo.New(baseURL(u, yahoo.WithBaseURL)...)
+		return yahoo.New(baseURL(u, httpopt.WithBaseURL)...)
 	}, rate: 1, hourly: ratelimit.HourlyLimitDefault},
 	"stooq": {open: func(u string) (backfill.Fetcher, error) {
-		return stooq.New(append(baseURL(u, stooq.WithBaseURL), stooq.WithAPIKeyFromEnv())...)
+		return stooq.New(append(baseURL(u, httpopt.WithBaseURL), httpopt.WithAPIKeyFromEnv())...)
 	}, rate: 1, hourly: ratelimit.HourlyLimitDefault},
 	// The free tier allows 5 requests a minute and 25 a day.
 	"alphavantage": {open: func(u string) (backfill.Fetcher, error) {
-		return alphavantage.New(append(baseURL(u, alphavantage.WithBaseURL), alphavantage.WithAPIKeyFromEnv())...)
+		return alphavantage.New(append(baseURL(u, httpopt.WithBaseURL), httpopt.WithAPIKeyFromEnv())...)
 	}, rate: 1.0 / 12, hourly: ratelimit.HourlyLimitDefault, daily: 25},
 	"csvdir": {open: func(dir string) (backfill.Fetcher, error) {
 		if dir == "" {

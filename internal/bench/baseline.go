@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pricefill/pricefill"
+	"github.com/pricefill/pricefill/backfill/httpopt"
 	"github.com/pricefill/pricefill/backfill/yahoo"
 	"github.com/pricefill/pricefill/internal/upstream"
 	"github.com/pricefill/pricefill/ratelimit"
@@ -113,7 +114,7 @@ func runBaseline(ctx context.Context, c baselineConfig, stderr io.Writer) (*base
 func baselineRunner(ctx context.Context, c baselineConfig, margin float64, symbols []string, rng pricefill.Range, dbPath string, stderr io.Writer) (baselineRun, error) {
 	run := baselineRun{margin: margin}
 	err := withServer(c, func(srv *upstream.Server) error {
-		f, err := yahoo.New(yahoo.WithBaseURL(srv.URL()))
+		f, err := yahoo.New(httpopt.WithBaseURL(srv.URL()))
 		if err != nil {
 			return err
 		}
@@ -170,7 +171,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
 // validate each bar, and insert the valid ones one INSERT at a time, each
 // its own transaction, into an SQLite file with the driver's defaults.
 func runScript(ctx context.Context, baseURL, dbPath string, symbols []string, rng pricefill.Range, delay time.Duration, res *baselineResult) error {
-	f, err := yahoo.New(yahoo.WithBaseURL(baseURL))
+	f, err := yahoo.New(httpopt.WithBaseURL(baseURL))
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/backfill"
+	"github.com/pricefill/pricefill/backfill/httpopt"
 	"github.com/pricefill/pricefill/backfill/synthetic"
 	"github.com/pricefill/pricefill/backfill/yahoo"
 	"github.com/pricefill/pricefill/internal/upstream"
@@ -250,7 +251,7 @@ func faultsOnce(ctx context.Context, c faultsConfig, dialect, sqlitePath string,
 	// The server's client (its idle connections close with it), with a
 	// timeout that ends the stalled body.
 	client := &http.Client{Transport: srv.Client().Transport, Timeout: faultsClientTimeout}
-	f, err := yahoo.New(yahoo.WithBaseURL(srv.URL()), yahoo.WithHTTPClient(client))
+	f, err := yahoo.New(httpopt.WithBaseURL(srv.URL()), httpopt.WithHTTPClient(client))
 	if err != nil {
 		return res, err
 	}

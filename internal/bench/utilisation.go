@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pricefill/pricefill"
+	"github.com/pricefill/pricefill/backfill/httpopt"
 	"github.com/pricefill/pricefill/backfill/yahoo"
 	"github.com/pricefill/pricefill/internal/upstream"
 	"github.com/pricefill/pricefill/ratelimit"
@@ -128,7 +129,7 @@ func utilisationOnce(ctx context.Context, c utilisationConfig, margin float64, c
 	defer closeServer(srv)
 	// The program's Yahoo fetcher with --base-url: its own client, on the
 	// default transport.
-	f, err := yahoo.New(yahoo.WithBaseURL(srv.URL()))
+	f, err := yahoo.New(httpopt.WithBaseURL(srv.URL()))
 	if err != nil {
 		return res, err
 	}

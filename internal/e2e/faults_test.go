@@ -9,6 +9,7 @@ import (
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/backfill"
+	"github.com/pricefill/pricefill/backfill/httpopt"
 	"github.com/pricefill/pricefill/backfill/synthetic"
 	"github.com/pricefill/pricefill/backfill/yahoo"
 	"github.com/pricefill/pricefill/internal/upstream"
@@ -99,7 +100,7 @@ func mixedFaults(t *testing.T, dsn string, seed uint64) {
 		t.Fatal(err)
 	}
 	client := &http.Client{Transport: srv.Client().Transport, Timeout: faultClientTimeout}
-	f, err := yahoo.New(yahoo.WithBaseURL(srv.URL()), yahoo.WithHTTPClient(client))
+	f, err := yahoo.New(httpopt.WithBaseURL(srv.URL()), httpopt.WithHTTPClient(client))
 	if err != nil {
 		t.Fatal(err)
 	}

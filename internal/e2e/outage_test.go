@@ -10,6 +10,7 @@ import (
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/backfill"
+	"github.com/pricefill/pricefill/backfill/httpopt"
 	"github.com/pricefill/pricefill/backfill/yahoo"
 	"github.com/pricefill/pricefill/internal/upstream"
 	"github.com/pricefill/pricefill/queue"
@@ -61,7 +62,7 @@ func outageMidRun(t *testing.T, dsn string, kind upstream.Outage, outage time.Du
 		t.Fatal(err)
 	}
 	client := &http.Client{Transport: srv.Client().Transport, Timeout: 10 * time.Second}
-	f, err := yahoo.New(yahoo.WithBaseURL(srv.URL()), yahoo.WithHTTPClient(client))
+	f, err := yahoo.New(httpopt.WithBaseURL(srv.URL()), httpopt.WithHTTPClient(client))
 	if err != nil {
 		t.Fatal(err)
 	}

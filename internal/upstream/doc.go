@@ -80,7 +80,7 @@
 //	if err != nil { … }
 //	defer srv.Close()
 //	srv.SetFault("MSFT", upstream.Fault{Kind: upstream.RateLimit, RetryAfter: "7"})
-//	f, err := yahoo.New(yahoo.WithBaseURL(srv.URL()), yahoo.WithHTTPClient(srv.Client()))
+//	f, err := yahoo.New(httpopt.WithBaseURL(srv.URL()), httpopt.WithHTTPClient(srv.Client()))
 //
 // One base URL serves every provider:
 //
