@@ -43,6 +43,13 @@ func newFetcher(t *testing.T, srv *upstream.Server, opts ...httpopt.Option) *alp
 	return f
 }
 
+// TestFetchtest: the kit's fault table, timeouts and (with a key) secret
+// checks; see package fetchtest.
+func TestFetchtest(t *testing.T) {
+	t.Parallel()
+	fetchtest.Run(t, provider)
+}
+
 func TestFetchRequest(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -109,23 +116,6 @@ var provider = fetchtest.Provider{
 		// An empty series is no bars, not an error.
 		{Name: "empty series", Fault: upstream.Fault{Kind: upstream.NoData}, Kind: fetchtest.NoError},
 	},
-}
-
-func TestFetchFaults(t *testing.T) {
-	t.Parallel()
-	fetchtest.RunFaults(t, provider)
-}
-
-func TestFetchTimeouts(t *testing.T) {
-	t.Parallel()
-	fetchtest.RunTimeouts(t, provider)
-}
-
-// TestSecretsNeverInErrors: whatever goes wrong, no error in the chain
-// that Fetch returns holds the API key, raw or escaped.
-func TestSecretsNeverInErrors(t *testing.T) {
-	t.Parallel()
-	fetchtest.RunSecrets(t, provider)
 }
 
 func TestNewOptions(t *testing.T) {

@@ -31,6 +31,13 @@ func newFetcher(t *testing.T, srv *upstream.Server, opts ...httpopt.Option) *sto
 	return f
 }
 
+// TestFetchtest: the kit's fault table, timeouts and (with a key) secret
+// checks; see package fetchtest.
+func TestFetchtest(t *testing.T) {
+	t.Parallel()
+	fetchtest.Run(t, provider)
+}
+
 func TestFetchRequest(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ symbol, sent string }{
@@ -115,23 +122,6 @@ var provider = fetchtest.Provider{
 		{Name: "No data for the range", Fault: upstream.Fault{Kind: upstream.NoData}, Kind: pricefill.KindNotFound, Mention: "No data"},
 		{Name: "403", Fault: upstream.Fault{Kind: upstream.Premium}, Kind: pricefill.KindPermanent, Mention: "403"},
 	},
-}
-
-func TestFetchFaults(t *testing.T) {
-	t.Parallel()
-	fetchtest.RunFaults(t, provider)
-}
-
-func TestFetchTimeouts(t *testing.T) {
-	t.Parallel()
-	fetchtest.RunTimeouts(t, provider)
-}
-
-// TestSecretsNeverInErrors: whatever goes wrong, no error in the chain
-// that Fetch returns holds the API key, raw or escaped.
-func TestSecretsNeverInErrors(t *testing.T) {
-	t.Parallel()
-	fetchtest.RunSecrets(t, provider)
 }
 
 func TestFetchUnmappedSymbol(t *testing.T) {

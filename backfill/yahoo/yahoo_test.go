@@ -44,6 +44,13 @@ func served(srv *upstream.Server, sym string, r pricefill.Range) []pricefill.Bar
 	return bars
 }
 
+// TestFetchtest: the kit's fault table, timeouts and (with a key) secret
+// checks; see package fetchtest.
+func TestFetchtest(t *testing.T) {
+	t.Parallel()
+	fetchtest.Run(t, provider)
+}
+
 func TestFetchServedBars(t *testing.T) {
 	t.Parallel()
 	srv := fetchtest.Upstream(t)
@@ -225,19 +232,6 @@ var provider = fetchtest.Provider{
 		{Name: "401 every time: permanent", Fault: upstream.Fault{Kind: upstream.Unauthorized}, Kind: pricefill.KindPermanent},
 		{Name: "slow body within the timeout", Fault: upstream.Fault{Kind: upstream.Slow, Delay: time.Millisecond}, Kind: fetchtest.NoError, Bars: true},
 	},
-}
-
-// TestFetchFaults: each fault of the server maps to its error kind.
-func TestFetchFaults(t *testing.T) {
-	t.Parallel()
-	fetchtest.RunFaults(t, provider)
-}
-
-// TestFetchTimeouts: a body that does not come in time is transient, by
-// the client's timeout or the caller's context.
-func TestFetchTimeouts(t *testing.T) {
-	t.Parallel()
-	fetchtest.RunTimeouts(t, provider)
 }
 
 func TestFetchBodyCap(t *testing.T) {

@@ -118,6 +118,29 @@ func (p Provider) server(t testing.TB, kind upstream.FaultKind) *upstream.Server
 	return Upstream(t, upstream.WithClock(clocktest.NewFake(p.now())))
 }
 
+// Run runs the kit's checks of a fetcher as subtests: Faults
+// ([RunFaults]), Timeouts ([RunTimeouts]) and, for a provider with an API
+// key, Secrets ([RunSecrets]). A fetcher's test file calls it once:
+//
+//	func TestFetchtest(t *testing.T) { fetchtest.Run(t, provider) }
+func Run(t *testing.T, p Provider) {
+	t.Helper()
+	t.Run("Faults", func(t *testing.T) {
+		t.Parallel()
+		RunFaults(t, p)
+	})
+	t.Run("Timeouts", func(t *testing.T) {
+		t.Parallel()
+		RunTimeouts(t, p)
+	})
+	if p.Key != "" {
+		t.Run("Secrets", func(t *testing.T) {
+			t.Parallel()
+			RunSecrets(t, p)
+		})
+	}
+}
+
 // RunFaults fetches p.Symbol with each fault of the table, the common rows
 // and p's own, and checks what the fetcher makes of it: the error's kind,
 // its wait or quota, that it names the symbol and the row's mention, and
