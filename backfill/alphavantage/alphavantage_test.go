@@ -70,10 +70,7 @@ func TestFetchRequest(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := srv.Bars(tc.symbol, tc.r)
-			for i := range want {
-				want[i].Source, want[i].AdjClose = alphavantage.Source, 0
-			}
+			want := fetchtest.Unadjusted(fetchtest.Served(srv, tc.symbol, tc.r, alphavantage.Source))
 			if len(want) == 0 {
 				t.Fatal("test premise: the server serves bars in the range")
 			}
@@ -83,14 +80,7 @@ func TestFetchRequest(t *testing.T) {
 			if s.Asset.Symbol != strings.ToUpper(tc.symbol) || s.Asset.Timezone != "America/New_York" {
 				t.Errorf("asset %+v", s.Asset)
 			}
-			reqs := srv.Requests()
-			if len(reqs) != 1 {
-				t.Fatalf("%d requests", len(reqs))
-			}
-			got := map[string]string{"path": reqs[0].Path}
-			for k := range reqs[0].Query {
-				got[k] = reqs[0].Query.Get(k)
-			}
+			got := fetchtest.OneRequest(t, srv)
 			wantQ := map[string]string{"path": "/query", "function": "TIME_SERIES_DAILY", "symbol": tc.sent, "outputsize": tc.size, "datatype": "json", "apikey": key}
 			if diff := cmp.Diff(wantQ, got); diff != "" {
 				t.Errorf("request (-want +got):\n%s", diff)
@@ -123,19 +113,11 @@ func TestNewOptions(t *testing.T) {
 	if _, err := alphavantage.New(); err == nil || !strings.Contains(err.Error(), alphavantage.EnvAPIKey) {
 		t.Errorf("no key: %v, want an error naming %s", err, alphavantage.EnvAPIKey)
 	}
-	for _, tc := range []struct {
-		opt  httpopt.Option
-		want string
-	}{
-		{httpopt.WithBaseURL("ftp://x"), "httpopt.WithBaseURL"},
-		{httpopt.WithMaxBody(-1), "httpopt.WithMaxBody"},
-		{httpopt.WithAPIKey("bad key"), "httpopt.WithAPIKey"},
-	} {
-		_, err := alphavantage.New(httpopt.WithAPIKey("k"), tc.opt)
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("error %v, want one naming %s", err, tc.want)
-		}
-	}
+	fetchtest.CheckOptionErrors(t, newAny, []httpopt.Option{httpopt.WithAPIKey("k")}, []fetchtest.OptionError{
+		{Option: httpopt.WithBaseURL("ftp://x"), Want: "httpopt.WithBaseURL"},
+		{Option: httpopt.WithMaxBody(-1), Want: "httpopt.WithMaxBody"},
+		{Option: httpopt.WithAPIKey("bad key"), Want: "httpopt.WithAPIKey"},
+	})
 	// An empty key means none, the default, which is not enough.
 	if _, err := alphavantage.New(httpopt.WithAPIKey("")); err == nil || !strings.Contains(err.Error(), "httpopt.WithAPIKey") {
 		t.Errorf("empty key: %v, want an error naming httpopt.WithAPIKey", err)
@@ -148,13 +130,8 @@ func TestNewOptions(t *testing.T) {
 }
 
 func TestWithAPIKeyFromEnv(t *testing.T) {
-	srv := setup(t, upstream.WithAPIKey("from-env"))
-	t.Setenv(alphavantage.EnvAPIKey, "from-env")
-	f, err := alphavantage.New(httpopt.WithBaseURL(srv.URL()), httpopt.WithHTTPClient(srv.Client()), httpopt.WithAPIKeyFromEnv())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.Fetch(t.Context(), "MSFT", week); err != nil {
-		t.Errorf("fetch with the key from the environment: %v", err)
-	}
+	fetchtest.CheckKeyFromEnv(t, newAny, alphavantage.EnvAPIKey, "MSFT", week, upstream.WithClock(clocktest.NewFake(now)))
 }
+
+// newAny is alphavantage.New as a [fetchtest.NewFunc].
+func newAny(opts ...httpopt.Option) (backfill.Fetcher, error) { return alphavantage.New(opts...) }

@@ -18,6 +18,12 @@ func msft(date time.Time, o, h, l, c, adj float64, v int64) pricefill.Bar {
 	return pricefill.Bar{Symbol: "MSFT", Date: date, Open: o, High: h, Low: l, Close: c, AdjClose: adj, Volume: v, Source: Source}
 }
 
+// parseFixture parses the fixture name as the answer for sym over r.
+func parseFixture(t *testing.T, name, sym string, r pricefill.Range) *pricefill.Series {
+	t.Helper()
+	return fetchtest.ParseFixture(t, "alphavantage", name, func(b []byte) (*pricefill.Series, error) { return parse(b, sym, r, fetchhttp.Redactor{}) })
+}
+
 // TestParseFixtures: the real series, newest first in the file, come back
 // oldest first; counts and end rows read off the files.
 func TestParseFixtures(t *testing.T) {
@@ -39,19 +45,8 @@ func TestParseFixtures(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
 			t.Parallel()
-			s, err := parse(fetchtest.Fixture(t, "alphavantage", tc.file), "MSFT", tc.r, fetchhttp.Redactor{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(s.Bars) != tc.n {
-				t.Fatalf("%d bars, want %d", len(s.Bars), tc.n)
-			}
-			if diff := cmp.Diff(tc.first, s.Bars[0]); diff != "" {
-				t.Errorf("first (-want +got):\n%s", diff)
-			}
-			if diff := cmp.Diff(tc.last, s.Bars[len(s.Bars)-1]); diff != "" {
-				t.Errorf("last (-want +got):\n%s", diff)
-			}
+			s := parseFixture(t, tc.file, "MSFT", tc.r)
+			fetchtest.CheckEnds(t, s.Bars, tc.n, tc.first, tc.last)
 			if want := (pricefill.Asset{Symbol: "MSFT", Timezone: "America/New_York"}); s.Asset != want {
 				t.Errorf("asset %+v, want %+v", s.Asset, want)
 			}
@@ -59,10 +54,7 @@ func TestParseFixtures(t *testing.T) {
 		})
 	}
 	// Filtered to the range.
-	s, err := parse(fetchtest.Fixture(t, "alphavantage", "time_series_daily_MSFT_compact.json"), "MSFT", pricefill.Range{From: d(2018, 6, 2), To: d(2018, 6, 6)}, fetchhttp.Redactor{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := parseFixture(t, "time_series_daily_MSFT_compact.json", "MSFT", pricefill.Range{From: d(2018, 6, 2), To: d(2018, 6, 6)})
 	if len(s.Bars) != 3 {
 		t.Errorf("%d bars in 06-02..06-06, want 3 (4, 5, 6)", len(s.Bars))
 	}

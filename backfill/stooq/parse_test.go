@@ -18,6 +18,12 @@ func bar(sym string, date time.Time, o, h, l, c float64, v int64) pricefill.Bar 
 	return pricefill.Bar{Symbol: sym, Date: date, Open: o, High: h, Low: l, Close: c, Volume: v, Source: Source}
 }
 
+// parseFixture parses the fixture name as the answer for sym over r.
+func parseFixture(t *testing.T, name, sym string, r pricefill.Range) *pricefill.Series {
+	t.Helper()
+	return fetchtest.ParseFixture(t, "stooq", name, func(b []byte) (*pricefill.Series, error) { return parse(b, sym, r, fetchhttp.Redactor{}) })
+}
+
 // TestParseFixtures: the real downloads, with counts and the first and
 // last rows read off the files.
 func TestParseFixtures(t *testing.T) {
@@ -41,27 +47,13 @@ func TestParseFixtures(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
 			t.Parallel()
-			s, err := parse(fetchtest.Fixture(t, "stooq", tc.file), tc.sym, tc.r, fetchhttp.Redactor{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(s.Bars) != tc.n {
-				t.Fatalf("%d bars, want %d", len(s.Bars), tc.n)
-			}
-			if diff := cmp.Diff(tc.first, s.Bars[0]); diff != "" {
-				t.Errorf("first (-want +got):\n%s", diff)
-			}
-			if diff := cmp.Diff(tc.last, s.Bars[len(s.Bars)-1]); diff != "" {
-				t.Errorf("last (-want +got):\n%s", diff)
-			}
+			s := parseFixture(t, tc.file, tc.sym, tc.r)
+			fetchtest.CheckEnds(t, s.Bars, tc.n, tc.first, tc.last)
 			fetchtest.CheckSeries(t, s, tc.sym, Source, tc.r)
 		})
 	}
 	// A narrower range keeps its own rows.
-	s, err := parse(fetchtest.Fixture(t, "stooq", "aapl_us_d_2024_slice.csv"), "AAPL", pricefill.Range{From: d(2024, 12, 24), To: d(2024, 12, 27)}, fetchhttp.Redactor{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := parseFixture(t, "aapl_us_d_2024_slice.csv", "AAPL", pricefill.Range{From: d(2024, 12, 24), To: d(2024, 12, 27)})
 	if len(s.Bars) != 3 { // 24, 26, 27: Christmas is closed
 		t.Errorf("%d bars in Christmas week, want 3: %v", len(s.Bars), s.Bars)
 	}

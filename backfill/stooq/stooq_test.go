@@ -54,22 +54,11 @@ func TestFetchRequest(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := srv.Bars(tc.symbol, week)
-			for i := range want {
-				want[i].Source = stooq.Source
-				want[i].AdjClose = 0 // Stooq's CSV has none
-			}
+			want := fetchtest.Unadjusted(fetchtest.Served(srv, tc.symbol, week, stooq.Source)) // Stooq's CSV has no adjusted close
 			if diff := cmp.Diff(want, s.Bars); diff != "" {
 				t.Errorf("bars (-served +fetched):\n%s", diff)
 			}
-			reqs := srv.Requests()
-			if len(reqs) != 1 {
-				t.Fatalf("%d requests, want 1", len(reqs))
-			}
-			got := map[string]string{"path": reqs[0].Path}
-			for k := range reqs[0].Query {
-				got[k] = reqs[0].Query.Get(k)
-			}
+			got := fetchtest.OneRequest(t, srv)
 			wantQ := map[string]string{"path": "/q/d/l/", "s": tc.sent, "i": "d", "d1": "20240108", "d2": "20240112", "apikey": key}
 			if diff := cmp.Diff(wantQ, got); diff != "" {
 				t.Errorf("request (-want +got):\n%s", diff)
@@ -94,16 +83,11 @@ func TestFetchWithoutKey(t *testing.T) {
 }
 
 func TestWithAPIKeyFromEnv(t *testing.T) {
-	srv := fetchtest.Upstream(t, upstream.WithAPIKey("from-env-123"))
-	t.Setenv(stooq.EnvAPIKey, "from-env-123")
-	f, err := stooq.New(httpopt.WithBaseURL(srv.URL()), httpopt.WithHTTPClient(srv.Client()), httpopt.WithAPIKeyFromEnv())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.Fetch(t.Context(), "AAPL", week); err != nil {
-		t.Errorf("fetch with the key from the environment: %v", err)
-	}
+	fetchtest.CheckKeyFromEnv(t, newAny, stooq.EnvAPIKey, "AAPL", week)
 }
+
+// newAny is stooq.New as a [fetchtest.NewFunc].
+func newAny(opts ...httpopt.Option) (backfill.Fetcher, error) { return stooq.New(opts...) }
 
 // provider is the Stooq fetcher under the fetchers' fault kit, with what
 // Stooq spells its own way.
@@ -138,22 +122,14 @@ func TestFetchUnmappedSymbol(t *testing.T) {
 
 func TestNewOptions(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		opt  httpopt.Option
-		want string
-	}{
-		{httpopt.WithBaseURL("stooq.com"), "httpopt.WithBaseURL"},
-		{httpopt.WithMaxBody(-1), "httpopt.WithMaxBody"},
-		{httpopt.WithAPIKey("has space"), "httpopt.WithAPIKey"},
-		{httpopt.WithAPIKey(strings.Repeat("k", 257)), "httpopt.WithAPIKey"},
-	} {
-		_, err := stooq.New(tc.opt)
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("error %v, want one naming %s", err, tc.want)
-		}
-		if err != nil && strings.Contains(err.Error(), "has space") {
-			t.Errorf("error %q repeats the key", err)
-		}
+	fetchtest.CheckOptionErrors(t, newAny, nil, []fetchtest.OptionError{
+		{Option: httpopt.WithBaseURL("stooq.com"), Want: "httpopt.WithBaseURL"},
+		{Option: httpopt.WithMaxBody(-1), Want: "httpopt.WithMaxBody"},
+		{Option: httpopt.WithAPIKey("has space"), Want: "httpopt.WithAPIKey"},
+		{Option: httpopt.WithAPIKey(strings.Repeat("k", 257)), Want: "httpopt.WithAPIKey"},
+	})
+	if _, err := stooq.New(httpopt.WithAPIKey("has space")); err != nil && strings.Contains(err.Error(), "has space") {
+		t.Errorf("error %q repeats the key", err)
 	}
 	// Nil and zero mean the default (for the key: none).
 	if _, err := stooq.New(httpopt.WithBaseURL(""), httpopt.WithHTTPClient(nil), httpopt.WithUserAgent(""), httpopt.WithAPIKey(""),

@@ -20,6 +20,12 @@ func bar(sym string, date time.Time, o, h, l, c, adj float64, v int64) pricefill
 	return pricefill.Bar{Symbol: sym, Date: date, Open: o, High: h, Low: l, Close: c, AdjClose: adj, Volume: v, Source: Source}
 }
 
+// parseFixture parses the fixture name as the chart answer for sym over r.
+func parseFixture(t *testing.T, name, sym string, r pricefill.Range) *pricefill.Series {
+	t.Helper()
+	return fetchtest.ParseFixture(t, "yahoo", name, func(b []byte) (*pricefill.Series, error) { return parseChart(b, sym, r) })
+}
+
 // chartFixtures are the real chart answers, with what they hold, read off
 // the files: the count of bars, the first and last one, the asset and
 // the events.
@@ -97,22 +103,11 @@ func TestParseChartFixtures(t *testing.T) {
 	for _, tc := range chartFixtures {
 		t.Run(tc.file, func(t *testing.T) {
 			t.Parallel()
-			s, err := parseChart(fetchtest.Fixture(t, "yahoo", tc.file), tc.asset.Symbol, tc.r)
-			if err != nil {
-				t.Fatalf("parseChart: %v", err)
-			}
+			s := parseFixture(t, tc.file, tc.asset.Symbol, tc.r)
 			if diff := cmp.Diff(tc.asset, s.Asset); diff != "" {
 				t.Errorf("asset (-want +got):\n%s", diff)
 			}
-			if len(s.Bars) != tc.n {
-				t.Fatalf("%d bars, want %d", len(s.Bars), tc.n)
-			}
-			if diff := cmp.Diff(tc.first, s.Bars[0]); diff != "" {
-				t.Errorf("first bar (-want +got):\n%s", diff)
-			}
-			if diff := cmp.Diff(tc.last, s.Bars[len(s.Bars)-1]); diff != "" {
-				t.Errorf("last bar (-want +got):\n%s", diff)
-			}
+			fetchtest.CheckEnds(t, s.Bars, tc.n, tc.first, tc.last)
 			if diff := cmp.Diff(tc.dividends, s.Dividends); diff != "" {
 				t.Errorf("dividends (-want +got):\n%s", diff)
 			}
@@ -133,10 +128,7 @@ func TestParseChartFixtures(t *testing.T) {
 // quote array; it is left out, not stored as zeros.
 func TestParseChartNullDaySkipped(t *testing.T) {
 	t.Parallel()
-	s, err := parseChart(fetchtest.Fixture(t, "yahoo", "chart_WSU.DE_2023-08-04_2023-08-09.json"), "WSU.DE", pricefill.Range{From: d(2023, 8, 7), To: d(2023, 8, 7)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := parseFixture(t, "chart_WSU.DE_2023-08-04_2023-08-09.json", "WSU.DE", pricefill.Range{From: d(2023, 8, 7), To: d(2023, 8, 7)})
 	if len(s.Bars) != 0 {
 		t.Errorf("bars %v, want none: the day is null", s.Bars)
 	}
@@ -148,10 +140,7 @@ func TestParseChartNullDaySkipped(t *testing.T) {
 func TestParseChartFiltersToRange(t *testing.T) {
 	t.Parallel()
 	r := pricefill.Range{From: d(2020, 3, 28), To: d(2020, 4, 3)}
-	s, err := parseChart(fetchtest.Fixture(t, "yahoo", "chart_OCDO.L_2020_full_year.json"), "OCDO.L", r)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := parseFixture(t, "chart_OCDO.L_2020_full_year.json", "OCDO.L", r)
 	var got []string
 	for _, b := range s.Bars {
 		got = append(got, b.Date.Format(time.DateOnly))
@@ -161,10 +150,7 @@ func TestParseChartFiltersToRange(t *testing.T) {
 		t.Errorf("dates (-want +got):\n%s", diff)
 	}
 	// The dividend of ORSTED.CO (2020-03-03) is outside this range.
-	s, err = parseChart(fetchtest.Fixture(t, "yahoo", "chart_ORSTED.CO_2020_dividend.json"), "ORSTED.CO", r)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s = parseFixture(t, "chart_ORSTED.CO_2020_dividend.json", "ORSTED.CO", r)
 	if len(s.Dividends) != 0 {
 		t.Errorf("dividends %v outside %s", s.Dividends, r)
 	}

@@ -37,11 +37,7 @@ func newFetcher(t *testing.T, srv *upstream.Server, opts ...httpopt.Option) *yah
 // served is what the server serves for sym over r, as the fetcher should
 // return it.
 func served(srv *upstream.Server, sym string, r pricefill.Range) []pricefill.Bar {
-	bars := srv.Bars(sym, r)
-	for i := range bars {
-		bars[i].Source = yahoo.Source
-	}
-	return bars
+	return fetchtest.Served(srv, sym, r, yahoo.Source)
 }
 
 // TestFetchtest: the kit's fault table, timeouts and (with a key) secret
@@ -93,21 +89,11 @@ func TestFetchRequest(t *testing.T) {
 			if len(s.Bars) == 0 || s.Bars[0].Symbol != canonical || s.Asset.Symbol != canonical {
 				t.Errorf("bars %v, asset %v: want bars of %s, canonical", s.Bars, s.Asset, canonical)
 			}
-			reqs := srv.Requests()
-			if len(reqs) != 1 {
-				t.Fatalf("%d requests, want 1: %v", len(reqs), reqs)
-			}
+			got := fetchtest.OneRequest(t, srv)
 			p1, p2 := yahoo.Period(week)
-			want := map[string]string{"period1": strconv.FormatInt(p1, 10), "period2": strconv.FormatInt(p2, 10), "interval": "1d", "events": "div,splits"}
-			got := map[string]string{}
-			for k := range reqs[0].Query {
-				got[k] = reqs[0].Query.Get(k)
-			}
-			if reqs[0].Path != tc.path {
-				t.Errorf("path %q, want %q", reqs[0].Path, tc.path)
-			}
+			want := map[string]string{"path": tc.path, "period1": strconv.FormatInt(p1, 10), "period2": strconv.FormatInt(p2, 10), "interval": "1d", "events": "div,splits"}
 			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("query (-want +got):\n%s", diff)
+				t.Errorf("request (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -380,19 +366,13 @@ func TestFetchBadInput(t *testing.T) {
 
 func TestNewOptions(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		opt  httpopt.Option
-		want string
-	}{
-		{httpopt.WithBaseURL("ftp://example.com"), "httpopt.WithBaseURL"},
-		{httpopt.WithBaseURL("example.com"), "httpopt.WithBaseURL"},
-		{yahoo.WithCookieURL("::"), "yahoo.WithCookieURL"},
-		{httpopt.WithMaxBody(-1), "httpopt.WithMaxBody"},
-	} {
-		if _, err := yahoo.New(tc.opt); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("error %v, want one naming %s", err, tc.want)
-		}
-	}
+	newAny := func(opts ...httpopt.Option) (backfill.Fetcher, error) { return yahoo.New(opts...) }
+	fetchtest.CheckOptionErrors(t, newAny, nil, []fetchtest.OptionError{
+		{Option: httpopt.WithBaseURL("ftp://example.com"), Want: "httpopt.WithBaseURL"},
+		{Option: httpopt.WithBaseURL("example.com"), Want: "httpopt.WithBaseURL"},
+		{Option: yahoo.WithCookieURL("::"), Want: "yahoo.WithCookieURL"},
+		{Option: httpopt.WithMaxBody(-1), Want: "httpopt.WithMaxBody"},
+	})
 	if _, err := yahoo.New(); err != nil {
 		t.Errorf("defaults: %v", err)
 	}
