@@ -1,6 +1,7 @@
 // Package clocktest provides clocks for tests: [Fake], a clock that moves
 // only when told to, and [Shifted], the real clock moved to a chosen date,
-// for use inside a [testing/synctest] bubble where real time is virtual.
+// for use inside a [testing/synctest] bubble where real time is virtual;
+// and the dates ([Date]) and time zones ([Zone]) that tests write.
 package clocktest
 
 import (

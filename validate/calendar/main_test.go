@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pricefill/pricefill"
+	"github.com/pricefill/pricefill/internal/clocktest"
 	"github.com/pricefill/pricefill/internal/testmain"
 	"github.com/pricefill/pricefill/validate/calendar"
 )
@@ -16,24 +16,12 @@ var (
 	_ calendar.Calendar        = calendar.Weekdays
 )
 
-// date parses a date in the form 2006-01-02, as midnight UTC.
-func date(s string) time.Time {
-	d, err := pricefill.ParseDate(s)
-	if err != nil {
-		panic(err)
-	}
-	return d
-}
-
-// zone loads a time zone for a test, failing it when the system has none.
-func zone(t testing.TB, name string) *time.Location {
-	t.Helper()
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		t.Fatalf("time zone %s: %v", name, err)
-	}
-	return loc
-}
+// date parses a date in the form 2006-01-02, as midnight UTC; zone loads
+// a time zone for a test.
+var (
+	date = clocktest.Date
+	zone = clocktest.Zone
+)
 
 func dates(ts []time.Time) []string {
 	out := make([]string, len(ts))
