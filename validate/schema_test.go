@@ -15,19 +15,8 @@ import (
 // real databases.
 func TestValidateSchemaRules(t *testing.T) {
 	t.Parallel()
-	v := newValidator(t)
-	with := func(f func(b *pricefill.Bar)) pricefill.Bar {
-		b := validBar(day)
-		f(&b)
-		return b
-	}
 	all := pricefill.Range{From: pricefill.Date(-10, 1, 1), To: pricefill.Date(20000, 1, 1)}
-	for _, tc := range []struct {
-		name string
-		bar  pricefill.Bar
-		r    pricefill.Range
-		want []pricefill.Violation
-	}{
+	checkRules(t, newValidator(t), []ruleCase{
 		{"no adjusted close", with(func(b *pricefill.Bar) { b.AdjClose = 0 }), week, noRule},
 		{"negative zero adjusted close", with(func(b *pricefill.Bar) { b.AdjClose = math.Copysign(0, -1) }), week, noRule},
 		{"tiny adjusted close", with(func(b *pricefill.Bar) { b.AdjClose = 5e-324 }), week, noRule},
@@ -71,12 +60,7 @@ func TestValidateSchemaRules(t *testing.T) {
 			{Rule: validate.RuleAdjCloseInvalid, Field: "adj_close", Value: "-1"},
 			{Rule: validate.RuleVolumeNegative, Field: "volume", Value: "-1"},
 		}},
-	} {
-		got := violations(t, v.Validate(later, tc.r, aapl, nil, tc.bar))
-		if !slices.Equal(got, tc.want) {
-			t.Errorf("%s:\n got %v\nwant %v", tc.name, got, tc.want)
-		}
-	}
+	})
 }
 
 // TestValidateSymbolOfNoAsset: without an asset symbol, the bar's stands

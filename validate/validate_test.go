@@ -60,20 +60,36 @@ func violations(t interface {
 	return ib.Violations
 }
 
+// with returns the valid bar of day changed by f.
+func with(f func(b *pricefill.Bar)) pricefill.Bar {
+	b := validBar(day)
+	f(&b)
+	return b
+}
+
+// A ruleCase is a bar, the range it is validated for, and the violations
+// Validate must list, in order.
+type ruleCase struct {
+	name string
+	bar  pricefill.Bar
+	r    pricefill.Range
+	want []pricefill.Violation
+}
+
+// checkRules validates each case's bar with v and checks the violations.
+func checkRules(t *testing.T, v *validate.Validator, cases []ruleCase) {
+	t.Helper()
+	for _, tc := range cases {
+		got := violations(t, v.Validate(later, tc.r, aapl, nil, tc.bar))
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s:\n got %v\nwant %v", tc.name, got, tc.want)
+		}
+	}
+}
+
 func TestValidateRules(t *testing.T) {
 	t.Parallel()
-	v := newValidator(t)
-	with := func(f func(b *pricefill.Bar)) pricefill.Bar {
-		b := validBar(day)
-		f(&b)
-		return b
-	}
-	for _, tc := range []struct {
-		name string
-		bar  pricefill.Bar
-		r    pricefill.Range
-		want []pricefill.Violation
-	}{
+	checkRules(t, newValidator(t), []ruleCase{
 		{"valid", validBar(day), week, noRule},
 		{"valid, zero volume", with(func(b *pricefill.Bar) { b.Volume = 0 }), week, noRule},
 		{"valid, flat day", with(func(b *pricefill.Bar) { b.Open, b.High, b.Low, b.Close = 5, 5, 5, 5 }), week, noRule},
@@ -125,12 +141,7 @@ func TestValidateRules(t *testing.T) {
 			{Rule: validate.RulePriceNotFinite, Field: "low", Value: "NaN"},
 			{Rule: validate.RuleVolumeNegative, Field: "volume", Value: "-7"},
 		}},
-	} {
-		got := violations(t, v.Validate(later, tc.r, aapl, nil, tc.bar))
-		if !slices.Equal(got, tc.want) {
-			t.Errorf("%s:\n got %v\nwant %v", tc.name, got, tc.want)
-		}
-	}
+	})
 }
 
 func TestValidateError(t *testing.T) {
