@@ -26,10 +26,7 @@ func TestRunStoresEverySymbol(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness(t)
 		symbols := []string{"AAPL", "MSFT", "BRK.B"}
-		rep, err := h.runner(backfill.WithLimiter(noLimit)).Run(context.Background(), backfill.Request{Symbols: symbols, Range: march})
-		if err != nil {
-			t.Fatalf("Run: %v", err)
-		}
+		rep := runMarch(t, h, []backfill.Option{backfill.WithLimiter(noLimit)}, symbols...)
 		for _, s := range symbols {
 			if diff := cmp.Diff(fake.Bars(s, march), h.store.Bars(s)); diff != "" {
 				t.Errorf("stored bars of %s (-want +got):\n%s", s, diff)
@@ -142,10 +139,7 @@ func TestFailuresAreIsolated(t *testing.T) {
 		h.fetcher.Script("BOOM", fake.Step{Panic: "nil map"})
 		symbols := []string{"AAPL", "GONE", "AUTH", "FLAKY", "DEAD", "BUSY", "BOOM", "MSFT"}
 
-		rep, err := h.runner(backfill.WithLimiter(noLimit)).Run(context.Background(), backfill.Request{Symbols: symbols, Range: march})
-		if err != nil {
-			t.Fatalf("Run: %v", err)
-		}
+		rep := runMarch(t, h, []backfill.Option{backfill.WithLimiter(noLimit)}, symbols...)
 		tasks := h.tasks()
 		want := map[string]struct {
 			status   queue.Status
@@ -193,10 +187,7 @@ func TestTransientFailuresBackOff(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness(t)
 		h.fetcher.Script("DEAD", fake.Step{Err: errors.New("HTTP 503")})
-		_, err := h.runner(backfill.WithLimiter(noLimit)).Run(context.Background(), backfill.Request{Symbols: []string{"DEAD"}, Range: march})
-		if err != nil {
-			t.Fatal(err)
-		}
+		runMarch(t, h, []backfill.Option{backfill.WithLimiter(noLimit)}, "DEAD")
 		var gaps []time.Duration
 		calls := h.fetcher.CallsFor("DEAD")
 		for i := 1; i < len(calls); i++ {
@@ -215,10 +206,7 @@ func TestRateLimitCoolsTheLimiterDown(t *testing.T) {
 		h := newHarness(t)
 		lim := &recordingLimiter{}
 		h.fetcher.Script("A", fake.Step{Err: pricefill.RateLimited(30*time.Second, errors.New("HTTP 429"))}, fake.Step{Err: pricefill.RateLimited(0, nil)}, fake.Step{})
-		rep, err := h.runner(backfill.WithLimiter(lim), backfill.WithMaxAttempts(1)).Run(context.Background(), backfill.Request{Symbols: []string{"A"}, Range: march})
-		if err != nil {
-			t.Fatal(err)
-		}
+		rep := runMarch(t, h, []backfill.Option{backfill.WithLimiter(lim), backfill.WithMaxAttempts(1)}, "A")
 		if got := h.tasks()["A"]; got.Status != queue.Completed || got.Attempts != 0 {
 			t.Errorf("A: %s after %d attempts, want completed after 0: rate limits use no attempt", got.Status, got.Attempts)
 		}
@@ -254,10 +242,7 @@ func TestInvalidBarsAreSkippedAndCounted(t *testing.T) {
 		bars = append(bars, bad1)
 		bars = append(bars, good[2:]...)
 		h.fetcher.Script("AAPL", fake.Step{Bars: bars})
-		rep, err := h.runner(backfill.WithLimiter(noLimit)).Run(context.Background(), backfill.Request{Symbols: []string{"AAPL"}, Range: march})
-		if err != nil {
-			t.Fatal(err)
-		}
+		rep := runMarch(t, h, []backfill.Option{backfill.WithLimiter(noLimit)}, "AAPL")
 		want := append(append([]pricefill.Bar{}, good[:1]...), good[2:]...)
 		if diff := cmp.Diff(want, h.store.Bars("AAPL")); diff != "" {
 			t.Errorf("stored bars (-want +got):\n%s", diff)
@@ -279,10 +264,7 @@ func TestStoreFailureIsRetried(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness(t)
 		h.store.FailSaves("AAPL", errors.New("database is locked"))
-		rep, err := h.runner(backfill.WithLimiter(noLimit)).Run(context.Background(), backfill.Request{Symbols: []string{"AAPL"}, Range: march})
-		if err != nil {
-			t.Fatal(err)
-		}
+		rep := runMarch(t, h, []backfill.Option{backfill.WithLimiter(noLimit)}, "AAPL")
 		if got := h.tasks()["AAPL"]; got.Status != queue.Completed || got.Attempts != 1 || !strings.Contains(got.LastError, "saving the bars: database is locked") {
 			t.Errorf("AAPL: %s, %d attempts, %q; want completed after 1 failed attempt naming the store", got.Status, got.Attempts, got.LastError)
 		}
@@ -302,10 +284,7 @@ func TestProgressIsReported(t *testing.T) {
 		for i := range symbols {
 			symbols[i] = fmt.Sprintf("S%02d", i)
 		}
-		_, err := h.runner(backfill.WithLimiter(limiter), backfill.WithConcurrency(1)).Run(context.Background(), backfill.Request{Symbols: symbols, Range: march})
-		if err != nil {
-			t.Fatal(err)
-		}
+		runMarch(t, h, []backfill.Option{backfill.WithLimiter(limiter), backfill.WithConcurrency(1)}, symbols...)
 		events := h.progressEvents()
 		// 20 tasks: an event each time another 2 are done, and one at
 		// least every 30 s.
@@ -376,10 +355,7 @@ func TestCancelFinishesOrReleasesInFlightTasks(t *testing.T) {
 		}
 
 		// A second run resumes: QUICK is not fetched again.
-		rep, err = h.runner(backfill.WithLimiter(noLimit)).Run(context.Background(), backfill.Request{Symbols: symbols, Range: march})
-		if err != nil {
-			t.Fatal(err)
-		}
+		rep = runMarch(t, h, []backfill.Option{backfill.WithLimiter(noLimit)}, symbols...)
 		if n := len(h.fetcher.CallsFor("QUICK")); n != 1 {
 			t.Errorf("QUICK fetched %d times over two runs, want 1", n)
 		}
@@ -517,10 +493,7 @@ func TestWorkersStayUnderTheLimiter(t *testing.T) {
 			symbols[i] = fmt.Sprintf("S%02d", i)
 		}
 		h.fetcher.Script("S07", fake.Step{Err: pricefill.RateLimited(0, nil)}, fake.Step{})
-		rep, err := h.runner(backfill.WithLimiter(lim), backfill.WithConcurrency(4)).Run(context.Background(), backfill.Request{Symbols: symbols, Range: march})
-		if err != nil {
-			t.Fatal(err)
-		}
+		rep := runMarch(t, h, []backfill.Option{backfill.WithLimiter(lim), backfill.WithConcurrency(4)}, symbols...)
 		calls := h.fetcher.Calls()
 		if len(calls) != 81 || rep.Succeeded != 80 {
 			t.Fatalf("%d fetches, %d succeeded; want 81, 80", len(calls), rep.Succeeded)
@@ -547,4 +520,15 @@ func TestWorkersStayUnderTheLimiter(t *testing.T) {
 			t.Errorf("report says no time waited on the limiter")
 		}
 	})
+}
+
+// runMarch runs a runner of h with opts on symbols over march, failing
+// the test when the run fails, and returns the report.
+func runMarch(t *testing.T, h *harness, opts []backfill.Option, symbols ...string) *backfill.Report {
+	t.Helper()
+	rep, err := h.runner(opts...).Run(context.Background(), backfill.Request{Symbols: symbols, Range: march})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return rep
 }
