@@ -111,12 +111,8 @@ func TestZeroOptionsMeanTheDefaults(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness(t)
 		h.fetcher.Script("DEAD", fake.Step{Err: errors.New("connection reset")})
-		r := h.runner(backfill.WithLimiter(noLimit), backfill.WithConcurrency(0), backfill.WithMaxAttempts(0),
-			backfill.WithLease(0), backfill.WithProgressInterval(0))
-		rep, err := r.Run(context.Background(), backfill.Request{Symbols: []string{"AAPL", "DEAD"}, Range: march})
-		if err != nil {
-			t.Fatalf("Run: %v", err)
-		}
+		rep := runMarch(t, h, []backfill.Option{backfill.WithLimiter(noLimit), backfill.WithConcurrency(0), backfill.WithMaxAttempts(0),
+			backfill.WithLease(0), backfill.WithProgressInterval(0)}, "AAPL", "DEAD")
 		if got := h.tasks()["DEAD"]; got.Status != queue.PermanentlyFailed || got.Attempts != backfill.MaxAttemptsDefault {
 			t.Errorf("DEAD: %s after %d attempts, want permanently_failed after %d", got.Status, got.Attempts, backfill.MaxAttemptsDefault)
 		}
