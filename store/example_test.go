@@ -20,18 +20,9 @@ import (
 // save its bars, which completes it in the same transaction, and save them
 // again, which stores nothing twice.
 func Example() {
-	dir, err := os.MkdirTemp("", "pricefill-example-")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(dir, "backfill.db"))
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer db.Close()
+	db, cleanup := openTemp(ctx) // a store on an SQLite file in a new directory
+	defer cleanup()
 
 	r := pricefill.Range{From: pricefill.Date(2025, 1, 6), To: pricefill.Date(2025, 1, 8)}
 	ids, err := db.Enqueue(ctx, []queue.Spec{{Symbol: "AAPL", Range: r}}, queue.EnqueueOptions{})
@@ -92,18 +83,9 @@ func Example() {
 
 // Logging to the console and to fetcher_logs at once.
 func ExampleDB_NewLogHandler() {
-	dir, err := os.MkdirTemp("", "pricefill-example-")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(dir, "backfill.db"))
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer db.Close()
+	db, cleanup := openTemp(ctx) // a store on an SQLite file in a new directory
+	defer cleanup()
 
 	h, err := db.NewLogHandler()
 	if err != nil {
@@ -131,11 +113,8 @@ func ExampleDB_NewLogHandler() {
 // Two processes (here two stores on one SQLite file) share the budget of
 // "yahoo": the grant of one holds the other back for the interval.
 func ExampleDB_Ledger() {
-	dir, err := os.MkdirTemp("", "pricefill-example-")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
+	dir, remove := tempDir()
+	defer remove()
 
 	ctx := context.Background()
 	newLimiter := func() (*ratelimit.Limiter, *store.DB) {
@@ -173,4 +152,29 @@ func ExampleDB_Ledger() {
 	// process A granted: true
 	// process B granted: false
 	// B waits for the interval, 1 granted this hour
+}
+
+// tempDir makes a new temporary directory for an example; remove deletes
+// it.
+func tempDir() (dir string, remove func()) {
+	dir, err := os.MkdirTemp("", "pricefill-example-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	return dir, func() { os.RemoveAll(dir) }
+}
+
+// openTemp opens a store on the SQLite file backfill.db in a new
+// temporary directory; cleanup closes it and deletes the directory.
+func openTemp(ctx context.Context) (db *store.DB, cleanup func()) {
+	dir, remove := tempDir()
+	db, err := store.Open(ctx, filepath.Join(dir, "backfill.db"))
+	if err != nil {
+		remove()
+		log.Fatal(err)
+	}
+	return db, func() {
+		db.Close()
+		remove()
+	}
 }
