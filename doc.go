@@ -11,13 +11,16 @@
 //
 // # Packages
 //
-//	pricefill          Bar, Range, error kinds, Clock   imports nothing of the module
-//	backfill           the Runner and its interfaces    Fetcher, Store, Limiter, Validator, Queue
-//	backfill/...       fetchers for the providers
+//	pricefill          Bar, Range, Counts, error kinds, Clock   imports nothing of the module
+//	backfill           the Runner and its interfaces    Fetcher, Store, Limiter, Validator
+//	backfill/...       fetchers for the providers (yahoo, stooq, alphavantage, csvdir,
+//	                   synthetic), their options (httpopt), the Store suite (storetest),
+//	                   symbol lists (universe)
 //	ratelimit          the Limiter
-//	validate           the Validator and trading calendar
-//	queue              the work queue: in memory; states and leases
-//	store              PostgreSQL and SQLite: Store and Queue, migrations
+//	validate           the Validator: the bar rules and the series check
+//	validate/calendar  trading calendars, sessions, gaps, completeness
+//	queue              the Queue interface, states and leases; in memory; its suite (queuetest)
+//	store              PostgreSQL and SQLite: Store, the SQL Queue, Ledger, migrations
 //	examples/cli       the program: flags, wiring, Run
 //
 // # How data flows
@@ -31,7 +34,8 @@
 // # Embedding
 //
 // A service with its own source and database implements [backfill.Fetcher]
-// and [backfill.Store] and runs:
+// and [backfill.Store] (and runs package backfill/storetest on its Store)
+// and runs:
 //
 //	r, err := backfill.New(myFetcher, myStore, backfill.WithConcurrency(8))
 //	if err != nil { … }
