@@ -667,8 +667,8 @@ func (q *Queue) Runs(ctx context.Context) ([]queue.RunInfo, error) {
 	return out, nil
 }
 
-// Close closes the queue's prepared statements, not its database.
-func (q *Queue) Close() error {
+// close closes the queue's prepared statements, not its database.
+func (q *Queue) close() error {
 	if err := q.stmts.Close(); err != nil {
 		return fmt.Errorf("queue: close: %w", err)
 	}

@@ -192,7 +192,7 @@ func (db *DB) open(ctx context.Context, cfg config) error {
 
 // Close closes the database's connections.
 func (db *DB) Close() error {
-	err := errors.Join(db.cache.Close(), db.Queue.Close(), db.x.Close())
+	err := errors.Join(db.cache.Close(), db.Queue.close(), db.x.Close())
 	if err != nil {
 		return fmt.Errorf("store: close %s: %w", db.name, err)
 	}
