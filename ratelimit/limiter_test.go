@@ -79,6 +79,25 @@ func (e *env) wait() time.Duration {
 	return e.clock.Now().Sub(before)
 }
 
+// waitTakes waits for a grant and fails the test unless it took want;
+// after says what came before the wait.
+func (e *env) waitTakes(want time.Duration, after string) {
+	e.t.Helper()
+	if got := e.wait(); got != want {
+		e.t.Errorf("delay after %s = %s, want %s", after, got, want)
+	}
+}
+
+// grantAt waits for a grant and fails the test unless it came at want
+// after start (a limiter set up at start).
+func (e *env) grantAt(want time.Duration) {
+	e.t.Helper()
+	e.wait()
+	if got := e.clock.Now().Sub(start); got != want {
+		e.t.Errorf("grant at start+%s, want start+%s", got, want)
+	}
+}
+
 // sleep lets d pass on the clock.
 func (e *env) sleep(d time.Duration) {
 	e.t.Helper()
@@ -173,9 +192,7 @@ func TestCoolDownSequence(t *testing.T) {
 		}
 		e.answered()
 		e.refused(0)
-		if got := e.wait(); got != 5*time.Second {
-			t.Errorf("delay after an answer and a rate-limit response = %s, want 5s", got)
-		}
+		e.waitTakes(5*time.Second, "an answer and a rate-limit response")
 	})
 }
 
@@ -220,70 +237,58 @@ func TestCoolDownRetryAfter(t *testing.T) {
 	}
 }
 
-// TestCoolDownBurst: the rate-limit responses of one burst, to requests in
-// flight together, count as one step.
-func TestCoolDownBurst(t *testing.T) {
+// TestCoolDownSteps plays refusals, answers and waits on a limiter that
+// has granted once, at start.
+func TestCoolDownSteps(t *testing.T) {
 	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
-		e := setup(t, start)
-		e.wait()
-		var wg sync.WaitGroup
-		for range 4 {
-			wg.Go(func() { e.refused(0) })
-		}
-		wg.Wait()
-		if got := e.wait(); got != 5*time.Second {
-			t.Errorf("delay after a burst of 4 rate-limit responses = %s, want 5s", got)
-		}
-		e.refused(0)
-		if got := e.wait(); got != 10*time.Second {
-			t.Errorf("delay after the next response = %s, want 10s (the second step)", got)
-		}
-	})
-}
-
-// TestCoolDownExtends: a response during a cool-down extends it by the
-// current step from now, without a further step.
-func TestCoolDownExtends(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
-		e := setup(t, start)
-		e.wait()
-		e.refused(0) // until start+5s
-		e.sleep(3 * time.Second)
-		e.refused(0) // until start+8s
-		e.wait()
-		if got, want := e.clock.Now(), start.Add(8*time.Second); !got.Equal(want) {
-			t.Errorf("grant at %s, want %s", got, want)
-		}
-		e.refused(0)
-		if got := e.wait(); got != 10*time.Second {
-			t.Errorf("delay after the next response = %s, want 10s (the second step)", got)
-		}
-	})
-}
-
-// TestAnswerKeepsCoolDown: an answer during a cool-down resets the
-// steps but does not cut the cool-down short.
-func TestAnswerKeepsCoolDown(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
-		e := setup(t, start)
-		e.wait()
-		e.refused(0)
-		e.wait()
-		e.refused(0) // second step: until start+15s
-		e.sleep(time.Second)
-		e.answered()
-		e.wait()
-		if got, want := e.clock.Now(), start.Add(15*time.Second); !got.Equal(want) {
-			t.Errorf("grant at %s, want %s", got, want)
-		}
-		e.refused(0)
-		if got := e.wait(); got != 5*time.Second {
-			t.Errorf("delay after the next response = %s, want 5s (the first step again)", got)
-		}
-	})
+	for _, tc := range []struct {
+		name string
+		play func(e *env)
+	}{
+		// The rate-limit responses of one burst, to requests in flight
+		// together, count as one step.
+		{"CoolDownBurst", func(e *env) {
+			var wg sync.WaitGroup
+			for range 4 {
+				wg.Go(func() { e.refused(0) })
+			}
+			wg.Wait()
+			e.waitTakes(5*time.Second, "a burst of 4 rate-limit responses")
+			e.refused(0)
+			e.waitTakes(10*time.Second, "the next response (the second step)")
+		}},
+		// A response during a cool-down extends it by the current step
+		// from now, without a further step.
+		{"CoolDownExtends", func(e *env) {
+			e.refused(0) // until start+5s
+			e.sleep(3 * time.Second)
+			e.refused(0) // until start+8s
+			e.grantAt(8 * time.Second)
+			e.refused(0)
+			e.waitTakes(10*time.Second, "the next response (the second step)")
+		}},
+		// An answer during a cool-down resets the steps but does not cut
+		// the cool-down short.
+		{"AnswerKeepsCoolDown", func(e *env) {
+			e.refused(0)
+			e.wait()
+			e.refused(0) // second step: until start+15s
+			e.sleep(time.Second)
+			e.answered()
+			e.grantAt(15 * time.Second)
+			e.refused(0)
+			e.waitTakes(5*time.Second, "the next response (the first step again)")
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				e := setup(t, start)
+				e.wait()
+				tc.play(e)
+			})
+		})
+	}
 }
 
 // TestCoolDownHoldsEveryWaiter: waiters queued before a cool-down began
@@ -448,23 +453,16 @@ func TestCoolDownDocTable(t *testing.T) {
 		}
 		e.sleep(3 * time.Second)
 		e.refused(0)
-		grant := func(want time.Duration) {
-			t.Helper()
-			e.wait()
-			if got := e.clock.Now().Sub(start); got != want {
-				t.Errorf("grant at %s, want %s", got, want)
-			}
-		}
-		grant(8 * time.Second)
+		e.grantAt(8 * time.Second)
 		e.sleep(time.Second)
 		e.refused(0)
-		grant(19 * time.Second)
+		e.grantAt(19 * time.Second)
 		e.refused(2 * time.Minute)
 		e.sleep(11 * time.Second)
 		e.answered()
-		grant(2*time.Minute + 19*time.Second)
+		e.grantAt(2*time.Minute + 19*time.Second)
 		e.sleep(3*time.Minute - e.clock.Now().Sub(start))
 		e.refused(0)
-		grant(3*time.Minute + 5*time.Second)
+		e.grantAt(3*time.Minute + 5*time.Second)
 	})
 }
