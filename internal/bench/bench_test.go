@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"maps"
 	"os"
@@ -60,6 +61,62 @@ func removeProgram() {
 	}
 }
 
+// testPG returns a PostgreSQL URL of a schema of the test's own when a
+// server is at hand (cheap), and "" otherwise: the experiment skips
+// PostgreSQL.
+func testPG(t *testing.T) string {
+	t.Helper()
+	if os.Getenv(pgtest.EnvURL) == "" {
+		return ""
+	}
+	return pgtest.DSN(t)
+}
+
+// wasSkipped reports whether the run of dialect, named name in messages,
+// was skipped for why, and fails the test unless it was PostgreSQL with
+// no URL given (pgURL "").
+func wasSkipped(t *testing.T, name, dialect, why, pgURL string) bool {
+	t.Helper()
+	if why == "" {
+		return false
+	}
+	if dialect != "postgres" || pgURL != "" {
+		t.Errorf("%s: %s", name, why)
+	}
+	return true
+}
+
+// onePerDatabase stops the test unless an experiment gave n results, one
+// per database.
+func onePerDatabase(t *testing.T, n int) {
+	t.Helper()
+	if n != 2 {
+		t.Fatalf("%d results, want one per database (2)", n)
+	}
+}
+
+// report returns the report write writes, and stops the test with it if
+// the experiment's err is not nil.
+func report(t *testing.T, err error, write func(w io.Writer)) *strings.Builder {
+	t.Helper()
+	var b strings.Builder
+	write(&b)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, b.String())
+	}
+	return &b
+}
+
+// reportHas fails the test for each of wants the report lacks.
+func reportHas(t *testing.T, report string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(report, want) {
+			t.Errorf("the report lacks %q:\n%s", want, report)
+		}
+	}
+}
+
 // The experiments run one after the other, not in parallel: the
 // utilisation and baseline runs keep to a rate limit by the wall clock.
 
@@ -91,11 +148,7 @@ func TestSmokeUtilisation(t *testing.T) {
 	}
 	var b strings.Builder
 	writeUtilisation(&b, c, res)
-	for _, want := range []string{"## 1. Limit utilisation", "| 1 | ", "| 4 | ", "Target ≥ 0.95"} {
-		if !strings.Contains(b.String(), want) {
-			t.Errorf("the report lacks %q:\n%s", want, b.String())
-		}
-	}
+	reportHas(t, b.String(), "## 1. Limit utilisation", "| 1 | ", "| 4 | ", "Target ≥ 0.95")
 }
 
 func TestSmokeBaseline(t *testing.T) {
@@ -130,9 +183,7 @@ func TestSmokeBaseline(t *testing.T) {
 
 func TestSmokeIngest(t *testing.T) {
 	c := ingestConfig{symbols: []int{3, 6}, years: 1, concurrency: 2, dir: t.TempDir()}
-	if os.Getenv(pgtest.EnvURL) != "" { // a server at hand: cheap
-		c.pgURL = pgtest.DSN(t)
-	}
+	c.pgURL = testPG(t)
 	res, err := runIngest(context.Background(), c, io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -141,10 +192,7 @@ func TestSmokeIngest(t *testing.T) {
 		t.Fatalf("%d results, want 4 (two databases, two sizes)", len(res))
 	}
 	for _, r := range res {
-		if r.skipped != "" {
-			if r.dialect != "postgres" || c.pgURL != "" {
-				t.Errorf("%s, %d symbols: %s", r.dialect, r.symbols, r.skipped)
-			}
+		if wasSkipped(t, fmt.Sprintf("%s, %d symbols", r.dialect, r.symbols), r.dialect, r.skipped, c.pgURL) {
 			continue
 		}
 		want := wantBars(benchSymbols(r.symbols), ingestRange(c.years))
@@ -176,23 +224,12 @@ func TestSmokeFaults(t *testing.T) {
 	if err := c.validate(); err != nil {
 		t.Fatal(err)
 	}
-	if os.Getenv(pgtest.EnvURL) != "" { // a server at hand: cheap
-		c.pgURL = pgtest.DSN(t)
-	}
+	c.pgURL = testPG(t)
 	res, err := runFaults(context.Background(), c, io.Discard)
-	var b strings.Builder
-	writeFaults(&b, c, res)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, b.String())
-	}
-	if len(res) != 2 {
-		t.Fatalf("%d results, want one per database (2)", len(res))
-	}
+	b := report(t, err, func(w io.Writer) { writeFaults(w, c, res) })
+	onePerDatabase(t, len(res))
 	for _, r := range res {
-		if r.skipped != "" {
-			if r.dialect != "postgres" || c.pgURL != "" {
-				t.Errorf("%s: %s", r.dialect, r.skipped)
-			}
+		if wasSkipped(t, r.dialect, r.dialect, r.skipped, c.pgURL) {
 			continue
 		}
 		if !r.held() || len(r.checks) != 7 {
@@ -215,12 +252,8 @@ func TestSmokeFaults(t *testing.T) {
 			t.Errorf("%s: %s lost a bar of %s, and the check says it held", r.dialect, targetBarsOnce, sym)
 		}
 	}
-	for _, want := range []string{"## 4. Mixed faults", "| sqlite | 12 + 2 |", "Target " + targetBarsOnce + ": sqlite: met",
-		"Target " + targetNotLimited + ": sqlite: met", "-faults-seed " + strconv.FormatUint(seed, 10)} {
-		if !strings.Contains(b.String(), want) {
-			t.Errorf("the report lacks %q:\n%s", want, b.String())
-		}
-	}
+	reportHas(t, b.String(), "## 4. Mixed faults", "| sqlite | 12 + 2 |", "Target "+targetBarsOnce+": sqlite: met",
+		"Target "+targetNotLimited+": sqlite: met", "-faults-seed "+strconv.FormatUint(seed, 10))
 }
 
 // TestSmokeFleet runs three programs on one database at a tiny size:
@@ -231,23 +264,12 @@ func TestSmokeFleet(t *testing.T) {
 	if err := c.validate(); err != nil {
 		t.Fatal(err)
 	}
-	if os.Getenv(pgtest.EnvURL) != "" { // a server at hand: cheap
-		c.pgURL = pgtest.DSN(t)
-	}
+	c.pgURL = testPG(t)
 	res, err := runFleet(context.Background(), c, builtProgram(t), io.Discard)
-	var b strings.Builder
-	writeFleet(&b, c, res)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, b.String())
-	}
-	if len(res) != 2 {
-		t.Fatalf("%d results, want one per database (2)", len(res))
-	}
+	b := report(t, err, func(w io.Writer) { writeFleet(w, c, res) })
+	onePerDatabase(t, len(res))
 	for _, r := range res {
-		if r.skipped != "" {
-			if r.dialect != "postgres" || c.pgURL != "" {
-				t.Errorf("%s: %s", r.dialect, r.skipped)
-			}
+		if wasSkipped(t, r.dialect, r.dialect, r.skipped, c.pgURL) {
 			continue
 		}
 		succeeded := 0
@@ -266,12 +288,8 @@ func TestSmokeFleet(t *testing.T) {
 				r.dialect, r.server.requests, r.refusals, r.answered, r.span, r.peak)
 		}
 	}
-	for _, want := range []string{"## 5. A fleet on one budget", "| sqlite | ", "Target at most R = 40 requests within any second at the server: sqlite ",
-		"Target at most 2 refusals: sqlite", "Target utilisation ≥ 0.9 of 30/s: sqlite"} {
-		if !strings.Contains(b.String(), want) {
-			t.Errorf("the report lacks %q:\n%s", want, b.String())
-		}
-	}
+	reportHas(t, b.String(), "## 5. A fleet on one budget", "| sqlite | ", "Target at most R = 40 requests within any second at the server: sqlite ",
+		"Target at most 2 refusals: sqlite", "Target utilisation ≥ 0.9 of 30/s: sqlite")
 }
 
 // TestSmokePace runs one program above a strict server's limit at a tiny
@@ -295,32 +313,21 @@ func TestSmokePace(t *testing.T) {
 	if s := r.share(c.rate); !(s > 0 && s <= 1.1) {
 		t.Errorf("share of R %v, want in (0, 1.1]", s)
 	}
-	for _, want := range []string{"## 6. The adaptive pace", "| whole run | ", "| after the first 500ms | ", "Target ≥ 0.8 of the server's limit: whole run ",
-		"Target at most 6 refusals after the first 500ms: "} {
-		if !strings.Contains(b.String(), want) {
-			t.Errorf("the report lacks %q:\n%s", want, b.String())
-		}
-	}
+	reportHas(t, b.String(), "## 6. The adaptive pace", "| whole run | ", "| after the first 500ms | ", "Target ≥ 0.8 of the server's limit: whole run ",
+		"Target at most 6 refusals after the first 500ms: ")
 }
 
 // TestSmokeGrant times a few grants and answers on each database.
 func TestSmokeGrant(t *testing.T) {
 	c := grantConfig{calls: 20, dir: t.TempDir()}
-	if os.Getenv(pgtest.EnvURL) != "" { // a server at hand: cheap
-		c.pgURL = pgtest.DSN(t)
-	}
+	c.pgURL = testPG(t)
 	res, err := runGrant(context.Background(), c, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res) != 2 {
-		t.Fatalf("%d results, want one per database (2)", len(res))
-	}
+	onePerDatabase(t, len(res))
 	for _, r := range res {
-		if r.skipped != "" {
-			if r.dialect != "postgres" || c.pgURL != "" {
-				t.Errorf("%s: %s", r.dialect, r.skipped)
-			}
+		if wasSkipped(t, r.dialect, r.dialect, r.skipped, c.pgURL) {
 			continue
 		}
 		for name, l := range map[string]latencies{"Allow": r.allow, "Answered": r.answered} {
@@ -331,11 +338,7 @@ func TestSmokeGrant(t *testing.T) {
 	}
 	var b strings.Builder
 	writeGrant(&b, c, res)
-	for _, want := range []string{"## 7. The cost of a grant", "| sqlite | Allow (a grant) | 20 | ", "| sqlite | Answered | 20 | ", "| sqlite | a request's two |"} {
-		if !strings.Contains(b.String(), want) {
-			t.Errorf("the report lacks %q:\n%s", want, b.String())
-		}
-	}
+	reportHas(t, b.String(), "## 7. The cost of a grant", "| sqlite | Allow (a grant) | 20 | ", "| sqlite | Answered | 20 | ", "| sqlite | a request's two |")
 }
 
 // TestSmokeOutage takes the provider away for half a second in the middle
@@ -349,11 +352,7 @@ func TestSmokeOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, err := runOutage(context.Background(), c, builtProgram(t), io.Discard)
-	var b strings.Builder
-	writeOutage(&b, c, res)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, b.String())
-	}
+	b := report(t, err, func(w io.Writer) { writeOutage(w, c, res) })
 	if len(res) != 2 || res[0].skipped != "" || res[1].skipped == "" {
 		t.Fatalf("%d results, want SQLite's run and PostgreSQL skipped", len(res))
 	}
@@ -365,11 +364,7 @@ func TestSmokeOutage(t *testing.T) {
 	if r.exit.report.Requests < c.symbols || r.exit.report.Requests != r.before+r.during+r.after+r.unseen() {
 		t.Errorf("the report counts %d requests, the server %d / %d / %d; want at least one a symbol", r.exit.report.Requests, r.before, r.during, r.after)
 	}
-	for _, want := range []string{"## 8. A provider's outage", "| sqlite | **0** | ", "sqlite: exit 0, met; 0 failed, met; greatest attempts "} {
-		if !strings.Contains(b.String(), want) {
-			t.Errorf("the report lacks %q:\n%s", want, b.String())
-		}
-	}
+	reportHas(t, b.String(), "## 8. A provider's outage", "| sqlite | **0** | ", "sqlite: exit 0, met; 0 failed, met; greatest attempts ")
 }
 
 func TestSummarise(t *testing.T) {
