@@ -305,7 +305,7 @@ func TestSmokePace(t *testing.T) {
 		t.Fatal(err)
 	}
 	var b strings.Builder
-	writePace(&b, c, r)
+	writePace(&b, c, *r)
 	all := r.early.requests + r.late.requests
 	if r.exit.code != 0 || all != r.server.requests || all != c.symbols+r.early.refusals+r.late.refusals {
 		t.Errorf("exit %d, %d requests counted, %d at the server (%d refused); want 0, one a symbol plus one per refusal", r.exit.code, all, r.server.requests, r.early.refusals+r.late.refusals)

@@ -89,8 +89,72 @@ import (
 	"time"
 )
 
-// experiments are the names -run accepts, in the order they run.
-var experiments = []string{"utilisation", "baseline", "ingest", "faults", "fleet", "pace", "grant", "outage"}
+// experiments are the experiments -run names, in the order they run.
+var experiments = []experiment{
+	{"utilisation", inProcess(func(c config) utilisationConfig { return c.utilisation }, runUtilisation, writeUtilisation)},
+	{"baseline", inProcess(func(c config) baselineConfig { return c.baseline }, runBaseline, ifMeasured(writeBaseline))},
+	{"ingest", inProcess(func(c config) ingestConfig { return c.ingest }, runIngest, writeIngest)},
+	{"faults", inProcess(func(c config) faultsConfig { return c.faults }, runFaults, writeFaults)},
+	{"fleet", ofProgram(func(c config) fleetConfig { return c.fleet }, runFleet, writeFleet)},
+	{"pace", ofProgram(func(c config) paceConfig { return c.pace }, runPace, ifMeasured(writePace))},
+	{"grant", inProcess(func(c config) grantConfig { return c.grant }, runGrant, writeGrant)},
+	{"outage", ofProgram(func(c config) outageConfig { return c.outage }, runOutage, writeOutage)},
+}
+
+// experiment is one experiment of the benchmark, by the name -run gives.
+type experiment struct {
+	name string
+	run  experimentFunc
+}
+
+// experimentFunc runs an experiment as cfg says, logs its progress to
+// stderr and writes its section of the report to rep. build returns
+// examples/cli, built once for every experiment that runs it.
+type experimentFunc func(ctx context.Context, cfg config, build func() (*program, error), rep, stderr io.Writer) error
+
+// inProcess is an experiment that runs in this process: of picks its
+// configuration, run runs it, and write reports its results, whatever
+// run's error.
+func inProcess[C, R any](of func(config) C, run func(context.Context, C, io.Writer) (R, error), write func(io.Writer, C, R)) experimentFunc {
+	return func(ctx context.Context, cfg config, _ func() (*program, error), rep, stderr io.Writer) error {
+		c := of(cfg)
+		res, err := run(ctx, c, stderr)
+		write(rep, c, res)
+		return err
+	}
+}
+
+// ofProgram is an experiment that runs examples/cli: it is built first,
+// and the experiment fails without running if the build does.
+func ofProgram[C, R any](of func(config) C, run func(context.Context, C, *program, io.Writer) (R, error), write func(io.Writer, C, R)) experimentFunc {
+	return func(ctx context.Context, cfg config, build func() (*program, error), rep, stderr io.Writer) error {
+		prog, err := build()
+		if err != nil {
+			return err
+		}
+		withProg := func(ctx context.Context, c C, stderr io.Writer) (R, error) { return run(ctx, c, prog, stderr) }
+		return inProcess(of, withProg, write)(ctx, cfg, build, rep, stderr)
+	}
+}
+
+// ifMeasured adapts write to an experiment whose result is nil when it
+// failed before measuring anything: then it writes nothing.
+func ifMeasured[C, R any](write func(io.Writer, C, R)) func(io.Writer, C, *R) {
+	return func(w io.Writer, c C, r *R) {
+		if r != nil {
+			write(w, c, *r)
+		}
+	}
+}
+
+// experimentNames are the names -run accepts, in the order they run.
+func experimentNames() []string {
+	names := make([]string, len(experiments))
+	for i, e := range experiments {
+		names[i] = e.name
+	}
+	return names
+}
 
 // config is the whole benchmark's configuration, from the flags.
 type config struct {
@@ -136,7 +200,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.SetOutput(stderr)
 	var cfg config
 	var runList, concurrencies, sizes, margins string
-	fs.StringVar(&runList, "run", strings.Join(experiments, ","), "comma-separated `LIST` of experiments: "+strings.Join(experiments, ", "))
+	names := experimentNames()
+	fs.StringVar(&runList, "run", strings.Join(names, ","), "comma-separated `LIST` of experiments: "+strings.Join(names, ", "))
 
 	u := &cfg.utilisation
 	fs.IntVar(&u.symbols, "symbols", 400, "utilisation: `N` symbols")
@@ -241,8 +306,8 @@ func parseRun(list string) ([]string, error) {
 		if name == "" {
 			continue
 		}
-		if !slices.Contains(experiments, name) {
-			return nil, fmt.Errorf("-run: unknown experiment %q (want %s)", name, strings.Join(experiments, ", "))
+		if names := experimentNames(); !slices.Contains(names, name) {
+			return nil, fmt.Errorf("-run: unknown experiment %q (want %s)", name, strings.Join(names, ", "))
 		}
 		if !slices.Contains(out, name) {
 			out = append(out, name)
@@ -300,7 +365,8 @@ func runAll(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	})
 	var failed []error
 	var took []string
-	for _, name := range experiments {
+	for _, e := range experiments {
+		name := e.name
 		if !slices.Contains(cfg.run, name) {
 			continue
 		}
@@ -310,54 +376,7 @@ func runAll(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stderr, "bench: %s…\n", name)
 		t0 := time.Now()
-		var err error
-		switch name {
-		case "utilisation":
-			var res []utilisationResult
-			res, err = runUtilisation(ctx, cfg.utilisation, stderr)
-			writeUtilisation(&rep, cfg.utilisation, res)
-		case "baseline":
-			var res *baselineResult
-			res, err = runBaseline(ctx, cfg.baseline, stderr)
-			if res != nil {
-				writeBaseline(&rep, cfg.baseline, *res)
-			}
-		case "ingest":
-			var res []ingestResult
-			res, err = runIngest(ctx, cfg.ingest, stderr)
-			writeIngest(&rep, cfg.ingest, res)
-		case "faults":
-			var res []faultsResult
-			res, err = runFaults(ctx, cfg.faults, stderr)
-			writeFaults(&rep, cfg.faults, res)
-		case "fleet":
-			var prog *program
-			if prog, err = build(); err == nil {
-				var res []fleetResult
-				res, err = runFleet(ctx, cfg.fleet, prog, stderr)
-				writeFleet(&rep, cfg.fleet, res)
-			}
-		case "pace":
-			var prog *program
-			if prog, err = build(); err == nil {
-				var res *paceResult
-				res, err = runPace(ctx, cfg.pace, prog, stderr)
-				if res != nil {
-					writePace(&rep, cfg.pace, res)
-				}
-			}
-		case "grant":
-			var res []grantResult
-			res, err = runGrant(ctx, cfg.grant, stderr)
-			writeGrant(&rep, cfg.grant, res)
-		case "outage":
-			var prog *program
-			if prog, err = build(); err == nil {
-				var res []outageResult
-				res, err = runOutage(ctx, cfg.outage, prog, stderr)
-				writeOutage(&rep, cfg.outage, res)
-			}
-		}
+		err := e.run(ctx, cfg, build, &rep, stderr)
 		d := time.Since(t0).Round(100 * time.Millisecond)
 		took = append(took, fmt.Sprintf("%s %s", name, d))
 		fmt.Fprintf(stderr, "bench: %s took %s\n", name, d)

@@ -198,7 +198,7 @@ func runPace(ctx context.Context, c paceConfig, prog *program, stderr io.Writer)
 	return res, res.err()
 }
 
-func writePace(w io.Writer, c paceConfig, r *paceResult) {
+func writePace(w io.Writer, c paceConfig, r paceResult) {
 	fmt.Fprintf(w, "## 6. The adaptive pace finds a strict provider's limit\n\n")
 	fmt.Fprintf(w, "Fake Yahoo: R = %d requests/s enforced (429 beyond it) with a strict cool-down of %s (its 429 says Retry-After: 1, "+
 		"and it refuses everything until the cool-down ends), latency L = %s. "+
