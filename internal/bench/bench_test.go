@@ -594,3 +594,12 @@ func TestFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestSkippedRow(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	skippedRow(&b, 8, "postgres", "skipped: no -pg")
+	if got, want := b.String(), "| postgres | skipped: no -pg | | | | | | |\n"; got != want {
+		t.Errorf("skippedRow = %q, want %q", got, want)
+	}
+}

@@ -673,7 +673,7 @@ func writeFaults(w io.Writer, c faultsConfig, res []faultsResult) {
 	fmt.Fprintf(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, r := range res {
 		if r.skipped != "" {
-			fmt.Fprintf(w, "| %s | %d + %d | %s | | | | | | | | | | | | |\n", r.dialect, c.symbols, c.unknown, r.skipped)
+			skippedRow(w, 15, r.dialect, fmt.Sprintf("%d + %d", c.symbols, c.unknown), r.skipped)
 			continue
 		}
 		o := r.outcome

@@ -320,7 +320,7 @@ func writeFleet(w io.Writer, c fleetConfig, res []fleetResult) {
 	fmt.Fprintf(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |\n")
 	for _, r := range res {
 		if r.skipped != "" {
-			fmt.Fprintf(w, "| %s | %s | | | | | | | | | | | |\n", r.dialect, r.skipped)
+			skippedRow(w, 13, r.dialect, r.skipped)
 			continue
 		}
 		fmt.Fprintf(w, "| %s | %.2f s | %d | %d | **%d** | **%d** | **%d** | %.2f s | **%.3f** | %s | %s | %s | %s |\n",

@@ -154,7 +154,7 @@ func writeGrant(w io.Writer, c grantConfig, res []grantResult) {
 	fmt.Fprintf(w, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, r := range res {
 		if r.skipped != "" {
-			fmt.Fprintf(w, "| %s | %s | | | | | | |\n", r.dialect, r.skipped)
+			skippedRow(w, 8, r.dialect, r.skipped)
 			continue
 		}
 		for _, x := range []struct {

@@ -148,7 +148,7 @@ func writeIngest(w io.Writer, c ingestConfig, res []ingestResult) {
 	fmt.Fprintf(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, x := range res {
 		if x.skipped != "" {
-			fmt.Fprintf(w, "| %s | %d | %s | | | | | | |\n", x.dialect, x.symbols, x.skipped)
+			skippedRow(w, 9, x.dialect, fmt.Sprint(x.symbols), x.skipped)
 			continue
 		}
 		fmt.Fprintf(w, "| %s | %d | %s | %.2f s | **%s** | **%s** | %s | %s | %d |\n", x.dialect, x.symbols,

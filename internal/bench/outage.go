@@ -287,7 +287,7 @@ func writeOutage(w io.Writer, c outageConfig, res []outageResult) {
 	fmt.Fprintf(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n")
 	for _, r := range res {
 		if r.skipped != "" {
-			fmt.Fprintf(w, "| %s | %s | | | | | | | | | | | | |\n", r.dialect, r.skipped)
+			skippedRow(w, 14, r.dialect, r.skipped)
 			continue
 		}
 		outage, recovery := fmt.Sprintf("%.1f → %.1f s", r.went.Seconds(), r.back.Seconds()), "none"

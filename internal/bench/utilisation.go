@@ -304,6 +304,12 @@ func fmtDuration(d time.Duration) string {
 	return fmt.Sprintf("%.3f ms", float64(d)/float64(time.Millisecond))
 }
 
+// skippedRow writes the table row, of cols cells, of a run that was
+// skipped: cells, then empty ones.
+func skippedRow(w io.Writer, cols int, cells ...string) {
+	fmt.Fprintf(w, "| %s |%s\n", strings.Join(cells, " | "), strings.Repeat(" |", cols-len(cells)))
+}
+
 func met(ok bool) string {
 	if ok {
 		return "met"
