@@ -172,11 +172,7 @@ func TestHelpMatchesTheGoldenFile(t *testing.T) {
 
 func TestBadInputExitsTwoBeforeAnyRequest(t *testing.T) {
 	t.Parallel()
-	srv, err := upstream.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := upstream.ForTest(t)
 	db := filepath.Join(t.TempDir(), "backfill.db")
 	missing := filepath.Join(t.TempDir(), "missing.json")
 	configs := map[string]string{
@@ -263,11 +259,7 @@ func TestRunsStoreOnceAndRerunsFetchNothingNew(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(d.name, func(t *testing.T) {
 			t.Parallel()
-			srv, err := upstream.New()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer srv.Close()
+			srv := upstream.ForTest(t)
 			dsn := d.dsn(t)
 			report := filepath.Join(t.TempDir(), "report.json")
 			args := []string{"--db", dsn, "--base-url", srv.URL(), "--symbols", "AAPL,MSFT,BRK.B", "--days", "20", "--rate", "0"}
@@ -334,11 +326,7 @@ func TestRunsStoreOnceAndRerunsFetchNothingNew(t *testing.T) {
 
 func TestSomeFailedExitsOne(t *testing.T) {
 	t.Parallel()
-	srv, err := upstream.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := upstream.ForTest(t)
 	srv.SetUnknown("ZZZZ")
 	db := filepath.Join(t.TempDir(), "backfill.db")
 	res := runCLI(t, nil, "--db", db, "--base-url", srv.URL(), "--symbols", "AAPL,ZZZZ", "--days", "10", "--rate", "0")
@@ -396,6 +384,22 @@ func waitFor(t *testing.T, lines <-chan string, s string) {
 	}
 }
 
+// stopCLI sends the program started by startCLI sig, named name in
+// messages, reads its lines to their end, and stops the test unless it
+// exits 130.
+func stopCLI(t *testing.T, cmd *exec.Cmd, lines <-chan string, sig os.Signal, name string) {
+	t.Helper()
+	if err := cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	for range lines {
+	}
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+		t.Fatalf("after %s: %v, want exit status 130", name, err)
+	}
+}
+
 func manySymbols(n int) string {
 	s := make([]string, n)
 	for i := range s {
@@ -409,11 +413,7 @@ func TestKilledRunResumes(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(d.name, func(t *testing.T) {
 			t.Parallel()
-			srv, err := upstream.New(upstream.WithLatency(20 * time.Millisecond))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer srv.Close()
+			srv := upstream.ForTest(t, upstream.WithLatency(20*time.Millisecond))
 			dsn := d.dsn(t)
 			const n = 40
 			args := []string{"--db", dsn, "--base-url", srv.URL(), "--symbols", manySymbols(n), "--days", "15", "--rate", "0", "--concurrency", "2", "--lease", "2s"}
@@ -464,25 +464,13 @@ func TestKilledRunResumes(t *testing.T) {
 
 func TestInterruptedRunExits130AndResumes(t *testing.T) {
 	t.Parallel()
-	srv, err := upstream.New(upstream.WithLatency(20 * time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := upstream.ForTest(t, upstream.WithLatency(20*time.Millisecond))
 	dsn := filepath.Join(t.TempDir(), "backfill.db")
 	const n = 40
 	args := []string{"--db", dsn, "--base-url", srv.URL(), "--symbols", manySymbols(n), "--days", "15", "--rate", "0", "--concurrency", "2"}
 	cmd, lines := startCLI(t, args...)
 	waitFor(t, lines, "msg=progress done=4 ")
-	if err := cmd.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
-	}
-	for range lines {
-	}
-	err = cmd.Wait()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
-		t.Fatalf("after SIGINT: %v, want exit status 130", err)
-	}
+	stopCLI(t, cmd, lines, os.Interrupt, "SIGINT")
 	db := openDB(t, dsn)
 	counts, err := db.Counts(context.Background())
 	if err != nil {
@@ -505,11 +493,7 @@ func TestInterruptedRunExits130AndResumes(t *testing.T) {
 // console line's record in fetcher_logs.
 func TestEveryLogLineLandsInFetcherLogs(t *testing.T) {
 	t.Parallel()
-	srv, err := upstream.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := upstream.ForTest(t)
 	srv.SetUnknown("ZZZZ")
 	srv.PushFaults("MSFT", upstream.Fault{Kind: upstream.Status, Status: 503})
 	dsn := filepath.Join(t.TempDir(), "backfill.db")
@@ -567,24 +551,12 @@ func TestEveryLogLineLandsInFetcherLogs(t *testing.T) {
 
 func TestScheduledRunsUntilInterrupted(t *testing.T) {
 	t.Parallel()
-	srv, err := upstream.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := upstream.ForTest(t)
 	dsn := filepath.Join(t.TempDir(), "backfill.db")
 	cmd, lines := startCLI(t, "--db", dsn, "--base-url", srv.URL(), "--symbols", "AAPL,MSFT", "--days", "10", "--rate", "0",
 		"--scheduled", "--every", "1h")
 	waitFor(t, lines, `msg="next run"`)
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	for range lines {
-	}
-	err = cmd.Wait()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
-		t.Fatalf("after SIGTERM: %v, want exit status 130", err)
-	}
+	stopCLI(t, cmd, lines, syscall.SIGTERM, "SIGTERM")
 	if diff := cmp.Diff(map[string]int{"AAPL": 1, "MSFT": 1}, fetches(srv, "AAPL", "MSFT")); diff != "" {
 		t.Errorf("requests (-want +got):\n%s", diff)
 	}
@@ -594,11 +566,7 @@ func TestScheduledRunsUntilInterrupted(t *testing.T) {
 // mounts) against the fake upstream.
 func TestExampleConfig(t *testing.T) {
 	t.Parallel()
-	srv, err := upstream.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := upstream.ForTest(t)
 	res := runCLI(t, nil, "--db", filepath.Join(t.TempDir(), "b.db"), "--base-url", srv.URL(), "--config", "symbols.example.json", "--days", "10", "--rate", "0")
 	if res.code != 0 || !strings.Contains(res.stdout, "symbols       5: 5 succeeded") {
 		t.Errorf("exit %d:\n%s\n%s", res.code, res.stdout, res.stderr)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/internal/schematest"
+	"github.com/pricefill/pricefill/internal/upstream"
 	"github.com/pricefill/pricefill/queue"
 	"github.com/pricefill/pricefill/store"
 )
@@ -95,7 +96,7 @@ func TestBadAdjCloseIsDropped(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(d.name, func(t *testing.T) {
 			t.Parallel()
-			srv := newUpstream(t)
+			srv := upstream.ForTest(t)
 			dsn := d.dsn(t)
 			now := time.Now()
 			served := srv.ValidBars(adjSymbol, runRange(now, adjDays), now)
@@ -157,7 +158,7 @@ func TestNewerSchemaExits2(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(d.name, func(t *testing.T) {
 			t.Parallel()
-			srv := newUpstream(t)
+			srv := upstream.ForTest(t)
 			dsn := d.dsn(t)
 			migrated(t, dsn)
 			raw := rawDB(t, dsn)
@@ -213,7 +214,7 @@ func TestStoreRefusalFailsOnce(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(d.name, func(t *testing.T) {
 			t.Parallel()
-			srv := newUpstream(t)
+			srv := upstream.ForTest(t)
 			dsn := d.dsn(t)
 			migrated(t, dsn)
 			if err := schematest.AddPricesCheck(context.Background(), rawDB(t, dsn), strings.HasPrefix(dsn, "postgres://"), capName, capExpr); err != nil {

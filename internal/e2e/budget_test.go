@@ -37,11 +37,7 @@ func TestFleetSharesOneBudget(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(d.name, func(t *testing.T) {
 			t.Parallel()
-			srv, err := upstream.New(upstream.WithRateLimit(fleetServer), upstream.WithStrictCoolDown(time.Second), upstream.WithLatency(fleetLatency))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer srv.Close()
+			srv := upstream.ForTest(t, upstream.WithRateLimit(fleetServer), upstream.WithStrictCoolDown(time.Second), upstream.WithLatency(fleetLatency))
 			dsn := d.dsn(t)
 			syms := symbols("B", fleetSymbols)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -137,11 +133,7 @@ func TestBudgetSurvivesRestart(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(d.name, func(t *testing.T) {
 			t.Parallel()
-			srv, err := upstream.New()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer srv.Close()
+			srv := upstream.ForTest(t)
 			dsn := d.dsn(t)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
@@ -190,11 +182,7 @@ func TestBudgetSurvivesRestart(t *testing.T) {
 // no process asks again before the hold ends, restarts included.
 func TestQuotaSurvivesRestart(t *testing.T) {
 	t.Parallel()
-	srv, err := upstream.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := upstream.ForTest(t)
 	dsn := dialects[0].dsn(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

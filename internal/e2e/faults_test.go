@@ -74,17 +74,13 @@ func TestMixedFaults(t *testing.T) {
 
 func mixedFaults(t *testing.T, dsn string, seed uint64) {
 	genOpts := []synthetic.Option{synthetic.WithInvalidRate(faultInvalidRate)}
-	srv, err := upstream.New(
+	srv := upstream.ForTest(t,
 		upstream.WithRateLimit(faultServerRate),
 		upstream.WithLatency(faultLatency),
 		upstream.WithRandomFaults(seed, faultRate, upstream.MixedFaults()...),
 		upstream.WithNullRate(faultNullRate),
 		upstream.WithGenerator(genOpts...),
 	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
 	known, unknown := symbols("F", faultKnown), symbols("U", faultUnknown)
 	srv.SetUnknown(unknown...)
 	srv.PushEveryKind(known)

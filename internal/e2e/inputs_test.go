@@ -156,7 +156,7 @@ func checkCSVDirRun(t *testing.T, dsn string, db interface {
 // resident set stays small (it reached 3.9 GB on this file before).
 func TestCSVWithoutNewline(t *testing.T) {
 	t.Parallel()
-	srv := newUpstream(t)
+	srv := upstream.ForTest(t)
 	dir := t.TempDir()
 	now := time.Now()
 	want := writeBars(t, srv, dir, "GOOD", now)
@@ -180,7 +180,7 @@ func TestCSVWithoutNewline(t *testing.T) {
 // other symbol stored.
 func TestCSVDirNamedPipe(t *testing.T) {
 	t.Parallel()
-	srv := newUpstream(t)
+	srv := upstream.ForTest(t)
 	dir := t.TempDir()
 	now := time.Now()
 	want := writeBars(t, srv, dir, "GOOD", now)
@@ -257,7 +257,7 @@ func TestDateRangeBefore1900(t *testing.T) {
 // is exit 2 with one line naming the file, and no request made.
 func TestConfigNotOneDocument(t *testing.T) {
 	t.Parallel()
-	srv := newUpstream(t)
+	srv := upstream.ForTest(t)
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), inputTimeout)
 	defer cancel()

@@ -55,17 +55,6 @@ var dialects = []struct {
 	{"postgres", func(t *testing.T) string { return pgtest.DSN(t) }},
 }
 
-// newUpstream starts a fake provider with opts; it is closed when t ends.
-func newUpstream(t testing.TB, opts ...upstream.Option) *upstream.Server {
-	t.Helper()
-	srv, err := upstream.New(opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	return srv
-}
-
 // forEachDialect runs fn as a parallel subtest of t on a new database of
 // each dialect, whose DSN it gets.
 func forEachDialect(t *testing.T, fn func(t *testing.T, dsn string)) {

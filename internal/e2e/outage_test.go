@@ -49,11 +49,7 @@ func TestOutageMidRun(t *testing.T) {
 }
 
 func outageMidRun(t *testing.T, dsn string, kind upstream.Outage, outage time.Duration) {
-	srv, err := upstream.New(upstream.WithLatency(10 * time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := upstream.ForTest(t, upstream.WithLatency(10*time.Millisecond))
 	db := openStore(t, dsn)
 	probe := outage / 20
 	lim, err := ratelimit.New(ratelimit.WithLedger(db.Ledger()), ratelimit.WithName("yahoo"), ratelimit.WithInterval(outageInterval),

@@ -128,11 +128,7 @@ func TestTwoProcesses(t *testing.T) {
 }
 
 func twoProcesses(t *testing.T, dsn string) {
-	srv, err := upstream.New(upstream.WithLatency(twoLatency))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := upstream.ForTest(t, upstream.WithLatency(twoLatency))
 	syms := symbols("P", twoSymbols)
 	args := []string{"--db", dsn, "--base-url", srv.URL(), "--symbols", strings.Join(syms, ","),
 		"--days", fmt.Sprint(twoDays), "--rate", "0", "--concurrency", "2", "--lease", "10s", "--log-level", "warn"}

@@ -59,7 +59,7 @@ func waitForHeld(t *testing.T, dsn string, syms []string, n int) {
 func TestSkewedClockTakesNoLiveLease(t *testing.T) {
 	t.Parallel()
 	dsn := pgtest.DSN(t) // on SQLite, the processes of one machine share its clock
-	srv := newUpstream(t)
+	srv := upstream.ForTest(t)
 	syms := symbols("SK", 4)
 	holdAll(srv, syms, 6*time.Second) // two lease lengths: renewed twice
 	args := []string{"--db", dsn, "--base-url", srv.URL(), "--symbols", strings.Join(syms, ","),
@@ -103,7 +103,7 @@ func TestStalledProcessReportsTakeover(t *testing.T) {
 		t.Run(d.name, func(t *testing.T) {
 			t.Parallel()
 			dsn := d.dsn(t)
-			srv := newUpstream(t)
+			srv := upstream.ForTest(t)
 			syms := symbols("ST", 3)
 			holdAll(srv, syms, 2*time.Second)
 			args := []string{"--db", dsn, "--base-url", srv.URL(), "--symbols", strings.Join(syms, ","),
@@ -160,7 +160,7 @@ func checkStoredOnce(t *testing.T, dsn string, syms []string) {
 func TestHardStopHandsOverInSeconds(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, dsn string) {
-		srv := newUpstream(t)
+		srv := upstream.ForTest(t)
 		syms := symbols("HS", 4)
 		holdAll(srv, syms, time.Minute)
 		args := []string{"--db", dsn, "--base-url", srv.URL(), "--symbols", strings.Join(syms, ","),
@@ -198,7 +198,7 @@ func TestHardStopHandsOverInSeconds(t *testing.T) {
 func TestOverlappingRangesShareWork(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, dsn string) {
-		srv := newUpstream(t, upstream.WithLatency(30*time.Millisecond))
+		srv := upstream.ForTest(t, upstream.WithLatency(30*time.Millisecond))
 		syms := symbols("OV", 20)
 		base := []string{"--db", dsn, "--base-url", srv.URL(), "--symbols", strings.Join(syms, ","),
 			"--rate", "0", "--concurrency", "4"}
@@ -244,7 +244,7 @@ func TestOverlappingRangesShareWork(t *testing.T) {
 func TestRetentionDeletesOldHistory(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, dsn string) {
-		srv := newUpstream(t)
+		srv := upstream.ForTest(t)
 		syms := symbols("RT", 3)
 		args := []string{"--db", dsn, "--base-url", srv.URL(), "--symbols", strings.Join(syms, ","), "--rate", "0"}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

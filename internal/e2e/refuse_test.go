@@ -48,7 +48,7 @@ func TestProviderOnlyRefuses(t *testing.T) {
 }
 
 func providerOnlyRefuses(t *testing.T, dsn, retryAfter string, timeout time.Duration) {
-	srv := newUpstream(t)
+	srv := upstream.ForTest(t)
 	syms := symbols("R", refuseSymbols)
 	for _, s := range syms {
 		srv.SetFault(s, upstream.Fault{Kind: upstream.RateLimit, RetryAfter: retryAfter})

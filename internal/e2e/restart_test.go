@@ -37,11 +37,7 @@ const (
 func TestPostgresRestart(t *testing.T) {
 	t.Parallel()
 	cluster := pgtest.NewCluster(t)
-	srv, err := upstream.New(upstream.WithLatency(50 * time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := upstream.ForTest(t, upstream.WithLatency(50*time.Millisecond))
 	db := openStore(t, cluster.URL())
 
 	// The signals of the run: some tasks completed, and the run met the

@@ -126,7 +126,7 @@ func keyValueDSN(t *testing.T, u, password string) string {
 func TestKeyValueDSNIsPostgres(t *testing.T) {
 	t.Parallel()
 	const password = "hunter2-e2e"
-	srv := newUpstream(t)
+	srv := upstream.ForTest(t)
 	urlDSN := pgtest.DSN(t)
 	dsn := keyValueDSN(t, urlDSN, password)
 	dir := t.TempDir()
@@ -185,7 +185,7 @@ func TestCredentialsHidden(t *testing.T) {
 		wordsPass  = "hunter2-words-e2e"
 		wantSource = "yahoo at http://[REDACTED]@"
 	)
-	srv := newUpstream(t)
+	srv := upstream.ForTest(t)
 	host := strings.TrimPrefix(srv.URL(), "http://")
 	baseURL := "http://reader:" + userPass + "@" + host + "/"
 	urlDSN := pgtest.DSN(t)
@@ -248,8 +248,8 @@ type avReport struct {
 func TestRedirects(t *testing.T) {
 	t.Parallel()
 	const key = "AVKEY-redirect-e2e"
-	srv := newUpstream(t)
-	other := newUpstream(t)
+	srv := upstream.ForTest(t)
+	other := upstream.ForTest(t)
 	srv.SetFault("AWAY", upstream.Fault{Kind: upstream.Redirect, Location: other.URL() + "/query"})
 	srv.SetFault("LOOP", upstream.Fault{Kind: upstream.Redirect})
 	dsn := dialects[0].dsn(t)
