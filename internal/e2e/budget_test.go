@@ -34,49 +34,45 @@ const (
 // completed and every bar stored once.
 func TestFleetSharesOneBudget(t *testing.T) {
 	t.Parallel()
-	for _, d := range dialects {
-		t.Run(d.name, func(t *testing.T) {
-			t.Parallel()
-			srv := upstream.ForTest(t, upstream.WithRateLimit(fleetServer), upstream.WithStrictCoolDown(time.Second), upstream.WithLatency(fleetLatency))
-			dsn := d.dsn(t)
-			syms := symbols("B", fleetSymbols)
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			start := time.Now()
-			reps := runFleet(t, ctx, fleetProcs, "--db", dsn, "--base-url", srv.URL(), "--symbols", strings.Join(syms, ","),
-				"--days", "10", "--rate", fleetRate, "--concurrency", "4", "--log-level", "warn")
-			end := time.Now()
+	forEachDialect(t, func(t *testing.T, dsn string) {
+		srv := upstream.ForTest(t, upstream.WithRateLimit(fleetServer), upstream.WithStrictCoolDown(time.Second), upstream.WithLatency(fleetLatency))
+		syms := symbols("B", fleetSymbols)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		start := time.Now()
+		reps := runFleet(t, ctx, fleetProcs, "--db", dsn, "--base-url", srv.URL(), "--symbols", strings.Join(syms, ","),
+			"--days", "10", "--rate", fleetRate, "--concurrency", "4", "--log-level", "warn")
+		end := time.Now()
 
-			if peak := srv.PeakRate(time.Second); peak > fleetServer {
-				t.Errorf("the provider saw %d requests within a second, more than its limit of %d", peak, fleetServer)
+		if peak := srv.PeakRate(time.Second); peak > fleetServer {
+			t.Errorf("the provider saw %d requests within a second, more than its limit of %d", peak, fleetServer)
+		}
+		if n := srv.DuringCoolDown(); n != 0 {
+			t.Errorf("%d requests came during the provider's cool-downs, want none", n)
+		}
+		if n := srv.Refusals(); n > fleetRefusals {
+			t.Errorf("the provider refused %d requests for its rate, want at most %d", n, fleetRefusals)
+		}
+		succeeded, requests := 0, 0
+		for i, r := range reps {
+			t.Logf("process %d: %+v", i, r)
+			succeeded += r.Succeeded
+			requests += r.Requests
+		}
+		if succeeded != fleetSymbols || requests != fleetSymbols+srv.Refusals() {
+			t.Errorf("the fleet completed %d tasks with %d requests; want %d with %d (one each, and one more per refusal)",
+				succeeded, requests, fleetSymbols, fleetSymbols+srv.Refusals())
+		}
+		tasks := mustSnapshot(t, dsn)
+		db := openStore(t, dsn)
+		e := expect(srv, syms, runRange(start, 10), start, end)
+		for _, s := range syms {
+			if tk := tasks[s]; tk.Status != queue.Completed || tk.Attempts != 0 {
+				t.Errorf("%s: %+v, want completed with no attempt used", s, tk)
 			}
-			if n := srv.DuringCoolDown(); n != 0 {
-				t.Errorf("%d requests came during the provider's cool-downs, want none", n)
-			}
-			if n := srv.Refusals(); n > fleetRefusals {
-				t.Errorf("the provider refused %d requests for its rate, want at most %d", n, fleetRefusals)
-			}
-			succeeded, requests := 0, 0
-			for i, r := range reps {
-				t.Logf("process %d: %+v", i, r)
-				succeeded += r.Succeeded
-				requests += r.Requests
-			}
-			if succeeded != fleetSymbols || requests != fleetSymbols+srv.Refusals() {
-				t.Errorf("the fleet completed %d tasks with %d requests; want %d with %d (one each, and one more per refusal)",
-					succeeded, requests, fleetSymbols, fleetSymbols+srv.Refusals())
-			}
-			tasks := mustSnapshot(t, dsn)
-			db := openStore(t, dsn)
-			e := expect(srv, syms, runRange(start, 10), start, end)
-			for _, s := range syms {
-				if tk := tasks[s]; tk.Status != queue.Completed || tk.Attempts != 0 {
-					t.Errorf("%s: %+v, want completed with no attempt used", s, tk)
-				}
-				e.check(t, s, storedBars(t, db, s))
-			}
-		})
-	}
+			e.check(t, s, storedBars(t, db, s))
+		}
+	})
 }
 
 // cliOutput runs the program with args to its end and returns its exit
@@ -130,52 +126,48 @@ func waitForClaim(t *testing.T, dsn, prefix string) {
 // said its daily quota is used up.
 func TestBudgetSurvivesRestart(t *testing.T) {
 	t.Parallel()
-	for _, d := range dialects {
-		t.Run(d.name, func(t *testing.T) {
-			t.Parallel()
-			srv := upstream.ForTest(t)
-			dsn := d.dsn(t)
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			base := []string{"--db", dsn, "--base-url", srv.URL(), "--days", "10", "--rate", "0", "--hourly-limit", "10", "--log-level", "warn"}
+	forEachDialect(t, func(t *testing.T, dsn string) {
+		srv := upstream.ForTest(t)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		base := []string{"--db", dsn, "--base-url", srv.URL(), "--days", "10", "--rate", "0", "--hourly-limit", "10", "--log-level", "warn"}
 
-			first := symbols("H", 10)
-			if code, out := cliOutput(t, ctx, append(base, "--symbols", strings.Join(first, ","))...); code != 0 {
-				t.Fatalf("the first run exited %d:\n%s", code, out)
-			}
-			spent := len(srv.Requests())
-			if spent != 10 {
-				t.Fatalf("the first run made %d requests, want 10", spent)
-			}
+		first := symbols("H", 10)
+		if code, out := cliOutput(t, ctx, append(base, "--symbols", strings.Join(first, ","))...); code != 0 {
+			t.Fatalf("the first run exited %d:\n%s", code, out)
+		}
+		spent := len(srv.Requests())
+		if spent != 10 {
+			t.Fatalf("the first run made %d requests, want 10", spent)
+		}
 
-			second := append(base, "--symbols", strings.Join(symbols("J", 10), ","))
-			code, out := cliOutput(t, ctx, append(second, "--plan")...)
-			if code != 0 || !strings.Contains(out, "symbols       10: 10 need requests") || !strings.Contains(out, "requests      10,") ||
-				!strings.Contains(out, "waiting for the hourly limit (10 requests in the last hour)") {
-				t.Errorf("--plan exited %d:\n%s", code, out)
+		second := append(base, "--symbols", strings.Join(symbols("J", 10), ","))
+		code, out := cliOutput(t, ctx, append(second, "--plan")...)
+		if code != 0 || !strings.Contains(out, "symbols       10: 10 need requests") || !strings.Contains(out, "requests      10,") ||
+			!strings.Contains(out, "waiting for the hourly limit (10 requests in the last hour)") {
+			t.Errorf("--plan exited %d:\n%s", code, out)
+		}
+		waitForStatus(t, ctx, "waiting for the hourly limit (10 requests in the last hour)", second...)
+		for restart := range 2 {
+			p := startProc(t, ctx, second...)
+			waitForClaim(t, dsn, "J")
+			if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
+				t.Fatal(err)
 			}
-			waitForStatus(t, ctx, "waiting for the hourly limit (10 requests in the last hour)", second...)
-			for restart := range 2 {
-				p := startProc(t, ctx, second...)
-				waitForClaim(t, dsn, "J")
-				if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
-					t.Fatal(err)
-				}
-				if code := p.wait(t); code != 130 {
-					t.Errorf("restart %d: interrupted while waiting, exited %d, want 130:\n%s", restart, code, p.out)
-				}
-				if n := len(srv.Requests()); n != spent {
-					t.Fatalf("restart %d: %d requests, want the %d of the first run: the hour's budget was spent", restart, n, spent)
-				}
-				t.Logf("restart %d:\n%s", restart, p.out)
+			if code := p.wait(t); code != 130 {
+				t.Errorf("restart %d: interrupted while waiting, exited %d, want 130:\n%s", restart, code, p.out)
 			}
-			for sym, tk := range mustSnapshot(t, dsn) {
-				if strings.HasPrefix(sym, "J") && (tk.Status != queue.Pending || tk.Attempts != 0) {
-					t.Errorf("%s: %+v, want pending with no attempt used", sym, tk)
-				}
+			if n := len(srv.Requests()); n != spent {
+				t.Fatalf("restart %d: %d requests, want the %d of the first run: the hour's budget was spent", restart, n, spent)
 			}
-		})
-	}
+			t.Logf("restart %d:\n%s", restart, p.out)
+		}
+		for sym, tk := range mustSnapshot(t, dsn) {
+			if strings.HasPrefix(sym, "J") && (tk.Status != queue.Pending || tk.Attempts != 0) {
+				t.Errorf("%s: %+v, want pending with no attempt used", sym, tk)
+			}
+		}
+	})
 }
 
 // TestQuotaSurvivesRestart: after Stooq says its daily hits are used up,
