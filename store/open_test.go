@@ -69,23 +69,6 @@ func TestOpenRejectsBadOptions(t *testing.T) {
 	}
 }
 
-// keyValue returns the PostgreSQL URL u as lib/pq's key=value words, with
-// password (which a server that trusts its clients never asks for) added,
-// and the URL's search_path kept.
-func keyValue(t *testing.T, u, password string) string {
-	t.Helper()
-	p, err := url.Parse(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	words := []string{"host=" + p.Hostname(), "port=" + p.Port(), "user=" + p.User.Username(),
-		"password=" + password, "dbname=" + strings.TrimPrefix(p.Path, "/")}
-	for k, vs := range p.Query() {
-		words = append(words, k+"="+vs[0])
-	}
-	return strings.Join(words, " ")
-}
-
 // withPassword returns the PostgreSQL URL u with password in its userinfo.
 func withPassword(t *testing.T, u, password string) string {
 	t.Helper()
@@ -129,10 +112,10 @@ func TestOpenDSNForms(t *testing.T) {
 			func(dsn string) string { return strings.Replace(dsn, ":"+secret+"@", ":[REDACTED]@", 1) }},
 		{"URL with ?password=", func(t *testing.T) string { return pgtest.DSN(t) + "&password=" + secret }, "postgres",
 			func(dsn string) string { return strings.Replace(dsn, "password="+secret, "password=[REDACTED]", 1) }},
-		{"key=value words", func(t *testing.T) string { return keyValue(t, pgtest.DSN(t), secret) }, "postgres",
+		{"key=value words", func(t *testing.T) string { return pgtest.KeyValueDSN(t, pgtest.DSN(t), secret) }, "postgres",
 			func(dsn string) string { return strings.Replace(dsn, "password="+secret, "password=[REDACTED]", 1) }},
 		{"key=value words, quoted, spaced", func(t *testing.T) string {
-			return "  " + strings.Replace(keyValue(t, pgtest.DSN(t), secret), "password="+secret, "password = '"+secret+" \\x'", 1)
+			return "  " + strings.Replace(pgtest.KeyValueDSN(t, pgtest.DSN(t), secret), "password="+secret, "password = '"+secret+" \\x'", 1)
 		}, "postgres", func(dsn string) string {
 			return strings.Replace(strings.TrimSpace(dsn), "password = '"+secret+" \\x'", "password=[REDACTED]", 1)
 		}},

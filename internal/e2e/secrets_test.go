@@ -102,23 +102,6 @@ func dirEntries(t *testing.T, dir string) []string {
 	return names
 }
 
-// keyValueDSN returns the PostgreSQL URL u (pgtest's: a schema of its own
-// as search_path) as lib/pq's key=value words, with password added: the
-// test server trusts its clients and never asks for it.
-func keyValueDSN(t *testing.T, u, password string) string {
-	t.Helper()
-	p, err := url.Parse(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	words := []string{"host=" + p.Hostname(), "port=" + p.Port(), "user=" + p.User.Username(),
-		"password=" + password, "dbname=" + strings.TrimPrefix(p.Path, "/")}
-	for k, vs := range p.Query() {
-		words = append(words, k+"="+vs[0])
-	}
-	return strings.Join(words, " ")
-}
-
 // TestKeyValueDSNIsPostgres: --db of libpq's key=value words stores into
 // that PostgreSQL database and its schema, creates no file in the
 // working directory, and shows its password nowhere: not on stdout or
@@ -128,7 +111,7 @@ func TestKeyValueDSNIsPostgres(t *testing.T) {
 	const password = "hunter2-e2e"
 	srv := upstream.ForTest(t)
 	urlDSN := pgtest.DSN(t)
-	dsn := keyValueDSN(t, urlDSN, password)
+	dsn := pgtest.KeyValueDSN(t, urlDSN, password)
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
