@@ -240,20 +240,13 @@ func (e *ledgerEntry) Nth(since time.Time, n int) (time.Time, bool, error) {
 
 func (e *ledgerEntry) Grants(since time.Time) ([]time.Time, error) {
 	rows, err := e.db.cache.QueryTx(e.ctx, e.tx, e.db.ledger.grants, e.key, sinceArg(since))
-	if err != nil {
-		return nil, fmt.Errorf("store: rate budget: grants after %s: %w", since, err)
-	}
-	defer rows.Close()
-	var out []time.Time
-	for rows.Next() {
+	out, err := scanAll(rows, err, fmt.Sprintf("store: rate budget: grants after %s", since), func(rows *sqlx.Rows) (time.Time, error) {
 		var at sqldialect.Time
-		if err := rows.Scan(&at); err != nil {
-			return nil, fmt.Errorf("store: rate budget: grants after %s: %w", since, err)
-		}
-		out = append(out, at.Time)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: rate budget: grants after %s: %w", since, err)
+		err := rows.Scan(&at)
+		return at.Time, err
+	})
+	if err != nil {
+		return nil, err
 	}
 	if e.now.After(since) {
 		for range e.added {

@@ -645,26 +645,15 @@ func (q *Queue) Runs(ctx context.Context) ([]queue.RunInfo, error) {
 	rows, err := q.x.QueryxContext(ctx, q.d.Rebind(`SELECT r.id, r.worker, r.started_at, r.alive_until,
 			r.alive_until > `+q.now(1)+`, (SELECT count(*) FROM backfill_run_tasks m WHERE m.run_id = r.id)
 		FROM backfill_runs r ORDER BY r.id DESC`), nowArg)
-	if err != nil {
-		return nil, fmt.Errorf("queue: runs: %w", err)
-	}
-	defer rows.Close()
-	var out []queue.RunInfo
-	for rows.Next() {
+	return scanAll(rows, err, "queue: runs", func(rows *sqlx.Rows) (queue.RunInfo, error) {
 		var (
 			r            queue.RunInfo
 			start, alive sqldialect.Time
 		)
-		if err := rows.Scan(&r.ID, &r.Worker, &start, &alive, &r.Alive, &r.Open); err != nil {
-			return nil, fmt.Errorf("queue: runs: %w", err)
-		}
+		err := rows.Scan(&r.ID, &r.Worker, &start, &alive, &r.Alive, &r.Open)
 		r.StartedAt, r.AliveUntil = start.Time, alive.Time
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("queue: runs: %w", err)
-	}
-	return out, nil
+		return r, err
+	})
 }
 
 // close closes the queue's prepared statements, not its database.
@@ -730,22 +719,7 @@ func (q *Queue) OldestWaiting(ctx context.Context) (*queue.Task, error) {
 func (q *Queue) LastErrors(ctx context.Context, n int) ([]*queue.Task, error) {
 	rows, err := q.x.QueryxContext(ctx, q.d.Rebind(`SELECT `+taskColumns+` FROM backfill_queue
 		WHERE last_error IS NOT NULL ORDER BY updated_at DESC, id DESC LIMIT $1`), n)
-	if err != nil {
-		return nil, fmt.Errorf("queue: last %d errors: %w", n, err)
-	}
-	defer rows.Close()
-	var tasks []*queue.Task
-	for rows.Next() {
-		t, err := scanTask(rows)
-		if err != nil {
-			return nil, fmt.Errorf("queue: last %d errors: %w", n, err)
-		}
-		tasks = append(tasks, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("queue: last %d errors: %w", n, err)
-	}
-	return tasks, nil
+	return scanAll(rows, err, fmt.Sprintf("queue: last %d errors", n), func(rows *sqlx.Rows) (*queue.Task, error) { return scanTask(rows) })
 }
 
 func scanTask(row interface{ Scan(...any) error }) (*queue.Task, error) {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/store/internal/sqldialect"
 )
@@ -18,22 +20,11 @@ func (db *DB) StoredDates(ctx context.Context, symbol string, r pricefill.Range)
 	rows, err := db.x.QueryxContext(ctx, db.d.Rebind(`SELECT p.date FROM prices p JOIN assets a ON a.id = p.asset_id
 		WHERE a.symbol = $1 AND p.date >= $2 AND p.date <= $3 ORDER BY p.date`),
 		symbol, sqldialect.FormatDate(r.From), sqldialect.FormatDate(r.To))
-	if err != nil {
-		return nil, fmt.Errorf("store: dates of %s in %s: %w", symbol, r, err)
-	}
-	defer rows.Close()
-	var dates []time.Time
-	for rows.Next() {
+	return scanAll(rows, err, fmt.Sprintf("store: dates of %s in %s", symbol, r), func(rows *sqlx.Rows) (time.Time, error) {
 		var d sqldialect.Date
-		if err := rows.Scan(&d); err != nil {
-			return nil, fmt.Errorf("store: dates of %s in %s: %w", symbol, r, err)
-		}
-		dates = append(dates, d.Time)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: dates of %s in %s: %w", symbol, r, err)
-	}
-	return dates, nil
+		err := rows.Scan(&d)
+		return d.Time, err
+	})
 }
 
 // Bars returns the stored bars of symbol within r, in date order.
@@ -42,27 +33,37 @@ func (db *DB) Bars(ctx context.Context, symbol string, r pricefill.Range) ([]pri
 		FROM prices p JOIN assets a ON a.id = p.asset_id
 		WHERE a.symbol = $1 AND p.date >= $2 AND p.date <= $3 ORDER BY p.date`),
 		symbol, sqldialect.FormatDate(r.From), sqldialect.FormatDate(r.To))
-	if err != nil {
-		return nil, fmt.Errorf("store: bars of %s in %s: %w", symbol, r, err)
-	}
-	defer rows.Close()
-	var bars []pricefill.Bar
-	for rows.Next() {
+	return scanAll(rows, err, fmt.Sprintf("store: bars of %s in %s", symbol, r), func(rows *sqlx.Rows) (pricefill.Bar, error) {
 		b := pricefill.Bar{Symbol: symbol}
 		var (
 			d   sqldialect.Date
 			adj sql.NullFloat64
 		)
-		if err := rows.Scan(&d, &b.Open, &b.High, &b.Low, &b.Close, &adj, &b.Volume, &b.Source); err != nil {
-			return nil, fmt.Errorf("store: bars of %s in %s: %w", symbol, r, err)
-		}
+		err := rows.Scan(&d, &b.Open, &b.High, &b.Low, &b.Close, &adj, &b.Volume, &b.Source)
 		b.Date, b.AdjClose = d.Time, adj.Float64
-		bars = append(bars, b)
+		return b, err
+	})
+}
+
+// scanAll reads the rows of a query, each with scan, and closes them; err
+// is the query's. Every error is wrapped with what, which names the read.
+func scanAll[T any](rows *sqlx.Rows, err error, what string, scan func(*sqlx.Rows) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		out = append(out, v)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: bars of %s in %s: %w", symbol, r, err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	return bars, nil
+	return out, nil
 }
 
 // Asset returns the stored description of symbol, or nil when symbol is
