@@ -78,6 +78,9 @@ type Series struct {
 // in the order it got them. How many bars are duplicates does not depend
 // on which one is kept.
 func (s *Series) Dedupe() (dups []Bar) {
+	if s.Ordered() {
+		return nil
+	}
 	// Stable, so equal dates keep their order and the last one wins.
 	slices.SortStableFunc(s.Bars, func(a, b Bar) int { return a.Date.Compare(b.Date) })
 	out := s.Bars[:0]
@@ -92,6 +95,17 @@ func (s *Series) Dedupe() (dups []Bar) {
 	clear(s.Bars[len(out):])
 	s.Bars = out
 	return dups
+}
+
+// Ordered reports whether the dates of s.Bars strictly increase: one bar a
+// date, in date order, as Dedupe leaves them (and then finds nothing to do).
+func (s *Series) Ordered() bool {
+	for i := 1; i < len(s.Bars); i++ {
+		if !s.Bars[i-1].Date.Before(s.Bars[i].Date) {
+			return false
+		}
+	}
+	return true
 }
 
 // A Dividend is a cash dividend per share.

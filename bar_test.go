@@ -28,12 +28,32 @@ func TestSeriesDedupe(t *testing.T) {
 	if diff := cmp.Diff(wantDups, dups); diff != "" {
 		t.Errorf("Dedupe: duplicates (-want +got):\n%s", diff)
 	}
+	if !s.Ordered() {
+		t.Errorf("Ordered after Dedupe: false, want true")
+	}
 	if dups := s.Dedupe(); dups != nil || len(s.Bars) != 3 {
 		t.Errorf("Dedupe again: %v removed, %d bars left; want none, 3", dups, len(s.Bars))
 	}
 	var empty pricefill.Series
 	if dups := empty.Dedupe(); dups != nil || empty.Bars != nil {
 		t.Errorf("Dedupe of no bars: %v, %v", dups, empty.Bars)
+	}
+}
+
+func TestSeriesOrdered(t *testing.T) {
+	t.Parallel()
+	d := pricefill.Date
+	for _, tc := range []struct {
+		days []int
+		want bool
+	}{{nil, true}, {[]int{1}, true}, {[]int{1, 2, 5}, true}, {[]int{1, 1}, false}, {[]int{2, 1}, false}, {[]int{1, 3, 2}, false}} {
+		var s pricefill.Series
+		for _, day := range tc.days {
+			s.Bars = append(s.Bars, pricefill.Bar{Date: d(2024, 1, day)})
+		}
+		if got := s.Ordered(); got != tc.want {
+			t.Errorf("Ordered of days %v = %v, want %v", tc.days, got, tc.want)
+		}
 	}
 }
 

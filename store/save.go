@@ -264,7 +264,11 @@ func checkBars(symbol string, bars []pricefill.Bar) ([]pricefill.Bar, int, error
 			return nil, 0, err
 		}
 	}
-	s := pricefill.Series{Bars: slices.Clone(bars)}
+	s := pricefill.Series{Bars: bars}
+	if s.Ordered() { // as the runner saves them
+		return bars, 0, nil
+	}
+	s.Bars = slices.Clone(bars)
 	dups := s.Dedupe()
 	return s.Bars, len(dups), nil
 }
