@@ -398,13 +398,12 @@ func (tk *task) failure(err error) result {
 // bar is kept without them, and the drops are logged and counted by rule.
 func (tk *task) check(s *pricefill.Series) checked {
 	cfg := &tk.s.cfg
-	kept, rejects := validate.CheckSeries(cfg.validator, cfg.clock.Now(), tk.q.Range, cfg.calendarFor(s.Asset), s)
-	c := checked{Valid: make([]pricefill.Bar, len(kept))}
-	for i, k := range kept {
-		c.Valid[i] = k.Bar
-		c.DroppedByRule = tk.countDrops(k.Bar, k.Dropped, c.DroppedByRule)
+	vc := validate.CheckSeries(cfg.validator, cfg.clock.Now(), tk.q.Range, cfg.calendarFor(s.Asset), s)
+	c := checked{Valid: vc.Kept}
+	for _, d := range vc.Dropped {
+		c.DroppedByRule = tk.countDrops(d.Bar, d.Dropped, c.DroppedByRule)
 	}
-	for _, r := range rejects {
+	for _, r := range vc.Rejected {
 		c.Rejected++
 		if c.RejectedByRule == nil {
 			c.RejectedByRule = make(map[pricefill.Rule]int)

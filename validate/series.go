@@ -38,48 +38,65 @@ type Verdict struct {
 	Err error
 }
 
+// A Checked is what [CheckSeries] made of a series: every bar of the
+// series is in Kept or in Rejected.
+type Checked struct {
+	// Kept are the bars kept, one a date, in date order, without the
+	// fields dropped.
+	Kept []pricefill.Bar
+	// Dropped has a Verdict for each bar of Kept that lost fields: the bar
+	// as kept, with a violation a field.
+	Dropped []Verdict
+	// Rejected are the bars rejected: those the validator rejected, in the
+	// order of the series, then the duplicates, in date order.
+	Rejected []Verdict
+}
+
 // CheckSeries judges the bars of series s, fetched for range r, at time
 // now, by the asset's calendar cal, which it hands to v. First each bar on
 // its own: a validator with a DropFields method (as [Validator] has) drops
 // the fields the bar can do without, then v.Validate judges the rest. Then
 // the dates: of the bars v accepts, one per date is kept, the last, by the
 // rule of [pricefill.Series.Dedupe], and the others are rejected with
-// [RuleDuplicateDate].
-//
-// It returns the bars kept, in date order, and the bars rejected: those v
-// rejected, in the order of s.Bars, then the duplicates, in date order.
-// Every bar of s is in exactly one of the two. s is left as it was.
-func CheckSeries(v BarValidator, now time.Time, r pricefill.Range, cal calendar.Calendar, s *pricefill.Series) (kept, rejected []Verdict) {
+// [RuleDuplicateDate]. s is left as it was.
+func CheckSeries(v BarValidator, now time.Time, r pricefill.Range, cal calendar.Calendar, s *pricefill.Series) Checked {
 	dropper, _ := v.(fieldDropper)
+	var c Checked
 	accepted := pricefill.Series{Asset: s.Asset, Bars: make([]pricefill.Bar, 0, len(s.Bars))}
-	var drops map[pricefill.Bar][]pricefill.Violation
+	var drops map[time.Time][]pricefill.Violation // by date: the last bar of a date is the one kept
 	for _, b := range s.Bars {
 		var dropped []pricefill.Violation
 		if dropper != nil {
 			b, dropped = dropper.DropFields(b)
 		}
 		if err := v.Validate(now, r, s.Asset, cal, b); err != nil {
-			rejected = append(rejected, Verdict{Bar: b, Err: err})
+			c.Rejected = append(c.Rejected, Verdict{Bar: b, Err: err})
 			continue
 		}
 		accepted.Bars = append(accepted.Bars, b)
-		if dropped != nil || drops != nil {
+		switch {
+		case dropped != nil:
 			if drops == nil {
-				drops = make(map[pricefill.Bar][]pricefill.Violation)
+				drops = make(map[time.Time][]pricefill.Violation)
 			}
-			// Of equal bars, the last is the one kept: its drops win.
-			drops[b] = dropped
+			drops[b.Date] = dropped
+		case drops != nil:
+			delete(drops, b.Date)
 		}
 	}
 	for _, b := range accepted.Dedupe() {
-		rejected = append(rejected, Verdict{Bar: b, Err: &pricefill.InvalidBarError{
+		c.Rejected = append(c.Rejected, Verdict{Bar: b, Err: &pricefill.InvalidBarError{
 			Bar:        b,
 			Violations: []pricefill.Violation{dateViolation(RuleDuplicateDate, calendar.DayOf(b.Date))},
 		}})
 	}
-	kept = make([]Verdict, len(accepted.Bars))
-	for i, b := range accepted.Bars {
-		kept[i] = Verdict{Bar: b, Dropped: drops[b]}
+	c.Kept = accepted.Bars
+	if len(drops) > 0 {
+		for _, b := range c.Kept {
+			if d, ok := drops[b.Date]; ok {
+				c.Dropped = append(c.Dropped, Verdict{Bar: b, Dropped: d})
+			}
+		}
 	}
-	return kept, rejected
+	return c
 }

@@ -83,11 +83,11 @@ func TestCheckSeries(t *testing.T) {
 			rejected: []string{"2024-07-03 13 volume_negative", "2024-07-06 6 not_trading_day", "2024-07-03 11 duplicate_date"},
 		},
 	} {
-		kept, rejected := validate.CheckSeries(v, later, every, tc.cal, s)
-		if diff := cmp.Diff(tc.kept, verdicts(kept)); diff != "" {
+		c := validate.CheckSeries(v, later, every, tc.cal, s)
+		if diff := cmp.Diff(tc.kept, verdicts(kept(c))); diff != "" {
 			t.Errorf("%T: kept (-want +got):\n%s", tc.cal, diff)
 		}
-		if diff := cmp.Diff(tc.rejected, verdicts(rejected)); diff != "" {
+		if diff := cmp.Diff(tc.rejected, verdicts(c.Rejected)); diff != "" {
 			t.Errorf("%T: rejected (-want +got):\n%s", tc.cal, diff)
 		}
 	}
@@ -104,8 +104,21 @@ func TestCheckSeriesWithoutDropFields(t *testing.T) {
 	onlyValidate := struct{ validate.BarValidator }{v}
 	b := validBar(date("2024-07-05"))
 	b.AdjClose = -1
-	kept, rejected := validate.CheckSeries(onlyValidate, later, every, calendar.NYSE, &pricefill.Series{Asset: aapl, Bars: []pricefill.Bar{b}})
-	if len(kept) != 0 || len(rejected) != 1 || violationsOf(rejected[0].Err)[0].Rule != validate.RuleAdjCloseInvalid {
-		t.Errorf("kept %v, rejected %v; want the bar rejected for %s", verdicts(kept), verdicts(rejected), validate.RuleAdjCloseInvalid)
+	c := validate.CheckSeries(onlyValidate, later, every, calendar.NYSE, &pricefill.Series{Asset: aapl, Bars: []pricefill.Bar{b}})
+	if len(c.Kept) != 0 || len(c.Dropped) != 0 || len(c.Rejected) != 1 || violationsOf(c.Rejected[0].Err)[0].Rule != validate.RuleAdjCloseInvalid {
+		t.Errorf("kept %v, rejected %v; want the bar rejected for %s", verdicts(kept(c)), verdicts(c.Rejected), validate.RuleAdjCloseInvalid)
 	}
+}
+
+// kept returns the verdicts of the bars c kept, with the fields each lost.
+func kept(c validate.Checked) []validate.Verdict {
+	dropped := make(map[time.Time][]pricefill.Violation, len(c.Dropped))
+	for _, d := range c.Dropped {
+		dropped[d.Bar.Date] = d.Dropped
+	}
+	out := make([]validate.Verdict, len(c.Kept))
+	for i, b := range c.Kept {
+		out[i] = validate.Verdict{Bar: b, Dropped: dropped[b.Date]}
+	}
+	return out
 }
