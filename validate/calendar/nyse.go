@@ -117,48 +117,16 @@ const (
 	nyseLastYear  = 2100
 )
 
-var (
-	nyseTableStart = civilDay(nyseFirstYear, time.January, 1)
-	nyseTableEnd   = civilDay(nyseLastYear, time.December, 31)
-	nyseClosed     = buildNYSEClosed()
-)
-
-func buildNYSEClosed() []uint64 {
-	bits := make([]uint64, (nyseTableEnd-nyseTableStart)/64+1)
-	set := func(d Day) {
-		i := d - nyseTableStart
-		bits[i/64] |= 1 << (i % 64)
+var nyseClosed = func() *dayTable {
+	extra := make([]Day, len(nyseClosures))
+	for i, c := range nyseClosures {
+		extra[i] = civilDay(c.y, c.m, c.d)
 	}
-	var buf [16]Day
-	for y := nyseFirstYear; y <= nyseLastYear; y++ {
-		for _, d := range nyseHolidays(buf[:0], y) {
-			set(d)
-		}
-	}
-	for _, c := range nyseClosures {
-		set(civilDay(c.y, c.m, c.d))
-	}
-	return bits
-}
+	return newDayTable(nyseFirstYear, nyseLastYear, nyseHolidays, extra)
+}()
 
 // nyseOpen reports whether d is an NYSE trading day.
-func nyseOpen(d Day) bool {
-	if d.weekend() {
-		return false
-	}
-	if d >= nyseTableStart && d <= nyseTableEnd {
-		i := d - nyseTableStart
-		return nyseClosed[i/64]&(1<<(i%64)) == 0
-	}
-	y, _, _ := d.civil()
-	var buf [16]Day
-	for _, h := range nyseHolidays(buf[:0], y) {
-		if h == d {
-			return false
-		}
-	}
-	return true
-}
+func nyseOpen(d Day) bool { return !d.weekend() && !nyseClosed.closed(d) }
 
 // nyseHolidays appends the NYSE's holidays of year y, as observed, to dst.
 // Every observed date falls in year y itself: the only holiday that could
