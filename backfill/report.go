@@ -74,6 +74,11 @@ type Report struct {
 	Dropped       int                    `json:"dropped"`
 	DroppedByRule map[pricefill.Rule]int `json:"dropped_by_rule,omitempty"`
 
+	// WeekdayRule lists the symbols this run completed whose exchange has no
+	// calendar (see [WithCalendarFor]): every weekday was expected of them,
+	// a holiday counted as missing. In symbol order; nil when none.
+	WeekdayRule []string `json:"weekday_rule,omitempty"`
+
 	// Failures lists the tasks this run gave up, in symbol order.
 	Failures []Failure `json:"failures"`
 	// Symbols has one line per symbol this run completed or gave up, in
@@ -168,6 +173,7 @@ func sum(m map[pricefill.Rule]int) int {
 func (r *Report) sort() {
 	slices.SortFunc(r.Failures, func(a, b Failure) int { return cmp.Compare(a.Symbol, b.Symbol) })
 	slices.SortFunc(r.Symbols, func(a, b SymbolReport) int { return cmp.Compare(a.Symbol, b.Symbol) })
+	slices.Sort(r.WeekdayRule)
 }
 
 // CompletenessThreshold is the completeness, in percent, under which
@@ -273,6 +279,14 @@ func (r *Report) WriteText(w io.Writer) error {
 				more = fmt.Sprintf(" and %d more", len(inc)-20)
 			}
 			fmt.Fprintf(&b, "; %d under %.0f%%: %s%s", len(inc), CompletenessThreshold, strings.Join(parts, ", "), more)
+		}
+		b.WriteByte('\n')
+	}
+	if n := len(r.WeekdayRule); n > 0 {
+		fmt.Fprintf(&b, "calendars     %d on the weekday rule, their exchange having no calendar (holidays count as missing): %s",
+			n, strings.Join(r.WeekdayRule[:min(n, 20)], " "))
+		if n > 20 {
+			fmt.Fprintf(&b, " and %d more", n-20)
 		}
 		b.WriteByte('\n')
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -94,4 +95,24 @@ func TestReportJSON(t *testing.T) {
 	if f["kind"] != "not_found" || f["symbol"] != "GONE" {
 		t.Errorf("second failure = %v, want GONE, not_found", f)
 	}
+}
+
+// TestWeekdayRuleIsReported: a symbol whose exchange has no calendar is
+// judged by the weekday rule, and the report says which.
+func TestWeekdayRuleIsReported(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		rep := runMarch(t, h, []backfill.Option{backfill.WithLimiter(noLimit)}, "AAPL", "ENI.MI", "ZZZ.BA")
+		if diff := cmp.Diff([]string{"ENI.MI", "ZZZ.BA"}, rep.WeekdayRule); diff != "" {
+			t.Errorf("symbols on the weekday rule (-want +got):\n%s", diff)
+		}
+		var b strings.Builder
+		if err := rep.WriteText(&b); err != nil {
+			t.Fatal(err)
+		}
+		if want := "calendars     2 on the weekday rule, their exchange having no calendar (holidays count as missing): ENI.MI ZZZ.BA\n"; !strings.Contains(b.String(), want) {
+			t.Errorf("report text lacks %q:\n%s", want, b.String())
+		}
+	})
 }

@@ -81,6 +81,9 @@ func (tl *tally) record(t *queue.Task, res result) (due bool) {
 		}
 		rep.addDrops(res.check.DroppedByRule)
 		rep.Counts = rep.Counts.Add(res.saved)
+		if res.weekdayRule {
+			rep.WeekdayRule = append(rep.WeekdayRule, t.Symbol)
+		}
 	case queue.PermanentlyFailed:
 		rep.Failed++
 		attempts := t.Attempts
@@ -140,6 +143,7 @@ func (tl *tally) report(now time.Time, left *queue.Summary, limiter *ratelimit.S
 	}
 	rep.Failures = append([]Failure(nil), rep.Failures...)
 	rep.Symbols = append([]SymbolReport(nil), rep.Symbols...)
+	rep.WeekdayRule = append([]string(nil), rep.WeekdayRule...)
 	rep.RejectedByRule = make(map[pricefill.Rule]int, len(tl.rep.RejectedByRule))
 	for k, v := range tl.rep.RejectedByRule {
 		rep.RejectedByRule[k] = v

@@ -53,6 +53,7 @@ type result struct {
 	outcome      queue.Outcome
 	completed    bool // the store completed the task with the bars
 	covered      bool // the store held the range already: nothing fetched
+	weekdayRule  bool // the symbol's exchange has no calendar: every weekday was expected
 	kind         pricefill.Kind
 	saved        pricefill.Counts
 	check        checked
@@ -80,8 +81,9 @@ func (tk *task) attempt() result {
 		return tk.failure(fmt.Errorf("reading the stored dates: %w", err))
 	}
 	if len(spans) == 0 {
-		c := calendar.Completeness(tk.s.cfg.calendarFor(asset), settled, stored)
-		return result{outcome: queue.Succeed(queue.Result{Completeness: c}), covered: true, completeness: c}
+		cal := tk.s.cfg.calendarFor(asset)
+		c := calendar.Completeness(cal, settled, stored)
+		return result{outcome: queue.Succeed(queue.Result{Completeness: c}), covered: true, completeness: c, weekdayRule: cal == calendar.Weekdays}
 	}
 	series, failed, ok := tk.fetch(spans)
 	if !ok {
@@ -92,8 +94,11 @@ func (tk *task) attempt() result {
 	for _, b := range check.Valid {
 		have = append(have, b.Date)
 	}
-	completeness := calendar.Completeness(tk.s.cfg.calendarFor(series.Asset), tk.s.settled(tk.q, series.Asset, now), have)
-	return tk.save(series.Asset, check, completeness)
+	cal := tk.s.cfg.calendarFor(series.Asset)
+	completeness := calendar.Completeness(cal, tk.s.settled(tk.q, series.Asset, now), have)
+	res := tk.save(series.Asset, check, completeness)
+	res.weekdayRule = cal == calendar.Weekdays
+	return res
 }
 
 // fetch fetches spans, each after the limiter's wait, into one series. When
