@@ -197,3 +197,15 @@ func substitute(d Day) Day {
 	}
 	return d
 }
+
+// previousWeekday moves a day on a Saturday or a Sunday to the Friday
+// before, as for an early close due on a weekend.
+func previousWeekday(d Day) Day {
+	switch d.weekday() {
+	case time.Saturday:
+		return d - 1
+	case time.Sunday:
+		return d - 2
+	}
+	return d
+}
