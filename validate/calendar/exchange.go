@@ -209,3 +209,17 @@ func previousWeekday(d Day) Day {
 	}
 	return d
 }
+
+// christmasBoxing returns Christmas Day and Boxing Day of year y as the
+// exchanges that keep both observe them: a day on a weekend moves to the
+// next weekday the other one does not take. Christmas on a Friday gives
+// Friday 25 and Monday 28; on a Saturday, Monday 27 and Tuesday 28; on a
+// Sunday, Monday 26 (Boxing Day) and Tuesday 27.
+func christmasBoxing(y int) (christmas, boxing Day) {
+	christmas = substitute(civilDay(y, time.December, 25))
+	boxing = substitute(civilDay(y, time.December, 26))
+	if boxing == christmas {
+		boxing++
+	}
+	return christmas, boxing
+}
