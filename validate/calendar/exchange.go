@@ -30,6 +30,10 @@ type exchange struct {
 	std time.Duration
 	// close is the regular close, local time, as hours and minutes.
 	closeH, closeM int
+	// closeChanges are the later regular closes, in date order, where the
+	// exchange changed its trading hours: from its day on, each replaces
+	// closeH and closeM.
+	closeChanges []closeChange
 	// first is the first year of the tables.
 	first int
 	// holidays appends the full-day holidays of year y, as observed, to
@@ -49,6 +53,13 @@ type exchange struct {
 type Closure struct {
 	Date time.Time // midnight UTC of the calendar date
 	Why  string
+}
+
+// A closeChange is a change of an exchange's regular close: from the day
+// from on, its sessions close at hour:minute, local time.
+type closeChange struct {
+	from         Day
+	hour, minute int
 }
 
 // An EarlyClose is a trading day on which an exchange closes before its
@@ -120,6 +131,11 @@ func (c ExchangeCalendar) Location() *time.Location { return c.x.loc() }
 func (c ExchangeCalendar) SessionEnd(d time.Time) time.Time {
 	day := DayOf(d)
 	h, m := c.x.closeH, c.x.closeM
+	for _, ch := range c.x.closeChanges {
+		if day >= ch.from {
+			h, m = ch.hour, ch.minute
+		}
+	}
 	if e, ok := c.x.tables.early[day]; ok {
 		h, m = e[0], e[1]
 	}
