@@ -40,8 +40,8 @@ import (
 // the holiday, while from 2011 on it is the Monday. The Queen's Birthday
 // was the Monday after the Queen's official birthday (a Saturday of June
 // chosen each year), moved to the Tuesday in 1991 and 1994, when Tuen Ng
-// was on that Monday. The lunar dates come from a table of Hong Kong
-// Observatory dates, 1990 through 2030; after 2030 the calendar knows
+// was on that Monday. The lunar holidays come from a table of their
+// Gregorian dates, 1990 through 2030; after 2030 the calendar knows
 // only the solar and Easter holidays and treats the lunar ones as
 // trading days, the safe side.
 //
