@@ -15,7 +15,7 @@ import (
 //
 //	New Year                  January 1
 //	Lunar New Year            the first three days of the lunar year
-//	Ching Ming Festival       April 4 or 5
+//	Ching Ming Festival        April 4 or 5
 //	Good Friday, Holy Saturday, Easter Monday
 //	Labour Day                May 1, from 1999
 //	Buddha's Birthday         8th day of the 4th lunar month, from 1999
