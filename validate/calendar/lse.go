@@ -39,11 +39,13 @@ import "time"
 // bank holidays of Scotland and Northern Ireland (January 2, St Andrew's
 // Day, St Patrick's Day, the Twelfth) are trading days.
 //
-// The regular session closes at 16:30 London time (the closing auction
-// follows it). On Christmas Eve and New Year's Eve the markets close from
-// 12:30; when either is a Saturday or a Sunday, the Friday before closes
-// at 12:30 instead. New Year's Eve 1999 was a bank holiday, not an early
-// close.
+// Continuous trading ends at 16:30 London time, and the closing auction
+// that sets the day's close runs from 16:30 to 16:35 and ends at a random
+// moment within the next 30 seconds: a bar is final at 16:36, which
+// SessionEnd returns. On Christmas Eve and New Year's Eve the markets
+// close from 12:30 (final at 12:36); when either is a Saturday or a
+// Sunday, the Friday before closes early instead. New Year's Eve 1999 was
+// a bank holiday, not an early close.
 //
 // The rules are the bank holidays of England and Wales as the UK
 // government publishes them (gov.uk, "UK bank holidays"), which the
@@ -60,7 +62,7 @@ var LSE = newExchange(&exchange{
 	zone:     "Europe/London",
 	std:      0,
 	closeH:   16,
-	closeM:   30,
+	closeM:   36,
 	first:    1990,
 	holidays: lseHolidays,
 	closures: []Closure{
@@ -113,9 +115,9 @@ func lseHolidays(dst []Day, y int) []Day {
 // Christmas Eve and New Year's Eve, or on the Friday before either when it
 // falls on a weekend.
 func lseEarlyCloses(dst []EarlyClose, y int) []EarlyClose {
-	dst = append(dst, EarlyClose{Date: previousWeekday(civilDay(y, time.December, 24)).Time(), Hour: 12, Minute: 30})
+	dst = append(dst, EarlyClose{Date: previousWeekday(civilDay(y, time.December, 24)).Time(), Hour: 12, Minute: 36})
 	if y != 1999 { // the millennium bank holiday
-		dst = append(dst, EarlyClose{Date: previousWeekday(civilDay(y, time.December, 31)).Time(), Hour: 12, Minute: 30})
+		dst = append(dst, EarlyClose{Date: previousWeekday(civilDay(y, time.December, 31)).Time(), Hour: 12, Minute: 36})
 	}
 	return dst
 }

@@ -164,21 +164,21 @@ func TestLSESessionEnd(t *testing.T) {
 		want string // UTC
 		why  string
 	}{
-		{"2024-07-10", "2024-07-10T15:30:00Z", "regular close, summer time"},
-		{"2024-01-10", "2024-01-10T16:30:00Z", "regular close, winter"},
-		{"2024-03-29", "2024-03-29T16:30:00Z", "Friday before summer time starts (March 31)"},
-		{"2024-04-01", "2024-04-01T15:30:00Z", "Monday after summer time starts"},
-		{"2024-10-25", "2024-10-25T15:30:00Z", "Friday before summer time ends (October 27)"},
-		{"2024-10-28", "2024-10-28T16:30:00Z", "Monday after summer time ends"},
-		{"2024-12-24", "2024-12-24T12:30:00Z", "Christmas Eve, early close"},
-		{"2024-12-31", "2024-12-31T12:30:00Z", "New Year's Eve, early close"},
-		{"2023-12-22", "2023-12-22T12:30:00Z", "Christmas Eve on a Sunday: the Friday before"},
-		{"2023-12-29", "2023-12-29T12:30:00Z", "New Year's Eve on a Sunday: the Friday before"},
-		{"2022-12-23", "2022-12-23T12:30:00Z", "Christmas Eve on a Saturday: the Friday before"},
-		{"2022-12-30", "2022-12-30T12:30:00Z", "New Year's Eve on a Saturday: the Friday before"},
-		{"1990-12-24", "1990-12-24T12:30:00Z", "early close in the first year"},
-		{"1999-12-24", "1999-12-24T12:30:00Z", "Christmas Eve 1999"},
-		{"2023-12-27", "2023-12-27T16:30:00Z", "regular close between the early closes"},
+		{"2024-07-10", "2024-07-10T15:36:00Z", "regular close, summer time"},
+		{"2024-01-10", "2024-01-10T16:36:00Z", "regular close, winter"},
+		{"2024-03-29", "2024-03-29T16:36:00Z", "Friday before summer time starts (March 31)"},
+		{"2024-04-01", "2024-04-01T15:36:00Z", "Monday after summer time starts"},
+		{"2024-10-25", "2024-10-25T15:36:00Z", "Friday before summer time ends (October 27)"},
+		{"2024-10-28", "2024-10-28T16:36:00Z", "Monday after summer time ends"},
+		{"2024-12-24", "2024-12-24T12:36:00Z", "Christmas Eve, early close"},
+		{"2024-12-31", "2024-12-31T12:36:00Z", "New Year's Eve, early close"},
+		{"2023-12-22", "2023-12-22T12:36:00Z", "Christmas Eve on a Sunday: the Friday before"},
+		{"2023-12-29", "2023-12-29T12:36:00Z", "New Year's Eve on a Sunday: the Friday before"},
+		{"2022-12-23", "2022-12-23T12:36:00Z", "Christmas Eve on a Saturday: the Friday before"},
+		{"2022-12-30", "2022-12-30T12:36:00Z", "New Year's Eve on a Saturday: the Friday before"},
+		{"1990-12-24", "1990-12-24T12:36:00Z", "early close in the first year"},
+		{"1999-12-24", "1999-12-24T12:36:00Z", "Christmas Eve 1999"},
+		{"2023-12-27", "2023-12-27T16:36:00Z", "regular close between the early closes"},
 	} {
 		got := calendar.LSE.SessionEnd(date(tc.date))
 		if got.Location().String() != london.String() {
@@ -190,7 +190,7 @@ func TestLSESessionEnd(t *testing.T) {
 	}
 	// The time of day and zone of the argument do not matter, only its date.
 	late := time.Date(2024, 12, 24, 23, 30, 0, 0, london)
-	if got := calendar.LSE.SessionEnd(late).UTC().Format(time.RFC3339); got != "2024-12-24T12:30:00Z" {
+	if got := calendar.LSE.SessionEnd(late).UTC().Format(time.RFC3339); got != "2024-12-24T12:36:00Z" {
 		t.Errorf("SessionEnd(%v) = %s", late, got)
 	}
 }
@@ -204,13 +204,13 @@ func ExampleLSE() {
 	}
 	fmt.Println(calendar.LSE.IsTradingDay(pricefill.Date(2023, 5, 8))) // the coronation
 	// Output:
-	// 2022-12-19 Mon 16:30 GMT
-	// 2022-12-20 Tue 16:30 GMT
-	// 2022-12-21 Wed 16:30 GMT
-	// 2022-12-22 Thu 16:30 GMT
-	// 2022-12-23 Fri 12:30 GMT
-	// 2022-12-28 Wed 16:30 GMT
-	// 2022-12-29 Thu 16:30 GMT
-	// 2022-12-30 Fri 12:30 GMT
+	// 2022-12-19 Mon 16:36 GMT
+	// 2022-12-20 Tue 16:36 GMT
+	// 2022-12-21 Wed 16:36 GMT
+	// 2022-12-22 Thu 16:36 GMT
+	// 2022-12-23 Fri 12:36 GMT
+	// 2022-12-28 Wed 16:36 GMT
+	// 2022-12-29 Thu 16:36 GMT
+	// 2022-12-30 Fri 12:36 GMT
 	// false
 }
