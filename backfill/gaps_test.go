@@ -127,9 +127,9 @@ func TestSessionInProgressIsNotFetched(t *testing.T) {
 		got := map[string][]string{"AAPL": requested(h.fetcher.CallsFor("AAPL")), "7203.T": requested(h.fetcher.CallsFor("7203.T"))}
 		want := map[string][]string{
 			"AAPL": {"2026-03-30..2026-04-01"},
-			// Without the provider's time zone, a day counts as over once
-			// it is over everywhere on earth.
-			"7203.T": {"2026-03-30..2026-03-31"},
+			// Tokyo's 04-01 session closed at 15:00 there, 06:00 UTC; its
+			// 04-02 session has not begun (it is 06:00 on 04-02 in Tokyo).
+			"7203.T": {"2026-03-30..2026-04-01"},
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("requests (-want +got):\n%s", diff)

@@ -237,7 +237,7 @@ func TestForeignListings(t *testing.T) {
 func TestSessionOver(t *testing.T) {
 	t.Parallel()
 	ny := zone(t, "America/New_York")
-	tokyo := zone(t, "Asia/Tokyo")
+	tokyo, seoul := zone(t, "Asia/Tokyo"), zone(t, "Asia/Seoul")
 	utc := func(s string) time.Time {
 		u, err := time.Parse(time.RFC3339, s)
 		if err != nil {
@@ -287,24 +287,33 @@ func TestSessionOver(t *testing.T) {
 		// The settle delay.
 		{"settle 15m, 16:14:59", aapl, "2024-03-05", nyAt("2024-03-05", 16, 14, 59), 15 * time.Minute, notOver},
 		{"settle 15m, 16:15", aapl, "2024-03-05", nyAt("2024-03-05", 16, 15, 0), 15 * time.Minute, ""},
-		// A listing in a known non-US zone: over at local midnight.
-		{"Tokyo, after the close", pricefill.Asset{Symbol: "7203.T", Timezone: "Asia/Tokyo"}, "2024-03-05",
-			time.Date(2024, 3, 5, 23, 59, 59, 0, tokyo), 0, notOver},
-		{"Tokyo, local midnight", pricefill.Asset{Symbol: "7203.T", Timezone: "Asia/Tokyo"}, "2024-03-05",
-			time.Date(2024, 3, 6, 0, 0, 0, 0, tokyo), 0, ""},
+		// An exchange with a calendar here: over at its own close.
+		{"Tokyo, before the 15:00 close", pricefill.Asset{Symbol: "7203.T", Timezone: "Asia/Tokyo"}, "2024-03-05",
+			time.Date(2024, 3, 5, 14, 59, 59, 0, tokyo), 0, notOver},
+		{"Tokyo, at the close", pricefill.Asset{Symbol: "7203.T"}, "2024-03-05",
+			time.Date(2024, 3, 5, 15, 0, 0, 0, tokyo), 0, ""},
 		{"Tokyo, the evening before", pricefill.Asset{Symbol: "7203.T", Timezone: "Asia/Tokyo"}, "2024-03-05",
 			time.Date(2024, 3, 4, 23, 0, 0, 0, tokyo), 0, future},
-		{"London, BST", pricefill.Asset{Symbol: "OCDO.L", Timezone: "Europe/London"}, "2024-07-10",
-			utc("2024-07-10T22:59:59Z"), 0, notOver},
-		{"London, BST midnight", pricefill.Asset{Symbol: "OCDO.L", Timezone: "Europe/London"}, "2024-07-10",
-			utc("2024-07-10T23:00:00Z"), 0, ""},
+		{"London, BST, before 16:36 (the closing auction)", pricefill.Asset{Symbol: "OCDO.L"}, "2024-07-10",
+			utc("2024-07-10T15:35:59Z"), 0, notOver},
+		{"London, BST, the auction over", pricefill.Asset{Symbol: "OCDO.L", Timezone: "Europe/London"}, "2024-07-10",
+			utc("2024-07-10T15:36:00Z"), 0, ""},
+		// A listing in another known zone: over at local midnight.
+		{"Seoul, after the close", pricefill.Asset{Symbol: "005930.KS", Timezone: "Asia/Seoul"}, "2024-03-05",
+			time.Date(2024, 3, 5, 23, 59, 59, 0, seoul), 0, notOver},
+		{"Seoul, local midnight", pricefill.Asset{Symbol: "005930.KS", Timezone: "Asia/Seoul"}, "2024-03-05",
+			time.Date(2024, 3, 6, 0, 0, 0, 0, seoul), 0, ""},
+		{"Milan, CEST", pricefill.Asset{Symbol: "ENI.MI", Timezone: "Europe/Rome"}, "2024-07-10",
+			utc("2024-07-10T21:59:59Z"), 0, notOver},
+		{"Milan, CEST midnight", pricefill.Asset{Symbol: "ENI.MI", Timezone: "Europe/Rome"}, "2024-07-10",
+			utc("2024-07-10T22:00:00Z"), 0, ""},
 		// An unknown zone: over once the date is over everywhere (UTC-12),
 		// future until it has begun anywhere (UTC+14).
-		{"unknown zone, 11:59:59 UTC next day", pricefill.Asset{Symbol: "OCDO.L"}, "2024-03-05", utc("2024-03-06T11:59:59Z"), 0, notOver},
-		{"unknown zone, 12:00 UTC next day", pricefill.Asset{Symbol: "OCDO.L"}, "2024-03-05", utc("2024-03-06T12:00:00Z"), 0, ""},
-		{"unknown zone, 09:59:59 UTC the day before", pricefill.Asset{Symbol: "OCDO.L"}, "2024-03-05", utc("2024-03-04T09:59:59Z"), 0, future},
-		{"unknown zone, 10:00 UTC the day before", pricefill.Asset{Symbol: "OCDO.L"}, "2024-03-05", utc("2024-03-04T10:00:00Z"), 0, notOver},
-		{"bad zone name", pricefill.Asset{Symbol: "OCDO.L", Timezone: "Mars/Olympus_Mons"}, "2024-03-05", utc("2024-03-06T11:59:59Z"), 0, notOver},
+		{"unknown zone, 11:59:59 UTC next day", pricefill.Asset{Symbol: "ENI.MI"}, "2024-03-05", utc("2024-03-06T11:59:59Z"), 0, notOver},
+		{"unknown zone, 12:00 UTC next day", pricefill.Asset{Symbol: "ENI.MI"}, "2024-03-05", utc("2024-03-06T12:00:00Z"), 0, ""},
+		{"unknown zone, 09:59:59 UTC the day before", pricefill.Asset{Symbol: "ENI.MI"}, "2024-03-05", utc("2024-03-04T09:59:59Z"), 0, future},
+		{"unknown zone, 10:00 UTC the day before", pricefill.Asset{Symbol: "ENI.MI"}, "2024-03-05", utc("2024-03-04T10:00:00Z"), 0, notOver},
+		{"bad zone name", pricefill.Asset{Symbol: "ENI.MI", Timezone: "Mars/Olympus_Mons"}, "2024-03-05", utc("2024-03-06T11:59:59Z"), 0, notOver},
 	} {
 		v := newValidator(t, validate.WithSettleDelay(tc.settle))
 		b := validBar(date(tc.date))
@@ -346,9 +355,9 @@ func TestValidateReportsExactlyTheInjected(t *testing.T) {
 	subjects := []subject{
 		{pricefill.Asset{Symbol: "AAPL", Timezone: "America/New_York"}, calendar.NYSE, zone(t, "America/New_York")},
 		{pricefill.Asset{Symbol: "BRK.B"}, calendar.NYSE, zone(t, "America/New_York")},
-		{pricefill.Asset{Symbol: "7203.T", Timezone: "Asia/Tokyo"}, calendar.Weekdays, zone(t, "Asia/Tokyo")},
-		{pricefill.Asset{Symbol: "OCDO.L", Timezone: "Europe/London"}, calendar.Weekdays, zone(t, "Europe/London")},
-		{pricefill.Asset{Symbol: "BHP.AX"}, calendar.Weekdays, nil},
+		{pricefill.Asset{Symbol: "005930.KS", Timezone: "Asia/Seoul"}, calendar.Weekdays, zone(t, "Asia/Seoul")},
+		{pricefill.Asset{Symbol: "ENI.MI", Timezone: "Europe/Rome"}, calendar.Weekdays, zone(t, "Europe/Rome")},
+		{pricefill.Asset{Symbol: "NOVO-B.CO"}, calendar.Weekdays, nil},
 	}
 	v := newValidator(t)
 	base := date("1995-01-01")

@@ -75,41 +75,73 @@ func tradingDays(a, b Day, open func(Day) bool) []time.Time {
 // WithCalendarFor option, and uses it for everything it does by calendar.
 type ForFunc func(a pricefill.Asset) Calendar
 
-// For returns the calendar of a listing: [NYSE] for US listings and
+// For returns the calendar of a listing: [NYSE] for US listings, the
+// exchange's own for the exchanges this package has (see [Exchanges]), and
 // [Weekdays] for the others. In order:
 //
 //   - a symbol with '=' (a currency or future on Yahoo, such as EURUSD=X)
 //     is no stock listing: Weekdays;
-//   - else the exchange time zone from the provider decides: a US zone
-//     (America/New_York, America/Chicago, US/Eastern, …) means NYSE, any
-//     other zone Weekdays;
-//   - else an exchange suffix after the last dot of the symbol means
-//     Weekdays: OCDO.L, 7203.T, BHP.AX, SAP.DE, NOVO-B.CO, SHOP.TO and the
-//     other Yahoo market suffixes, listed in the GnuCash manual's table
-//     "Yahoo Codes for Exchanges and Markets";
+//   - else the Yahoo market suffix after the last dot of the symbol, in
+//     any letter case, when it is one of an exchange here: .L (LSE), .DE
+//     (Xetra), .PA and .AS (Euronext Paris and Amsterdam), .SW (SIX), .T
+//     (Tokyo), .HK (Hong Kong), .AX (ASX), .TO (Toronto);
+//   - else the exchange time zone from the provider: a US zone
+//     (America/New_York, America/Chicago, US/Eastern, …) means NYSE, the
+//     zone of an exchange here (Europe/London, Asia/Tokyo, …) that
+//     exchange's calendar, unless the symbol has the suffix of another
+//     exchange; any other zone Weekdays;
+//   - else any other exchange suffix means Weekdays: NOVO-B.CO, ENI.MI and
+//     the other Yahoo market suffixes, listed in the GnuCash manual's
+//     table "Yahoo Codes for Exchanges and Markets";
 //   - else NYSE. That includes share classes (BRK.B, BF.B, HEI.A, LBRD.K),
 //     which are not exchange suffixes, and Stooq's .US.
 //
 // A few class letters are also exchange suffixes: .L (London), .T (Tokyo),
-// .F (Frankfurt), .V (TSX Venture), so McCormick's voting shares MKC.V get
-// Weekdays unless the provider gives their time zone. When in doubt
-// Weekdays is the safe side: it never rejects a bar the exchange really
-// traded, while a wrong NYSE calendar would drop every bar of a foreign
-// listing on a US holiday.
+// .F (Frankfurt), .V (TSX Venture); a US share class .L or .T would get
+// London's or Tokyo's calendar. Weekdays is the safe side where no
+// calendar is known: it never rejects a bar the exchange really traded,
+// while a wrong calendar would drop the bars of its holidays.
 func For(a pricefill.Asset) Calendar {
-	switch {
-	case strings.IndexByte(a.Symbol, '=') >= 0:
+	if strings.IndexByte(a.Symbol, '=') >= 0 {
 		return Weekdays
+	}
+	c, hasSuffix := exchangeSuffix(a.Symbol)
+	if c != nil {
+		return c
+	}
+	switch {
 	case a.Timezone != "":
 		if usZone(a.Timezone) {
 			return NYSE
 		}
+		if c, ok := byZone[a.Timezone]; ok && !hasSuffix {
+			return c
+		}
 		return Weekdays
-	case exchangeSuffix(a.Symbol):
+	case hasSuffix:
 		return Weekdays
 	}
 	return NYSE
 }
+
+// Exchanges returns the exchanges' calendars of this package other than
+// the NYSE's, in the order of the package documentation.
+func Exchanges() []ExchangeCalendar {
+	return []ExchangeCalendar{LSE, Xetra, EuronextParis, EuronextAmsterdam, SIX, TSE, HKEX, ASX, TSX}
+}
+
+// bySuffix and byZone route listings to the exchanges' calendars.
+var (
+	bySuffix = map[string]Calendar{
+		"L": LSE, "DE": Xetra, "PA": EuronextParis, "AS": EuronextAmsterdam, "SW": SIX,
+		"T": TSE, "HK": HKEX, "AX": ASX, "TO": TSX,
+	}
+	byZone = map[string]Calendar{
+		"Europe/London": LSE, "Europe/Berlin": Xetra, "Europe/Paris": EuronextParis,
+		"Europe/Amsterdam": EuronextAmsterdam, "Europe/Zurich": SIX, "Asia/Tokyo": TSE, "Asia/Hong_Kong": HKEX,
+		"Australia/Sydney": ASX, "America/Toronto": TSX,
+	}
+)
 
 // usZone reports whether the IANA zone name is one of the United States'.
 func usZone(name string) bool {
@@ -146,11 +178,12 @@ var exchangeSuffixes = map[string]struct{}{
 }
 
 // exchangeSuffix reports whether sym ends in a non-US exchange suffix, in
-// any letter case.
-func exchangeSuffix(sym string) bool {
+// any letter case, and returns the calendar of that exchange when this
+// package has it.
+func exchangeSuffix(sym string) (Calendar, bool) {
 	i := strings.LastIndexByte(sym, '.')
 	if i < 0 || len(sym)-i-1 > 3 {
-		return false
+		return nil, false
 	}
 	var buf [3]byte
 	n := copy(buf[:], sym[i+1:])
@@ -159,6 +192,9 @@ func exchangeSuffix(sym string) bool {
 			buf[j] = c - 'a' + 'A'
 		}
 	}
+	if c, ok := bySuffix[string(buf[:n])]; ok {
+		return c, true
+	}
 	_, ok := exchangeSuffixes[string(buf[:n])]
-	return ok
+	return nil, ok
 }

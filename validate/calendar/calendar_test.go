@@ -2,6 +2,7 @@ package calendar_test
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -286,25 +287,43 @@ func TestFor(t *testing.T) {
 		{"ABC", "US/Eastern", calendar.NYSE},
 		{"ABC", "America/Indiana/Indianapolis", calendar.NYSE},
 		{"MKC.V", "America/New_York", calendar.NYSE},
-		{"OCDO.L", "", calendar.Weekdays},
-		{"ocdo.l", "", calendar.Weekdays},
-		{"BT-A.L", "", calendar.Weekdays},
-		{"7203.T", "", calendar.Weekdays},
-		{"BHP.AX", "", calendar.Weekdays},
-		{"SAP.DE", "", calendar.Weekdays},
+		{"OCDO.L", "", calendar.LSE},
+		{"ocdo.l", "", calendar.LSE},
+		{"BT-A.L", "", calendar.LSE},
+		{"7203.T", "", calendar.TSE},
+		{"BHP.AX", "", calendar.ASX},
+		{"SAP.DE", "", calendar.Xetra},
 		{"NOVO-B.CO", "", calendar.Weekdays},
-		{"SHOP.TO", "", calendar.Weekdays},
+		{"SHOP.TO", "", calendar.TSX},
 		{"2330.TWO", "", calendar.Weekdays},
 		{"MKC.V", "", calendar.Weekdays},
-		{"OCDO.L", "Europe/London", calendar.Weekdays},
-		{"SHOP", "America/Toronto", calendar.Weekdays},
-		{"XYZ", "Asia/Tokyo", calendar.Weekdays},
+		{"OCDO.L", "Europe/London", calendar.LSE},
+		{"SHOP", "America/Toronto", calendar.TSX},
+		{"XYZ", "Asia/Tokyo", calendar.TSE},
+		{"MC.PA", "", calendar.EuronextParis},
+		{"ASML.AS", "Europe/Amsterdam", calendar.EuronextAmsterdam},
+		{"NESN.SW", "", calendar.SIX},
+		{"0005.HK", "", calendar.HKEX},
+		{"XYZ", "Asia/Hong_Kong", calendar.HKEX},
+		{"VOD.L", "America/New_York", calendar.LSE},
+		{"SAP.F", "Europe/Berlin", calendar.Weekdays},
+		{"SAP", "Europe/Berlin", calendar.Xetra},
+		{"ENI.MI", "Europe/Rome", calendar.Weekdays},
+		{"ZZZ", "Europe/Madrid", calendar.Weekdays},
 		{"EURUSD=X", "", calendar.Weekdays},
 		{"ES=F", "America/New_York", calendar.Weekdays},
 	} {
 		got := calendar.For(pricefill.Asset{Symbol: tc.symbol, Timezone: tc.tz})
 		if got != tc.want {
-			t.Errorf("For(%q, zone %q) = %T, want %T", tc.symbol, tc.tz, got, tc.want)
+			t.Errorf("For(%q, zone %q) = %s, want %s", tc.symbol, tc.tz, calName(got), calName(tc.want))
 		}
 	}
+}
+
+// calName names a calendar in a failure message.
+func calName(c calendar.Calendar) string {
+	if x, ok := c.(calendar.ExchangeCalendar); ok {
+		return x.MIC()
+	}
+	return fmt.Sprintf("%T", c)
 }

@@ -29,18 +29,22 @@ func ExampleFor() {
 		{Symbol: "BRK.B"},
 		{Symbol: "OCDO.L"},
 		{Symbol: "SHOP", Timezone: "America/Toronto"},
+		{Symbol: "ENI.MI"},
 	} {
-		switch calendar.For(a) {
-		case calendar.NYSE:
+		switch c := calendar.For(a).(type) {
+		case calendar.NYSECalendar:
 			fmt.Println(a.Symbol, "NYSE")
-		case calendar.Weekdays:
-			fmt.Println(a.Symbol, "weekdays")
+		case calendar.ExchangeCalendar:
+			fmt.Println(a.Symbol, c.MIC(), c.Name())
+		case calendar.WeekdayCalendar:
+			fmt.Println(a.Symbol, "weekdays: no calendar of its exchange here")
 		}
 	}
 	// Output:
 	// BRK.B NYSE
-	// OCDO.L weekdays
-	// SHOP weekdays
+	// OCDO.L XLON London Stock Exchange
+	// SHOP XTSE Toronto Stock Exchange
+	// ENI.MI weekdays: no calendar of its exchange here
 }
 
 func ExampleGaps() {
