@@ -1,6 +1,7 @@
 // Package calendar tells which days an exchange trades and when its
 // sessions end, and from that which days of a symbol's stored data are
-// missing: the trading calendars ([NYSE], [Weekdays]), the router that
+// missing: the trading calendars ([NYSE], the nine of [Exchanges],
+// [Weekdays]), the router that
 // chooses one for a listing ([For]), sessions and their closing times
 // ([Session], [LastSessionOver]), the [Gaps] a gap-aware backfill fetches,
 // and [Completeness].
@@ -31,13 +32,38 @@
 // 1990 through 2026, and its published schedule for 2027 and 2028
 // (testdata/nyse_closed_1990_2028.txt says where each part comes from).
 //
+// Nine more exchanges have a calendar of their own, an [ExchangeCalendar]
+// each, with its zone, its regular close (when its closing auction has set
+// the day's close), its early closes and every special full-day closure
+// since its first year, each with its reason ([ExchangeCalendar.Closures]):
+//
+//	calendar            suffix  zone               close (local)       since
+//	LSE                 .L      Europe/London      16:36, 12:36 early  1990
+//	Xetra               .DE     Europe/Berlin      17:36, 14:06 early  1990 (Frankfurt before Xetra)
+//	EuronextParis       .PA     Europe/Paris       17:35, 14:05 early  1990
+//	EuronextAmsterdam   .AS     Europe/Amsterdam   17:35, 14:05 early  1990
+//	SIX                 .SW     Europe/Zurich      17:30               1996 (SWX's electronic era)
+//	TSE                 .T      Asia/Tokyo         15:00, 15:30 from 2024-11-05  2000
+//	HKEX                .HK     Asia/Hong_Kong     16:00 or 16:10 by era, half days  1990
+//	ASX                 .AX     Australia/Sydney   16:12, 14:12 early  1990
+//	TSX                 .TO     America/Toronto    16:00, 13:00 early  1990
+//
+// Each one's doc says where its rules come from: the holiday rules the
+// exchange publishes (and the public holidays it keeps), its notices of
+// special closures and trading hours. Their tests hold each to a list of
+// closed weekdays from its first year through 2026, assembled from the
+// exchange's published calendars and notices and cross-checked against
+// other records; testdata/<mic>/SOURCE.md says, year by year, what each
+// list rests on and where the sources disagreed.
+//
 // [Weekdays] stands for the exchanges that have no calendar here: every
 // Monday to Friday is a trading day. It is the safe side for a listing
 // whose holidays are not known: it never rejects a bar the exchange really
-// traded, at the cost of expecting bars on its holidays.
+// traded, at the cost of expecting bars on its holidays. The backfill
+// runner's report names the symbols it judged by it.
 //
-// [For] routes a listing to one of them, by the provider's time zone or
-// else the symbol's exchange suffix (OCDO.L, 7203.T), telling suffixes
+// [For] routes a listing to one of them, by the symbol's exchange suffix
+// (OCDO.L, 7203.T) or else the provider's time zone, telling suffixes
 // from share classes (BRK.B is a US listing).
 //
 // # Sessions: when a bar is final
@@ -48,7 +74,9 @@
 // UTC has moved on. A [SessionCalendar] knows its zone and its closing
 // time: [NYSE].SessionEnd is 16:00 New York time (20:00 or 21:00 UTC, as
 // daylight saving time goes), also on early-close days, a few hours late
-// but never early. For a plain Calendar, such as Weekdays, a session is
+// but never early; an ExchangeCalendar's is its close of that day, early
+// closes included, so that a Sydney bar is final minutes after Sydney's
+// close. For a plain Calendar, such as Weekdays, a session is
 // over when its date is over in the asset's zone
 // ([pricefill.Asset].Timezone); when that is unknown too, when the date is
 // over everywhere on earth. [Session] tells the zone and the end of one
