@@ -64,7 +64,7 @@ import (
 // holidays, of the Cabinet Office's list of them ("National Holidays",
 // cao.go.jp). The tests hold the calendar to a list of every closed
 // weekday from 2000 through 2027 assembled from those lists, the last
-// year as published in advance (testdata/XTKS/SOURCE.md says how).
+// year as published in advance (testdata/xtks/SOURCE.md says how).
 // Beyond, it follows the rules; a closure, a holiday created by law or a
 // moved holiday announced later must be added to it. The calendar
 // starts in 2000; before, it applies the rules of 2000.

@@ -15,12 +15,12 @@ import (
 
 var _ calendar.SessionCalendar = calendar.TSE
 
-// tokyoClosedDays reads testdata/XTKS/closed.txt, the weekdays on which the
+// tokyoClosedDays reads testdata/xtks/closed.txt, the weekdays on which the
 // exchange did not trade, with their reasons, as assembled from the
-// sources that testdata/XTKS/SOURCE.md names.
+// sources that testdata/xtks/SOURCE.md names.
 func tokyoClosedDays(t *testing.T) map[time.Time]string {
 	t.Helper()
-	f, err := os.Open("testdata/XTKS/closed.txt")
+	f, err := os.Open("testdata/xtks/closed.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
