@@ -1,13 +1,9 @@
 package calendar_test
 
 import (
-	"bufio"
 	"fmt"
-	"os"
 	"slices"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/validate/calendar"
@@ -15,115 +11,14 @@ import (
 
 var _ calendar.SessionCalendar = calendar.ASX
 
-// readMICClosed reads testdata/<mic>/closed.txt, a list of the weekdays on
-// which an exchange did not trade, one "2006-01-02 reason" a line,
-// assembled from the sources its SOURCE.md names, not computed by this
-// package. It returns the reason of each date.
-func readMICClosed(t *testing.T, mic string) map[time.Time]string {
-	t.Helper()
-	f, err := os.Open("testdata/" + mic + "/closed.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	closed := make(map[time.Time]string)
-	s := bufio.NewScanner(f)
-	for n := 1; s.Scan(); n++ {
-		line := strings.TrimSpace(s.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		day, why, _ := strings.Cut(line, " ")
-		d, err := pricefill.ParseDate(day)
-		if err != nil {
-			t.Fatalf("%s line %d: %v", mic, n, err)
-		}
-		if why == "" {
-			t.Errorf("%s line %d: %s has no reason", mic, n, day)
-		}
-		if _, dup := closed[d]; dup {
-			t.Errorf("%s line %d: %s listed twice", mic, n, day)
-		}
-		closed[d] = why
-	}
-	if err := s.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return closed
-}
-
-// agreeWithClosedList checks cal day by day from the first of January of
-// first to the end of last against testdata/<mic>/closed.txt: weekends
-// closed, listed weekdays closed, every other weekday open; and
-// TradingDays over the whole span the same. Each year must list between
-// minPerYear and maxPerYear days.
-func agreeWithClosedList(t *testing.T, cal calendar.Calendar, mic string, first, last, minPerYear, maxPerYear int) {
-	t.Helper()
-	closed := readMICClosed(t, mic)
-	perYear := make(map[int]int)
-	for d := range closed {
-		if wd := d.Weekday(); wd == time.Saturday || wd == time.Sunday {
-			t.Errorf("%s lists %s, a %s", mic, d.Format(time.DateOnly), wd)
-		}
-		if d.Year() < first || d.Year() > last {
-			t.Errorf("%s lists %s, outside %d..%d", mic, d.Format(time.DateOnly), first, last)
-		}
-		perYear[d.Year()]++
-	}
-	for y := first; y <= last; y++ {
-		if n := perYear[y]; n < minPerYear || n > maxPerYear {
-			t.Errorf("%s lists %d days in %d, want %d to %d", mic, n, y, minPerYear, maxPerYear)
-		}
-	}
-	from, to := pricefill.Date(first, 1, 1), pricefill.Date(last, 12, 31)
-	var want []time.Time
-	for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
-		wd := d.Weekday()
-		_, listed := closed[d]
-		open := wd != time.Saturday && wd != time.Sunday && !listed
-		if got := cal.IsTradingDay(d); got != open {
-			t.Errorf("%s IsTradingDay(%s, a %s) = %v, want %v %s", mic, d.Format(time.DateOnly), wd, got, open, closed[d])
-		}
-		if open {
-			want = append(want, d)
-		}
-	}
-	if got := cal.TradingDays(from, to); !slices.Equal(got, want) {
-		t.Errorf("%s TradingDays(%d..%d): %d days, want %d", mic, first, last, len(got), len(want))
-	}
-}
-
-// sessionEndCase is a day and the instant its session ends, in UTC.
-type sessionEndCase struct {
-	day, want, why string
-}
-
-func checkSessionEnds(t *testing.T, cal calendar.ExchangeCalendar, zoneName string, cases []sessionEndCase) {
-	t.Helper()
-	loc := zone(t, zoneName)
-	for _, c := range cases {
-		want, err := time.Parse(time.RFC3339, c.want)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := cal.SessionEnd(date(c.day))
-		if !got.Equal(want) {
-			t.Errorf("%s SessionEnd(%s) = %s, want %s (%s)", cal.MIC(), c.day, got.UTC().Format(time.RFC3339), c.want, c.why)
-		}
-		if got.Location().String() != loc.String() {
-			t.Errorf("%s SessionEnd(%s) is in %s, want %s", cal.MIC(), c.day, got.Location(), loc)
-		}
-	}
-}
-
 func TestASXAgreesWithClosedList(t *testing.T) {
 	t.Parallel()
-	agreeWithClosedList(t, calendar.ASX, "xasx", 1990, 2026, 6, 10)
+	checkClosedList(t, calendar.ASX, "xasx", 1990, 2026, 6, 10)
 }
 
 func TestASXSessionEnd(t *testing.T) {
 	t.Parallel()
-	checkSessionEnds(t, calendar.ASX, "Australia/Sydney", []sessionEndCase{
+	checkSessionEnds(t, calendar.ASX, "Australia/Sydney", []sessionEnd{
 		{"2024-07-01", "2024-07-01T06:12:00Z", "regular close, after the 16:10 auction, AEST"},
 		{"2024-01-15", "2024-01-15T05:12:00Z", "regular close, AEDT"},
 		{"2024-04-05", "2024-04-05T05:12:00Z", "Friday before daylight saving time ends, AEDT"},

@@ -1,11 +1,8 @@
 package calendar_test
 
 import (
-	"bufio"
 	"fmt"
-	"os"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -14,70 +11,14 @@ import (
 	"pgregory.net/rapid"
 )
 
-// readPublishedClosures reads testdata/nyse_closed_1990_2028.txt, a list
-// transcribed from the exchange's published record (see its header).
-func readPublishedClosures(t *testing.T) map[time.Time]bool {
-	t.Helper()
-	f, err := os.Open("testdata/nyse_closed_1990_2028.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	closed := make(map[time.Time]bool)
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		line := strings.TrimSpace(s.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		d, err := pricefill.ParseDate(line)
-		if err != nil {
-			t.Fatal(err)
-		}
-		closed[d] = true
-	}
-	if err := s.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return closed
-}
-
 // TestNYSEAgreesWithPublishedClosures compares the calendar, day by day
 // from 1990 through 2028, with the closures the exchange published, which
 // testdata holds as transcribed, not as computed by this package.
 func TestNYSEAgreesWithPublishedClosures(t *testing.T) {
 	t.Parallel()
-	closed := readPublishedClosures(t)
-
-	// The transcription itself: only weekdays, 8 to 13 a year.
-	perYear := make(map[int]int)
-	for d := range closed {
-		if wd := d.Weekday(); wd == time.Saturday || wd == time.Sunday {
-			t.Errorf("testdata lists %s, a %s", d.Format(time.DateOnly), wd)
-		}
-		perYear[d.Year()]++
-	}
-	for y := 1990; y <= 2028; y++ {
-		if n := perYear[y]; n < 8 || n > 13 {
-			t.Errorf("testdata lists %d closures in %d, want 8 to 13", n, y)
-		}
-	}
-
-	from, to := date("1990-01-01"), date("2028-12-31")
-	var want []time.Time
-	for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
-		wd := d.Weekday()
-		open := wd != time.Saturday && wd != time.Sunday && !closed[d]
-		if got := calendar.NYSE.IsTradingDay(d); got != open {
-			t.Errorf("NYSE.IsTradingDay(%s, a %s) = %v, want %v", d.Format(time.DateOnly), wd, got, open)
-		}
-		if open {
-			want = append(want, d)
-		}
-	}
-	if got := calendar.NYSE.TradingDays(from, to); !slices.Equal(got, want) {
-		t.Errorf("NYSE.TradingDays(1990..2028): %d days, want %d", len(got), len(want))
-	}
+	// The list holds dates alone, with the sources in its header.
+	const list = "testdata/nyse_closed_1990_2028.txt"
+	checkClosedDays(t, calendar.NYSE, list, readDateList(t, list, false), 1990, 2028, 8, 13)
 }
 
 // TestNYSEHolidayRules checks each rule and its edges, with the reason.

@@ -10,12 +10,12 @@ import (
 
 func TestEuronextParisAgreesWithClosedList(t *testing.T) {
 	t.Parallel()
-	eurCheckClosedList(t, calendar.EuronextParis, 1990, 2, 14)
+	checkClosedList(t, calendar.EuronextParis, "xpar", 1990, 2026, 2, 14)
 }
 
 func TestEuronextAmsterdamAgreesWithClosedList(t *testing.T) {
 	t.Parallel()
-	eurCheckClosedList(t, calendar.EuronextAmsterdam, 1990, 2, 12)
+	checkClosedList(t, calendar.EuronextAmsterdam, "xams", 1990, 2026, 2, 12)
 }
 
 func TestEuronextSessionEnd(t *testing.T) {
@@ -24,10 +24,7 @@ func TestEuronextSessionEnd(t *testing.T) {
 		c    calendar.ExchangeCalendar
 		zone string
 	}{{calendar.EuronextParis, "Europe/Paris"}, {calendar.EuronextAmsterdam, "Europe/Amsterdam"}} {
-		if got := tc.c.Location().String(); got != tc.zone {
-			t.Fatalf("%s.Location() = %s, want %s", tc.c.MIC(), got, tc.zone)
-		}
-		eurCheckSessionEnds(t, tc.c, []eurSessionEnd{
+		checkSessionEnds(t, tc.c, tc.zone, []sessionEnd{
 			{"2024-06-12", "2024-06-12T15:35:00Z", "regular close in summer, 17:35 CEST"},
 			{"2024-01-10", "2024-01-10T16:35:00Z", "regular close in winter, 17:35 CET"},
 			{"2025-03-28", "2025-03-28T16:35:00Z", "Friday before the change to CEST (2025-03-30)"},

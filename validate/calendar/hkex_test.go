@@ -1,91 +1,21 @@
 package calendar_test
 
 import (
-	"bufio"
 	"fmt"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
-	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/validate/calendar"
 )
-
-// readClosed reads a testdata list of closed weekdays, one "YYYY-MM-DD
-// reason" a line, as date -> reason.
-func hkexReadClosed(t *testing.T, path string) map[time.Time]string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	closed := make(map[time.Time]string)
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		line := strings.TrimSpace(s.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		day, why, _ := strings.Cut(line, " ")
-		d, err := pricefill.ParseDate(day)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if why == "" {
-			t.Errorf("%s: %s has no reason", path, day)
-		}
-		if _, dup := closed[d]; dup {
-			t.Errorf("%s: %s listed twice", path, day)
-		}
-		closed[d] = why
-	}
-	if err := s.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return closed
-}
 
 // TestHKEXAgreesWithPublishedClosures compares the calendar, day by day
 // from 1990 through 2026, with the closed days assembled in
 // testdata/xhkg/closed.txt from the published record.
 func TestHKEXAgreesWithPublishedClosures(t *testing.T) {
 	t.Parallel()
-	closed := hkexReadClosed(t, "testdata/xhkg/closed.txt")
+	checkClosedList(t, calendar.HKEX, "xhkg", 1990, 2026, 11, 18)
 
-	perYear := make(map[int]int)
-	for d := range closed {
-		if wd := d.Weekday(); wd == time.Saturday || wd == time.Sunday {
-			t.Errorf("testdata lists %s, a %s", d.Format(time.DateOnly), wd)
-		}
-		perYear[d.Year()]++
-	}
-	for y := 1990; y <= 2026; y++ {
-		if n := perYear[y]; n < 11 || n > 18 {
-			t.Errorf("testdata lists %d closed days in %d, want 11 to 18", n, y)
-		}
-	}
-
-	from, to := date("1990-01-01"), date("2026-12-31")
-	var want []time.Time
-	for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
-		wd := d.Weekday()
-		_, shut := closed[d]
-		open := wd != time.Saturday && wd != time.Sunday && !shut
-		if got := calendar.HKEX.IsTradingDay(d); got != open {
-			t.Errorf("HKEX.IsTradingDay(%s, a %s) = %v, want %v (%s)", d.Format(time.DateOnly), wd, got, open, closed[d])
-		}
-		if open {
-			want = append(want, d)
-		}
-	}
-	if diff := cmp.Diff(dates(want), dates(calendar.HKEX.TradingDays(from, to))); diff != "" {
-		t.Errorf("HKEX.TradingDays 1990..2026 (-want +got):\n%s", diff)
-	}
-
+	closed := readClosedList(t, "xhkg")
 	// Every special closure is a closed day of the list.
 	for _, c := range calendar.HKEX.Closures() {
 		if _, ok := closed[c.Date]; !ok || c.Why == "" {
@@ -140,43 +70,28 @@ func TestHKEXNamedDays(t *testing.T) {
 // has no daylight saving time: the close stays put in UTC).
 func TestHKEXSessionEnd(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		day  string
-		want string // UTC
-	}{
-		{"1995-06-01", "1995-06-01T08:00:00Z"},
-		{"2008-05-23", "2008-05-23T08:00:00Z"},
-		{"2008-05-26", "2008-05-26T08:10:00Z"}, // first closing auction
-		{"2009-03-20", "2009-03-20T08:10:00Z"},
-		{"2009-03-23", "2009-03-23T08:00:00Z"},
-		{"2016-07-22", "2016-07-22T08:00:00Z"},
-		{"2016-07-25", "2016-07-25T08:10:00Z"}, // closing auction again
-		{"2024-03-08", "2024-03-08T08:10:00Z"}, // New York's clocks change on the 10th
-		{"2024-03-11", "2024-03-11T08:10:00Z"},
-		{"2024-10-25", "2024-10-25T08:10:00Z"}, // London's on the 27th
-		{"2024-10-28", "2024-10-28T08:10:00Z"},
+	checkSessionEnds(t, calendar.HKEX, "Asia/Hong_Kong", []sessionEnd{
+		{"1995-06-01", "1995-06-01T08:00:00Z", "regular close, 16:00"},
+		{"2008-05-23", "2008-05-23T08:00:00Z", "the last 16:00 close before the closing auction"},
+		{"2008-05-26", "2008-05-26T08:10:00Z", "first closing auction, 16:10"},
+		{"2009-03-20", "2009-03-20T08:10:00Z", "the last day of the first closing auction"},
+		{"2009-03-23", "2009-03-23T08:00:00Z", "closing auction withdrawn, 16:00"},
+		{"2016-07-22", "2016-07-22T08:00:00Z", "the last 16:00 close"},
+		{"2016-07-25", "2016-07-25T08:10:00Z", "closing auction again, 16:10"},
+		{"2024-03-08", "2024-03-08T08:10:00Z", "before New York's clocks change on the 10th"},
+		{"2024-03-11", "2024-03-11T08:10:00Z", "after New York's clocks change"},
+		{"2024-10-25", "2024-10-25T08:10:00Z", "before London's clocks change on the 27th"},
+		{"2024-10-28", "2024-10-28T08:10:00Z", "after London's clocks change"},
 		// Half days.
-		{"1990-12-24", "1990-12-24T04:30:00Z"},
-		{"2008-12-24", "2008-12-24T04:40:00Z"},
-		{"2010-12-31", "2010-12-31T04:30:00Z"},
-		{"2013-12-24", "2013-12-24T04:00:00Z"},
-		{"2008-02-06", "2008-02-06T04:30:00Z"}, // Lunar New Year's Eve
-		{"2024-12-24", "2024-12-24T04:10:00Z"},
-		{"2025-01-28", "2025-01-28T04:10:00Z"}, // Lunar New Year's Eve
-		{"2025-12-31", "2025-12-31T04:10:00Z"},
-	}
-	for _, tt := range tests {
-		got := calendar.HKEX.SessionEnd(date(tt.day))
-		if got.UTC().Format(time.RFC3339) != tt.want {
-			t.Errorf("HKEX.SessionEnd(%s) = %s, want %s", tt.day, got.UTC().Format(time.RFC3339), tt.want)
-		}
-		if got.Location().String() != "Asia/Hong_Kong" {
-			t.Errorf("HKEX.SessionEnd(%s) is in %s, want Asia/Hong_Kong", tt.day, got.Location())
-		}
-	}
-	if got := calendar.HKEX.Location(); got.String() != "Asia/Hong_Kong" {
-		t.Errorf("HKEX.Location() = %s", got)
-	}
+		{"1990-12-24", "1990-12-24T04:30:00Z", "Christmas Eve, 12:30"},
+		{"2008-12-24", "2008-12-24T04:40:00Z", "Christmas Eve with the closing auction, 12:40"},
+		{"2010-12-31", "2010-12-31T04:30:00Z", "New Year's Eve, 12:30"},
+		{"2013-12-24", "2013-12-24T04:00:00Z", "Christmas Eve, 12:00"},
+		{"2008-02-06", "2008-02-06T04:30:00Z", "Lunar New Year's Eve, 12:30"},
+		{"2024-12-24", "2024-12-24T04:10:00Z", "Christmas Eve, 12:10"},
+		{"2025-01-28", "2025-01-28T04:10:00Z", "Lunar New Year's Eve, 12:10"},
+		{"2025-12-31", "2025-12-31T04:10:00Z", "New Year's Eve, 12:10"},
+	})
 }
 
 func ExampleHKEX() {

@@ -1,10 +1,7 @@
 package calendar_test
 
 import (
-	"bufio"
 	"fmt"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -16,78 +13,13 @@ import (
 
 var _ calendar.SessionCalendar = calendar.LSE
 
-// readClosed reads a testdata list of closed weekdays, one "YYYY-MM-DD
-// reason" a line, with # comments, as dates to reasons.
-func readClosed(t *testing.T, path string) map[time.Time]string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	closed := make(map[time.Time]string)
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		line := strings.TrimSpace(s.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		day, why, ok := strings.Cut(line, " ")
-		if !ok || why == "" {
-			t.Fatalf("%s: %q has no reason", path, line)
-		}
-		d, err := pricefill.ParseDate(day)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, dup := closed[d]; dup {
-			t.Fatalf("%s lists %s twice", path, day)
-		}
-		closed[d] = why
-	}
-	if err := s.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return closed
-}
-
 // TestLSEAgreesWithPublishedClosures holds the calendar, day by day from
 // 1990 through 2026, to the closed weekdays of testdata/xlon/closed.txt,
 // assembled from the published bank holidays and the exchange's sessions
 // (testdata/xlon/SOURCE.md), not computed by this package.
 func TestLSEAgreesWithPublishedClosures(t *testing.T) {
 	t.Parallel()
-	closed := readClosed(t, "testdata/xlon/closed.txt")
-
-	// The transcription itself: only weekdays, 8 to 11 a year.
-	perYear := make(map[int]int)
-	for d := range closed {
-		if wd := d.Weekday(); wd == time.Saturday || wd == time.Sunday {
-			t.Errorf("closed.txt lists %s, a %s", d.Format(time.DateOnly), wd)
-		}
-		perYear[d.Year()]++
-	}
-	for y := 1990; y <= 2026; y++ {
-		if n := perYear[y]; n < 8 || n > 11 {
-			t.Errorf("closed.txt lists %d days in %d", n, y)
-		}
-	}
-
-	from, to := pricefill.Date(1990, 1, 1), pricefill.Date(2026, 12, 31)
-	var want []string
-	for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
-		wd := d.Weekday()
-		open := wd != time.Saturday && wd != time.Sunday && closed[d] == ""
-		if got := calendar.LSE.IsTradingDay(d); got != open {
-			t.Errorf("IsTradingDay(%s %s) = %v, want %v (%s)", d.Format(time.DateOnly), wd, got, open, closed[d])
-		}
-		if open {
-			want = append(want, d.Format(time.DateOnly))
-		}
-	}
-	if diff := cmp.Diff(want, dates(calendar.LSE.TradingDays(from, to))); diff != "" {
-		t.Errorf("TradingDays 1990..2026 (-want +got):\n%s", diff)
-	}
+	checkClosedList(t, calendar.LSE, "xlon", 1990, 2026, 8, 11)
 }
 
 // TestLSEPublished2027 checks the bank holidays of 2027 that gov.uk
@@ -158,12 +90,7 @@ func TestLSERules(t *testing.T) {
 
 func TestLSESessionEnd(t *testing.T) {
 	t.Parallel()
-	london := zone(t, "Europe/London")
-	for _, tc := range []struct {
-		date string
-		want string // UTC
-		why  string
-	}{
+	checkSessionEnds(t, calendar.LSE, "Europe/London", []sessionEnd{
 		{"2024-07-10", "2024-07-10T15:36:00Z", "regular close, summer time"},
 		{"2024-01-10", "2024-01-10T16:36:00Z", "regular close, winter"},
 		{"2024-03-29", "2024-03-29T16:36:00Z", "Friday before summer time starts (March 31)"},
@@ -179,17 +106,9 @@ func TestLSESessionEnd(t *testing.T) {
 		{"1990-12-24", "1990-12-24T12:36:00Z", "early close in the first year"},
 		{"1999-12-24", "1999-12-24T12:36:00Z", "Christmas Eve 1999"},
 		{"2023-12-27", "2023-12-27T16:36:00Z", "regular close between the early closes"},
-	} {
-		got := calendar.LSE.SessionEnd(date(tc.date))
-		if got.Location().String() != london.String() {
-			t.Errorf("SessionEnd(%s) in %v, want Europe/London", tc.date, got.Location())
-		}
-		if s := got.UTC().Format(time.RFC3339); s != tc.want {
-			t.Errorf("SessionEnd(%s) = %s, want %s: %s", tc.date, s, tc.want, tc.why)
-		}
-	}
+	})
 	// The time of day and zone of the argument do not matter, only its date.
-	late := time.Date(2024, 12, 24, 23, 30, 0, 0, london)
+	late := time.Date(2024, 12, 24, 23, 30, 0, 0, zone(t, "Europe/London"))
 	if got := calendar.LSE.SessionEnd(late).UTC().Format(time.RFC3339); got != "2024-12-24T12:36:00Z" {
 		t.Errorf("SessionEnd(%v) = %s", late, got)
 	}

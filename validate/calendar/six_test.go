@@ -10,15 +10,12 @@ import (
 
 func TestSIXAgreesWithClosedList(t *testing.T) {
 	t.Parallel()
-	eurCheckClosedList(t, calendar.SIX, 1996, 4, 13)
+	checkClosedList(t, calendar.SIX, "xswx", 1996, 2026, 4, 13)
 }
 
 func TestSIXSessionEnd(t *testing.T) {
 	t.Parallel()
-	if got := calendar.SIX.Location().String(); got != "Europe/Zurich" {
-		t.Fatalf("SIX.Location() = %s, want Europe/Zurich", got)
-	}
-	eurCheckSessionEnds(t, calendar.SIX, []eurSessionEnd{
+	checkSessionEnds(t, calendar.SIX, "Europe/Zurich", []sessionEnd{
 		{"2024-06-12", "2024-06-12T15:30:00Z", "regular close in summer, 17:30 CEST"},
 		{"2024-01-10", "2024-01-10T16:30:00Z", "regular close in winter, 17:30 CET"},
 		{"2023-03-24", "2023-03-24T16:30:00Z", "Friday before the change to CEST (2023-03-26)"},

@@ -1,10 +1,7 @@
 package calendar_test
 
 import (
-	"bufio"
 	"fmt"
-	"os"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,74 +12,11 @@ import (
 
 var _ calendar.SessionCalendar = calendar.TSE
 
-// tokyoClosedDays reads testdata/xtks/closed.txt, the weekdays on which the
-// exchange did not trade, with their reasons, as assembled from the
-// sources that testdata/xtks/SOURCE.md names.
-func tokyoClosedDays(t *testing.T) map[time.Time]string {
-	t.Helper()
-	f, err := os.Open("testdata/xtks/closed.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	closed := make(map[time.Time]string)
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		day, why, ok := strings.Cut(s.Text(), " ")
-		if !ok || why == "" {
-			t.Fatalf("closed.txt: %q: want a date and a reason", s.Text())
-		}
-		d, err := pricefill.ParseDate(day)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, dup := closed[d]; dup {
-			t.Errorf("closed.txt lists %s twice", day)
-		}
-		closed[d] = why
-	}
-	if err := s.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return closed
-}
-
 // TestTSEAgreesWithClosedDays compares the calendar, day by day from 2000
 // through 2027, with the closed weekdays of the exchange's record.
 func TestTSEAgreesWithClosedDays(t *testing.T) {
 	t.Parallel()
-	closed := tokyoClosedDays(t)
-
-	// The list itself: weekdays only, 12 to 20 a year.
-	perYear := make(map[int]int)
-	for d := range closed {
-		if wd := d.Weekday(); wd == time.Saturday || wd == time.Sunday {
-			t.Errorf("closed.txt lists %s, a %s", d.Format(time.DateOnly), wd)
-		}
-		perYear[d.Year()]++
-	}
-	for y := 2000; y <= 2027; y++ {
-		if n := perYear[y]; n < 12 || n > 20 {
-			t.Errorf("closed.txt lists %d days in %d, want 12 to 20", n, y)
-		}
-	}
-
-	from, to := date("2000-01-01"), date("2027-12-31")
-	var want []time.Time
-	for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
-		wd := d.Weekday()
-		why, isClosed := closed[d]
-		open := wd != time.Saturday && wd != time.Sunday && !isClosed
-		if got := calendar.TSE.IsTradingDay(d); got != open {
-			t.Errorf("TSE.IsTradingDay(%s, a %s) = %v, want %v (%s)", d.Format(time.DateOnly), wd, got, open, why)
-		}
-		if open {
-			want = append(want, d)
-		}
-	}
-	if got := calendar.TSE.TradingDays(from, to); !slices.Equal(got, want) {
-		t.Errorf("TSE.TradingDays(2000..2027): %d days, want %d", len(got), len(want))
-	}
+	checkClosedList(t, calendar.TSE, "xtks", 2000, 2027, 12, 20)
 }
 
 // TestTSEHolidayRules shows each rule on a few days, with the reason.
@@ -184,14 +118,7 @@ func TestTSEHolidayRules(t *testing.T) {
 // or London's clocks do.
 func TestTSESessionEnd(t *testing.T) {
 	t.Parallel()
-	tokyo := zone(t, "Asia/Tokyo")
-	if got := calendar.TSE.Location().String(); got != "Asia/Tokyo" {
-		t.Errorf("TSE.Location() = %s, want Asia/Tokyo", got)
-	}
-	for _, tc := range []struct {
-		date, utc string // the close in UTC
-		why       string
-	}{
+	checkSessionEnds(t, calendar.TSE, "Asia/Tokyo", []sessionEnd{
 		{"2024-11-01", "2024-11-01T06:00:00Z", "the last day of the 15:00 close"},
 		{"2024-11-05", "2024-11-05T06:30:00Z", "the first day of the 15:30 close"},
 		{"2025-06-02", "2025-06-02T06:30:00Z", "a regular day"},
@@ -214,16 +141,7 @@ func TestTSESessionEnd(t *testing.T) {
 		{"2025-10-24", "2025-10-24T06:30:00Z", "before the EU's return to winter time"},
 		{"2025-10-27", "2025-10-27T06:30:00Z", "after the EU's return to winter time"},
 		{"2025-11-04", "2025-11-04T06:30:00Z", "after the US's return to standard time"},
-	} {
-		want, err := time.Parse(time.RFC3339, tc.utc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := calendar.TSE.SessionEnd(date(tc.date))
-		if !got.Equal(want) || got.Location().String() != "Asia/Tokyo" {
-			t.Errorf("TSE.SessionEnd(%s) = %s, want %s in Tokyo: %s", tc.date, got, want.In(tokyo), tc.why)
-		}
-	}
+	})
 }
 
 // TestTSEHalfDays checks the half days against the closed days of the
@@ -232,7 +150,7 @@ func TestTSESessionEnd(t *testing.T) {
 // closed at 15:00 but 2006-01-18.
 func TestTSEHalfDays(t *testing.T) {
 	t.Parallel()
-	closed := tokyoClosedDays(t)
+	closed := readClosedList(t, "xtks")
 	open := func(d time.Time) bool {
 		_, c := closed[d]
 		return d.Weekday() != time.Saturday && d.Weekday() != time.Sunday && !c

@@ -12,12 +12,12 @@ var _ calendar.SessionCalendar = calendar.TSX
 
 func TestTSXAgreesWithClosedList(t *testing.T) {
 	t.Parallel()
-	agreeWithClosedList(t, calendar.TSX, "xtse", 1990, 2026, 8, 11)
+	checkClosedList(t, calendar.TSX, "xtse", 1990, 2026, 8, 11)
 }
 
 func TestTSXSessionEnd(t *testing.T) {
 	t.Parallel()
-	checkSessionEnds(t, calendar.TSX, "America/Toronto", []sessionEndCase{
+	checkSessionEnds(t, calendar.TSX, "America/Toronto", []sessionEnd{
 		{"2024-01-15", "2024-01-15T21:00:00Z", "regular close, EST"},
 		{"2024-07-02", "2024-07-02T20:00:00Z", "regular close, EDT"},
 		{"2024-03-08", "2024-03-08T21:00:00Z", "Friday before daylight saving time starts, EST"},

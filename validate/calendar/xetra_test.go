@@ -1,126 +1,21 @@
 package calendar_test
 
 import (
-	"bufio"
 	"fmt"
-	"os"
-	"slices"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/validate/calendar"
 )
 
-// eurClosedList reads testdata/<mic>/closed.txt, the weekdays on which the
-// exchange did not trade, assembled from the sources of its SOURCE.md.
-func eurClosedList(t *testing.T, mic string) map[time.Time]string {
-	t.Helper()
-	f, err := os.Open("testdata/" + mic + "/closed.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	closed := make(map[time.Time]string)
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		line := strings.TrimSpace(s.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		day, why, _ := strings.Cut(line, " ")
-		d, err := pricefill.ParseDate(day)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if why == "" {
-			t.Errorf("%s/closed.txt: %s has no reason", mic, day)
-		}
-		closed[d] = why
-	}
-	if err := s.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return closed
-}
-
-// eurCheckClosedList compares c, day by day from first through 2026, with
-// testdata/<mic>/closed.txt: weekends closed, every other weekday open
-// unless listed; and TradingDays over the whole span with the same days.
-// Each year must list between minPerYear and maxPerYear closed weekdays.
-func eurCheckClosedList(t *testing.T, c calendar.ExchangeCalendar, first, minPerYear, maxPerYear int) {
-	t.Helper()
-	closed := eurClosedList(t, strings.ToLower(c.MIC()))
-	perYear := make(map[int]int)
-	for d := range closed {
-		if wd := d.Weekday(); wd == time.Saturday || wd == time.Sunday {
-			t.Errorf("closed.txt lists %s, a %s", d.Format(time.DateOnly), wd)
-		}
-		if d.Year() < first || d.Year() > 2026 {
-			t.Errorf("closed.txt lists %s, outside %d..2026", d.Format(time.DateOnly), first)
-		}
-		perYear[d.Year()]++
-	}
-	for y := first; y <= 2026; y++ {
-		if n := perYear[y]; n < minPerYear || n > maxPerYear {
-			t.Errorf("closed.txt lists %d days in %d, want %d to %d", n, y, minPerYear, maxPerYear)
-		}
-	}
-	from, to := pricefill.Date(first, 1, 1), pricefill.Date(2026, 12, 31)
-	var want []time.Time
-	for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
-		wd := d.Weekday()
-		why, listed := closed[d]
-		open := wd != time.Saturday && wd != time.Sunday && !listed
-		if got := c.IsTradingDay(d); got != open {
-			t.Errorf("%s.IsTradingDay(%s, a %s) = %v, want %v %s", c.MIC(), d.Format(time.DateOnly), wd, got, open, why)
-		}
-		if open {
-			want = append(want, d)
-		}
-	}
-	if got := c.TradingDays(from, to); !slices.Equal(got, want) {
-		t.Errorf("%s.TradingDays(%d..2026): %d days, want %d", c.MIC(), first, len(got), len(want))
-	}
-}
-
-// eurSessionEnd is a case of a closing-time test: the session end of a
-// date, as an instant in UTC.
-type eurSessionEnd struct {
-	date string
-	want string // RFC 3339, UTC
-	why  string
-}
-
-func eurCheckSessionEnds(t *testing.T, c calendar.ExchangeCalendar, cases []eurSessionEnd) {
-	t.Helper()
-	for _, tc := range cases {
-		got := c.SessionEnd(date(tc.date))
-		want, err := time.Parse(time.RFC3339, tc.want)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !got.Equal(want) {
-			t.Errorf("%s.SessionEnd(%s) = %s, want %s (%s)", c.MIC(), tc.date, got.UTC().Format(time.RFC3339), tc.want, tc.why)
-		}
-		if got.Location().String() != c.Location().String() {
-			t.Errorf("%s.SessionEnd(%s) is in %s, want %s", c.MIC(), tc.date, got.Location(), c.Location())
-		}
-	}
-}
-
 func TestXetraAgreesWithClosedList(t *testing.T) {
 	t.Parallel()
-	eurCheckClosedList(t, calendar.Xetra, 1990, 3, 15)
+	checkClosedList(t, calendar.Xetra, "xetr", 1990, 2026, 3, 15)
 }
 
 func TestXetraSessionEnd(t *testing.T) {
 	t.Parallel()
-	if got := calendar.Xetra.Location().String(); got != "Europe/Berlin" {
-		t.Fatalf("Xetra.Location() = %s, want Europe/Berlin", got)
-	}
-	eurCheckSessionEnds(t, calendar.Xetra, []eurSessionEnd{
+	checkSessionEnds(t, calendar.Xetra, "Europe/Berlin", []sessionEnd{
 		{"2024-06-12", "2024-06-12T15:36:00Z", "regular close in summer, 17:36 CEST"},
 		{"2024-01-10", "2024-01-10T16:36:00Z", "regular close in winter, 17:36 CET"},
 		{"2024-03-28", "2024-03-28T16:36:00Z", "Thursday before the change to CEST (2024-03-31)"},
