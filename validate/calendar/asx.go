@@ -49,6 +49,7 @@ import "time"
 var ASX = newExchange(&exchange{
 	name:     "Australian Securities Exchange",
 	mic:      "XASX",
+	suffix:   "AX",
 	zone:     "Australia/Sydney",
 	std:      10 * time.Hour,
 	closeH:   16,

@@ -130,18 +130,17 @@ func Exchanges() []ExchangeCalendar {
 	return []ExchangeCalendar{LSE, Xetra, EuronextParis, EuronextAmsterdam, SIX, TSE, HKEX, ASX, TSX}
 }
 
-// bySuffix and byZone route listings to the exchanges' calendars.
-var (
-	bySuffix = map[string]Calendar{
-		"L": LSE, "DE": Xetra, "PA": EuronextParis, "AS": EuronextAmsterdam, "SW": SIX,
-		"T": TSE, "HK": HKEX, "AX": ASX, "TO": TSX,
+// bySuffix and byZone route listings to the exchanges' calendars, by
+// each one's Yahoo suffix and time zone.
+var bySuffix, byZone = routes()
+
+func routes() (bySuffix, byZone map[string]Calendar) {
+	bySuffix, byZone = make(map[string]Calendar), make(map[string]Calendar)
+	for _, c := range Exchanges() {
+		bySuffix[c.x.suffix], byZone[c.x.zone] = c, c
 	}
-	byZone = map[string]Calendar{
-		"Europe/London": LSE, "Europe/Berlin": Xetra, "Europe/Paris": EuronextParis,
-		"Europe/Amsterdam": EuronextAmsterdam, "Europe/Zurich": SIX, "Asia/Tokyo": TSE, "Asia/Hong_Kong": HKEX,
-		"Australia/Sydney": ASX, "America/Toronto": TSX,
-	}
-)
+	return bySuffix, byZone
+}
 
 // usZone reports whether the IANA zone name is one of the United States'.
 func usZone(name string) bool {

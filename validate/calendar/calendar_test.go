@@ -261,6 +261,27 @@ func TestFor(t *testing.T) {
 	}
 }
 
+// TestForRoutesEveryExchange: each exchange's calendar is the one of its
+// suffix, and of its time zone for a symbol without a suffix.
+func TestForRoutesEveryExchange(t *testing.T) {
+	t.Parallel()
+	seen := map[string]bool{}
+	for _, c := range calendar.Exchanges() {
+		if seen[c.Suffix()] || seen[c.Location().String()] {
+			t.Errorf("%s: suffix %q or zone %s taken by another exchange", c.MIC(), c.Suffix(), c.Location())
+		}
+		seen[c.Suffix()], seen[c.Location().String()] = true, true
+		for _, a := range []pricefill.Asset{{Symbol: "X." + c.Suffix()}, {Symbol: "X", Timezone: c.Location().String()}} {
+			if got := calendar.For(a); got != calendar.Calendar(c) {
+				t.Errorf("For(%+v) = %s, want %s", a, calName(got), c.MIC())
+			}
+		}
+	}
+	if n := len(seen); n != 18 {
+		t.Errorf("%d suffixes and zones, want 18 (nine exchanges)", n)
+	}
+}
+
 // calName names a calendar in a failure message.
 func calName(c calendar.Calendar) string {
 	if x, ok := c.(calendar.ExchangeCalendar); ok {

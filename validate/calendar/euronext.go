@@ -43,6 +43,7 @@ import "time"
 var EuronextParis = newExchange(&exchange{
 	name:     "Euronext Paris",
 	mic:      "XPAR",
+	suffix:   "PA",
 	zone:     "Europe/Paris",
 	std:      time.Hour,
 	closeH:   17,
@@ -85,6 +86,7 @@ var EuronextParis = newExchange(&exchange{
 var EuronextAmsterdam = newExchange(&exchange{
 	name:     "Euronext Amsterdam",
 	mic:      "XAMS",
+	suffix:   "AS",
 	zone:     "Europe/Amsterdam",
 	std:      time.Hour,
 	closeH:   17,

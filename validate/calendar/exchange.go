@@ -23,7 +23,10 @@ var _ SessionCalendar = ExchangeCalendar{}
 type exchange struct {
 	name string // the exchange's name, such as "London Stock Exchange"
 	mic  string // its market identifier code (ISO 10383), such as "XLON"
-	zone string // its IANA time zone
+	// suffix is its Yahoo market suffix, such as "L", by which [For]
+	// routes listings to it.
+	suffix string
+	zone   string // its IANA time zone
 	// std is the zone's standard offset from UTC, the fallback where the
 	// system has no time zone database: a clock never ahead of the
 	// exchange's, so that sessions are judged late, never early.
@@ -108,6 +111,10 @@ func (c ExchangeCalendar) Name() string { return c.x.name }
 
 // MIC returns the exchange's market identifier code, such as "XLON".
 func (c ExchangeCalendar) MIC() string { return c.x.mic }
+
+// Suffix returns the exchange's Yahoo market suffix, such as "L" (as in
+// OCDO.L), by which [For] routes listings to it.
+func (c ExchangeCalendar) Suffix() string { return c.x.suffix }
 
 // IsTradingDay reports whether the exchange holds a session on the
 // calendar date of t.

@@ -72,6 +72,7 @@ import (
 var HKEX = newExchange(&exchange{
 	name:   "Hong Kong Exchanges and Clearing",
 	mic:    "XHKG",
+	suffix: "HK",
 	zone:   "Asia/Hong_Kong",
 	std:    8 * time.Hour,
 	closeH: 16, closeM: 0,

@@ -59,6 +59,7 @@ import "time"
 var LSE = newExchange(&exchange{
 	name:     "London Stock Exchange",
 	mic:      "XLON",
+	suffix:   "L",
 	zone:     "Europe/London",
 	std:      0,
 	closeH:   16,

@@ -43,6 +43,7 @@ import "time"
 var SIX = newExchange(&exchange{
 	name:     "SIX Swiss Exchange",
 	mic:      "XSWX",
+	suffix:   "SW",
 	zone:     "Europe/Zurich",
 	std:      time.Hour,
 	closeH:   17,

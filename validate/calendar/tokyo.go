@@ -71,6 +71,7 @@ import (
 var TSE = newExchange(&exchange{
 	name:   "Tokyo Stock Exchange",
 	mic:    "XTKS",
+	suffix: "T",
 	zone:   "Asia/Tokyo",
 	std:    9 * time.Hour,
 	closeH: 15,

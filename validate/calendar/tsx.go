@@ -44,6 +44,7 @@ import "time"
 var TSX = newExchange(&exchange{
 	name:     "Toronto Stock Exchange",
 	mic:      "XTSE",
+	suffix:   "TO",
 	zone:     "America/Toronto",
 	std:      -5 * time.Hour,
 	closeH:   16,

@@ -52,6 +52,7 @@ import "time"
 var Xetra = newExchange(&exchange{
 	name:     "Xetra",
 	mic:      "XETR",
+	suffix:   "DE",
 	zone:     "Europe/Berlin",
 	std:      time.Hour,
 	closeH:   17,
