@@ -47,6 +47,7 @@ type exchange struct {
 	// early appends the early closes of year y to dst.
 	early func(dst []EarlyClose, y int) []EarlyClose
 
+	once   sync.Once // builds tables on first use
 	tables *exchangeTables
 	loc    func() *time.Location
 }
@@ -81,21 +82,9 @@ type exchangeTables struct {
 	early  map[Day][2]int // hour, minute
 }
 
-// newExchange returns the calendar of x, with its tables built.
+// newExchange returns the calendar of x. Its tables are built on first
+// use: a program pays only for the exchanges it meets.
 func newExchange(x *exchange) ExchangeCalendar {
-	extra := make([]Day, len(x.closures))
-	for i, c := range x.closures {
-		extra[i] = DayOf(c.Date)
-	}
-	x.tables = &exchangeTables{closed: newDayTable(x.first, lastTableYear, x.holidays, extra), early: map[Day][2]int{}}
-	if x.early != nil {
-		var buf []EarlyClose
-		for y := x.first; y <= lastTableYear; y++ {
-			for _, e := range x.early(buf[:0], y) {
-				x.tables.early[DayOf(e.Date)] = [2]int{e.Hour, e.Minute}
-			}
-		}
-	}
 	x.loc = sync.OnceValue(func() *time.Location {
 		loc, err := time.LoadLocation(x.zone)
 		if err != nil {
@@ -104,6 +93,27 @@ func newExchange(x *exchange) ExchangeCalendar {
 		return loc
 	})
 	return ExchangeCalendar{x}
+}
+
+// table returns x's tables, built on the first call.
+func (x *exchange) table() *exchangeTables {
+	x.once.Do(func() {
+		extra := make([]Day, len(x.closures))
+		for i, c := range x.closures {
+			extra[i] = DayOf(c.Date)
+		}
+		t := &exchangeTables{closed: newDayTable(x.first, lastTableYear, x.holidays, extra), early: map[Day][2]int{}}
+		if x.early != nil {
+			var buf []EarlyClose
+			for y := x.first; y <= lastTableYear; y++ {
+				for _, e := range x.early(buf[:0], y) {
+					t.early[DayOf(e.Date)] = [2]int{e.Hour, e.Minute}
+				}
+			}
+		}
+		x.tables = t
+	})
+	return x.tables
 }
 
 // Name returns the exchange's name, such as "London Stock Exchange".
@@ -123,7 +133,8 @@ func (c ExchangeCalendar) IsTradingDay(t time.Time) bool { return c.open(DayOf(t
 // TradingDays returns the exchange's trading days from the date of from to
 // the date of to, both included, in order, as midnight UTC.
 func (c ExchangeCalendar) TradingDays(from, to time.Time) []time.Time {
-	return tradingDays(DayOf(from), DayOf(to), c.open)
+	closed := c.x.table().closed
+	return tradingDays(DayOf(from), DayOf(to), func(d Day) bool { return !d.weekend() && !closed.closed(d) })
 }
 
 // Location returns the exchange's time zone. Where the system has no time
@@ -143,7 +154,7 @@ func (c ExchangeCalendar) SessionEnd(d time.Time) time.Time {
 			h, m = ch.hour, ch.minute
 		}
 	}
-	if e, ok := c.x.tables.early[day]; ok {
+	if e, ok := c.x.table().early[day]; ok {
 		h, m = e[0], e[1]
 	}
 	y, mo, dd := day.civil()
@@ -154,7 +165,7 @@ func (c ExchangeCalendar) SessionEnd(d time.Time) time.Time {
 // order.
 func (c ExchangeCalendar) Closures() []Closure { return append([]Closure(nil), c.x.closures...) }
 
-func (c ExchangeCalendar) open(d Day) bool { return !d.weekend() && !c.x.tables.closed.closed(d) }
+func (c ExchangeCalendar) open(d Day) bool { return !d.weekend() && !c.x.table().closed.closed(d) }
 
 // A dayTable holds the closed weekdays of a range of years, one bit a day,
 // so that asking costs a few nanoseconds.
