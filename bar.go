@@ -59,6 +59,12 @@ type Series struct {
 	// Splits are the stock splits effective in the range, in date order;
 	// nil when the provider gives none.
 	Splits []Split
+	// Nulls are the dates, as midnight UTC and in date order, that the
+	// provider listed without prices (a row of nulls or empty fields):
+	// days it knows of and does not serve. A fetcher leaves them out of
+	// Bars and says them here, so that they are counted and remembered
+	// rather than asked for again; nil when there are none.
+	Nulls []time.Time
 }
 
 // Dedupe puts the bars of s in date order and keeps one bar per date: of

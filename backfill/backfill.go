@@ -60,6 +60,10 @@ type SaveRequest struct {
 	// (providers restate history after splits and dividends). Without it,
 	// stored days are left alone.
 	Force bool
+	// Holes are the trading days of the fetch that the provider did not
+	// serve with a valid bar, in date order, for a [HoleKeeper] to record;
+	// other stores ignore them.
+	Holes []Hole
 }
 
 // A SaveResult counts what a Save did, bar by bar: Updated counts stored

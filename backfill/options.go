@@ -53,6 +53,7 @@ type config struct {
 	progressInt time.Duration
 	grace       time.Duration
 	worker      string
+	holeBackoff []time.Duration
 }
 
 // WithQueue sets the queue of tasks; nil means the default. By default the runner uses the store
@@ -107,6 +108,15 @@ func WithClock(clk pricefill.Clock) Option { return func(c *config) { c.clock = 
 // WithForce makes the run fetch symbols whose tasks completed already and
 // replace stored bars whose values changed. It is off by default.
 func WithForce(force bool) Option { return func(c *config) { c.force = force } }
+
+// WithHoleBackoff sets how long a known hole is left alone after the n-th
+// ask that did not get it: steps[n-1], the last step for every later ask
+// (see [Hole]); none means the default, [DefaultHoleBackoff], and a step
+// under a minute is an error. [WithForce] asks for holes whatever their
+// back-off.
+func WithHoleBackoff(steps ...time.Duration) Option {
+	return func(c *config) { c.holeBackoff = steps }
+}
 
 // WithLease sets the lease length of a claimed task, at least a second;
 // zero means the default, [LeaseDefault].
@@ -197,6 +207,9 @@ func (c *config) fillDefaults(store Store) error {
 	if c.worker == "" {
 		c.worker = defaultWorkerName()
 	}
+	if len(c.holeBackoff) == 0 {
+		c.holeBackoff = DefaultHoleBackoff
+	}
 	return nil
 }
 
@@ -216,6 +229,12 @@ func (c *config) validate() error {
 	}
 	if c.progressInt != 0 && c.progressInt < time.Second {
 		errs = append(errs, fmt.Errorf("progress interval %s: want at least 1s (0 for the default)", c.progressInt))
+	}
+	for _, d := range c.holeBackoff {
+		if d < time.Minute {
+			errs = append(errs, fmt.Errorf("hole backoff step %s: want at least 1m", d))
+			break
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("backfill: %w", err)
