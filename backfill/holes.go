@@ -2,9 +2,11 @@ package backfill
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/pricefill/pricefill"
+	"github.com/pricefill/pricefill/validate/calendar"
 )
 
 // A Hole is a trading day of a symbol that the provider was asked for and
@@ -92,4 +94,141 @@ func resting(holes []Hole, steps []time.Duration, now time.Time) []time.Time {
 		}
 	}
 	return out
+}
+
+// findHoles returns the holes that a fetch of spans found at now: the
+// trading days of the spans, by cal, within settled, that are neither
+// stored nor among the valid dates served, each with its reason (from what
+// the answer held, served) and one ask more than known has of it.
+func findHoles(cal calendar.Calendar, spans []pricefill.Range, settled pricefill.Range, stored, valid []time.Time,
+	served fetched, known []Hole, now time.Time) []Hole {
+	have := dateSet(stored, valid)
+	last := served.last()
+	asks := make(map[time.Time]int, len(known))
+	for _, h := range known {
+		asks[h.Date] = h.Asks
+	}
+	var holes []Hole
+	for _, span := range spans {
+		from, to := span.From, span.To
+		if from.Before(settled.From) {
+			from = settled.From
+		}
+		if to.After(settled.To) {
+			to = settled.To
+		}
+		for _, d := range cal.TradingDays(from, to) {
+			if have[d] {
+				continue
+			}
+			h := Hole{Date: d, Reason: HoleMissing, Asks: asks[d] + 1, LastAsked: now}
+			switch reasons, invalid := served.rejected[d]; {
+			case served.nulls[d]:
+				h.Reason = HoleNull
+			case invalid:
+				h.Reason, h.Detail = HoleInvalid, reasons
+			case last.IsZero() || d.After(last):
+				h.Reason = HoleLate
+			}
+			holes = append(holes, h)
+		}
+	}
+	return holes
+}
+
+// fetched is what a fetch's answer held, by date, for finding holes.
+type fetched struct {
+	rows     []time.Time          // the dates of the bars served, valid or not
+	nulls    map[time.Time]bool   // the dates listed without prices
+	rejected map[time.Time]string // the reasons of the bars rejected, by date
+}
+
+// last returns the latest date the provider sent a row for, or the zero
+// time when it sent none.
+func (f fetched) last() time.Time {
+	var last time.Time
+	for _, d := range f.rows {
+		if d.After(last) {
+			last = d
+		}
+	}
+	for d := range f.nulls {
+		if d.After(last) {
+			last = d
+		}
+	}
+	return last
+}
+
+// dateSet returns the dates of the lists, each as midnight UTC, as a set.
+func dateSet(lists ...[]time.Time) map[time.Time]bool {
+	n := 0
+	for _, l := range lists {
+		n += len(l)
+	}
+	set := make(map[time.Time]bool, n)
+	for _, l := range lists {
+		for _, d := range l {
+			set[pricefill.DateOf(d)] = true
+		}
+	}
+	return set
+}
+
+// knownAfter returns the holes known once a save of valid dates and new
+// holes is done: the known ones not served now nor found again, and the
+// new ones, in date order.
+func knownAfter(known, found []Hole, valid []time.Time) []Hole {
+	drop := dateSet(valid)
+	for _, h := range found {
+		drop[h.Date] = true
+	}
+	var out []Hole
+	for _, h := range known {
+		if !drop[h.Date] {
+			out = append(out, h)
+		}
+	}
+	out = append(out, found...)
+	slices.SortFunc(out, func(a, b Hole) int { return a.Date.Compare(b.Date) })
+	return out
+}
+
+// A coverage counts the trading days of a range by what the store has of
+// them: a bar, a known hole, or nothing yet.
+type coverage struct {
+	expected, stored, holes int
+}
+
+// coverageOf returns the coverage of r by cal, given the dates stored and
+// the known holes.
+func coverageOf(cal calendar.Calendar, r pricefill.Range, stored []time.Time, holes []Hole) coverage {
+	have := dateSet(stored)
+	hole := make(map[time.Time]bool, len(holes))
+	for _, h := range holes {
+		hole[h.Date] = true
+	}
+	var c coverage
+	for _, d := range cal.TradingDays(r.From, r.To) {
+		c.expected++
+		switch {
+		case have[d]:
+			c.stored++
+		case hole[d]:
+			c.holes++
+		}
+	}
+	return c
+}
+
+// notFetched counts the trading days neither stored nor known holes.
+func (c coverage) notFetched() int { return c.expected - c.stored - c.holes }
+
+// completeness is the share of the trading days stored, in percent, as
+// [calendar.Completeness] has it: 100 when the range has none.
+func (c coverage) completeness() float64 {
+	if c.expected == 0 {
+		return 100
+	}
+	return float64(c.stored) * 100 / float64(c.expected)
 }

@@ -74,6 +74,20 @@ type Report struct {
 	Dropped       int                    `json:"dropped"`
 	DroppedByRule map[pricefill.Rule]int `json:"dropped_by_rule,omitempty"`
 
+	// Holes counts the known holes (see [Hole]) in the ranges of the tasks
+	// this run completed, up to their last session over: trading days the
+	// provider was asked for and did not serve. NotFetched counts the
+	// trading days there that are neither stored nor known holes: not
+	// asked for yet (a hole's day the provider serves later moves to
+	// stored). With a store that is no [HoleKeeper], NotFetched counts
+	// the holes too.
+	Holes      int `json:"holes"`
+	NotFetched int `json:"not_fetched"`
+	// NullDays counts the days the provider listed without prices in the
+	// fetches of completed tasks (see [pricefill.Series.Nulls]); each is
+	// logged at level Debug and is a hole.
+	NullDays int `json:"null_days"`
+
 	// WeekdayRule lists the symbols this run completed whose exchange has no
 	// calendar (see [WithCalendarFor]): every weekday was expected of them,
 	// a holiday counted as missing. In symbol order; nil when none.
@@ -112,6 +126,10 @@ type SymbolReport struct {
 	// Completeness is the share of expected trading days stored, in
 	// percent; 0 for a failed symbol.
 	Completeness float64 `json:"completeness_pct"`
+	// Holes and NotFetched count the expected trading days not stored:
+	// known holes, and days not asked for yet (see [Report.Holes]).
+	Holes      int `json:"holes"`
+	NotFetched int `json:"not_fetched"`
 }
 
 // Progress is a snapshot of a run, as given to the function of
@@ -279,6 +297,14 @@ func (r *Report) WriteText(w io.Writer) error {
 				more = fmt.Sprintf(" and %d more", len(inc)-20)
 			}
 			fmt.Fprintf(&b, "; %d under %.0f%%: %s%s", len(inc), CompletenessThreshold, strings.Join(parts, ", "), more)
+		}
+		b.WriteByte('\n')
+	}
+	if r.Holes > 0 || r.NotFetched > 0 || r.NullDays > 0 {
+		fmt.Fprintf(&b, "not stored    %d trading days: %d known holes (asked for, not served), %d not fetched yet",
+			r.Holes+r.NotFetched, r.Holes, r.NotFetched)
+		if r.NullDays > 0 {
+			fmt.Fprintf(&b, "; %d days listed by the provider without prices", r.NullDays)
 		}
 		b.WriteByte('\n')
 	}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/queue"
-	"github.com/pricefill/pricefill/validate/calendar"
 )
 
 // A Runner backfills symbols: it queues a task per symbol and has a pool
@@ -152,37 +151,4 @@ func defaultWorkerName() string {
 	var b [3]byte
 	_, _ = rand.Read(b[:])
 	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
-}
-
-// settled returns the part of t's range whose sessions are over at now on
-// the asset's exchange: the days a provider has final bars for. It is
-// empty (To before From) when none is over yet.
-func (r *Runner) settled(t *queue.Task, a pricefill.Asset, now time.Time) pricefill.Range {
-	rng := t.Range
-	if last := calendar.LastSessionOver(r.cfg.calendarFor(a), a, now); last.Before(rng.To) {
-		rng.To = last
-	}
-	return rng
-}
-
-// plan returns the spans of settled to fetch and the dates stored already.
-// Without a DateLister store, or with force, it is the whole of settled;
-// otherwise only the missing trading days, nearby gaps joined.
-func (r *Runner) plan(ctx context.Context, t *queue.Task, settled pricefill.Range) (spans []pricefill.Range, stored []time.Time, err error) {
-	if settled.To.Before(settled.From) {
-		return nil, nil, nil
-	}
-	lister, ok := r.store.(DateLister)
-	if !ok {
-		return []pricefill.Range{settled}, nil, nil
-	}
-	stored, err = lister.StoredDates(ctx, t.Symbol, t.Range)
-	if err != nil {
-		return nil, nil, err
-	}
-	if r.cfg.force {
-		return []pricefill.Range{settled}, stored, nil
-	}
-	cal := r.cfg.calendarFor(pricefill.Asset{Symbol: t.Symbol})
-	return calendar.Merge(cal, calendar.Gaps(cal, settled, stored), calendar.MergeDefault), stored, nil
 }

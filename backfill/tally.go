@@ -81,6 +81,9 @@ func (tl *tally) record(t *queue.Task, res result) (due bool) {
 		}
 		rep.addDrops(res.check.DroppedByRule)
 		rep.Counts = rep.Counts.Add(res.saved)
+		rep.Holes += res.coverage.holes
+		rep.NotFetched += res.coverage.notFetched()
+		rep.NullDays += res.nulls
 		if res.weekdayRule {
 			rep.WeekdayRule = append(rep.WeekdayRule, t.Symbol)
 		}
@@ -98,8 +101,12 @@ func (tl *tally) record(t *queue.Task, res result) (due bool) {
 	tl.done++
 	rep.Symbols = append(rep.Symbols, SymbolReport{
 		Symbol: t.Symbol, Status: status, Requests: tl.requests[t.ID], Counts: res.saved,
-		Rejected: res.check.Rejected, Dropped: sum(res.check.DroppedByRule), Completeness: res.completeness,
+		Rejected: res.check.Rejected, Dropped: sum(res.check.DroppedByRule),
 	})
+	if status == queue.Completed {
+		sr := &rep.Symbols[len(rep.Symbols)-1]
+		sr.Completeness, sr.Holes, sr.NotFetched = res.coverage.completeness(), res.coverage.holes, res.coverage.notFetched()
+	}
 	if tl.done/tl.step > tl.reported {
 		tl.reported = tl.done / tl.step
 		return true

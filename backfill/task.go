@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/queue"
@@ -50,15 +52,16 @@ func (tk *task) end() (lost bool) {
 
 // result is how one attempt at a task went.
 type result struct {
-	outcome      queue.Outcome
-	completed    bool // the store completed the task with the bars
-	covered      bool // the store held the range already: nothing fetched
-	weekdayRule  bool // the symbol's exchange has no calendar: every weekday was expected
-	kind         pricefill.Kind
-	saved        pricefill.Counts
-	check        checked
-	completeness float64
-	limiterErr   error // the limiter failed: the worker backs off
+	outcome     queue.Outcome
+	completed   bool // the store completed the task with the bars
+	covered     bool // the store held the range already: nothing fetched
+	weekdayRule bool // the symbol's exchange has no calendar: every weekday was expected
+	kind        pricefill.Kind
+	saved       pricefill.Counts
+	check       checked
+	coverage    coverage // of the settled range, once saved
+	nulls       int      // days the provider listed without prices
+	limiterErr  error    // the limiter failed: the worker backs off
 }
 
 // checked is what checking a series' bars found.
@@ -68,37 +71,61 @@ type checked struct {
 	RejectedByRule map[pricefill.Rule]int
 	// DroppedByRule counts the fields dropped from bars kept, by rule.
 	DroppedByRule map[pricefill.Rule]int
+	// rejectedOn has the reasons of the bars rejected, by date.
+	rejectedOn map[time.Time]string
 }
 
 // attempt fetches the days the task misses, checks them and stores the
-// valid ones.
+// valid ones, with the holes the fetch found.
 func (tk *task) attempt() result {
 	now := tk.s.cfg.clock.Now()
 	asset := pricefill.Asset{Symbol: tk.q.Symbol}
-	settled := tk.s.settled(tk.q, asset, now)
-	spans, stored, err := tk.s.plan(tk.ctx, tk.q, settled)
+	p, err := tk.s.plan(tk.ctx, tk.q, asset, now)
 	if err != nil {
-		return tk.failure(fmt.Errorf("reading the stored dates: %w", err))
+		return tk.failure(err)
 	}
-	if len(spans) == 0 {
+	if len(p.spans) == 0 {
 		cal := tk.s.cfg.calendarFor(asset)
-		c := calendar.Completeness(cal, settled, stored)
-		return result{outcome: queue.Succeed(queue.Result{Completeness: c}), covered: true, completeness: c, weekdayRule: cal == calendar.Weekdays}
+		cov := coverageOf(cal, p.settled, p.stored, p.holes)
+		return result{outcome: queue.Succeed(queue.Result{Completeness: cov.completeness()}), covered: true,
+			coverage: cov, weekdayRule: cal == calendar.Weekdays}
 	}
-	series, failed, ok := tk.fetch(spans)
+	series, failed, ok := tk.fetch(p.spans)
 	if !ok {
 		return failed
 	}
+	served := fetched{rows: make([]time.Time, len(series.Bars)), nulls: dateSet(series.Nulls)}
+	for i, b := range series.Bars {
+		served.rows[i] = pricefill.DateOf(b.Date)
+	}
 	check := tk.check(series)
-	have := stored
-	for _, b := range check.Valid {
-		have = append(have, b.Date)
+	served.rejected = check.rejectedOn
+	valid := make([]time.Time, len(check.Valid))
+	for i, b := range check.Valid {
+		valid[i] = pricefill.DateOf(b.Date)
 	}
 	cal := tk.s.cfg.calendarFor(series.Asset)
-	completeness := calendar.Completeness(cal, tk.s.settled(tk.q, series.Asset, now), have)
-	res := tk.save(series.Asset, check, completeness)
+	settled := tk.s.settled(tk.q, series.Asset, now)
+	nulls := tk.logNulls(series.Nulls, settled)
+	holes := findHoles(cal, p.spans, settled, p.stored, valid, served, p.holes, now)
+	cov := coverageOf(cal, settled, append(slices.Clip(p.stored), valid...), knownAfter(p.holes, holes, valid))
+	res := tk.save(series.Asset, check, holes, cov.completeness())
 	res.weekdayRule = cal == calendar.Weekdays
+	res.coverage, res.nulls = cov, nulls
 	return res
+}
+
+// logNulls logs, at level Debug, the days within settled that the
+// provider listed without prices, and returns how many there are.
+func (tk *task) logNulls(nulls []time.Time, settled pricefill.Range) int {
+	n := 0
+	for _, d := range nulls {
+		if settled.Contains(d) {
+			n++
+			tk.log.Debug("the provider listed a day without prices", "date", d.Format(pricefill.DateLayout))
+		}
+	}
+	return n
 }
 
 // fetch fetches spans, each after the limiter's wait, into one series. When
@@ -151,7 +178,7 @@ func (tk *task) fetch(spans []pricefill.Range) (*pricefill.Series, result, bool)
 
 // save stores the valid bars of check, of asset, and returns the task's
 // result. A [TaskCompleter] completes the task with them.
-func (tk *task) save(asset pricefill.Asset, check checked, completeness float64) result {
+func (tk *task) save(asset pricefill.Asset, check checked, holes []Hole, completeness float64) result {
 	completer := tk.s.completer
 	// A completer completes the task with the bars, after which a renewal
 	// would find the lease gone: stop renewing first. With any other store
@@ -166,7 +193,7 @@ func (tk *task) save(asset pricefill.Asset, check checked, completeness float64)
 	// The bars are fetched: store them even if the run is being cancelled.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(tk.ctx), saveTimeout)
 	defer cancel()
-	req := SaveRequest{Series: &pricefill.Series{Asset: asset, Bars: check.Valid}, Range: tk.q.Range, Force: tk.s.cfg.force}
+	req := SaveRequest{Series: &pricefill.Series{Asset: asset, Bars: check.Valid}, Range: tk.q.Range, Force: tk.s.cfg.force, Holes: holes}
 	var (
 		saved SaveResult
 		err   error
@@ -185,11 +212,10 @@ func (tk *task) save(asset pricefill.Asset, check checked, completeness float64)
 		return tk.failure(fmt.Errorf("saving the bars: %w", err))
 	}
 	return result{
-		outcome:      queue.Succeed(queue.Result{Counts: saved, Completeness: completeness}),
-		completed:    completer != nil,
-		saved:        saved,
-		check:        check,
-		completeness: completeness,
+		outcome:   queue.Succeed(queue.Result{Counts: saved, Completeness: completeness}),
+		completed: completer != nil,
+		saved:     saved,
+		check:     check,
 	}
 }
 
@@ -424,6 +450,10 @@ func (tk *task) check(s *pricefill.Series) checked {
 			c.RejectedByRule["invalid"]++
 			reasons = append(reasons, r.Err.Error())
 		}
+		if c.rejectedOn == nil {
+			c.rejectedOn = make(map[time.Time]string)
+		}
+		c.rejectedOn[pricefill.DateOf(r.Bar.Date)] = strings.Join(reasons, "; ")
 		tk.log.Warn("bar rejected", "date", r.Bar.Date.Format(pricefill.DateLayout), "reasons", strings.Join(reasons, "; "))
 	}
 	return c
