@@ -42,8 +42,11 @@ type tb interface {
 	Fatalf(format string, args ...any)
 }
 
-func newHarness(t tb) *harness {
-	clock := clocktest.Shifted(now)
+func newHarness(t tb) *harness { return newHarnessAt(t, now) }
+
+// newHarnessAt returns a harness whose clock starts at start.
+func newHarnessAt(t tb, start time.Time) *harness {
+	clock := clocktest.Shifted(start)
 	return &harness{
 		t:       t,
 		clock:   clock,

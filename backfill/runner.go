@@ -100,13 +100,9 @@ func (r *Runner) Run(ctx context.Context, req Request) (*Report, error) {
 	if err := req.Range.Validate(); err != nil {
 		return nil, fmt.Errorf("backfill: %w", err)
 	}
-	specs := make([]queue.Spec, len(symbols))
-	for i, s := range symbols {
-		specs[i] = queue.Spec{Symbol: s, Range: req.Range}
-	}
-	ids, err := r.cfg.queue.Enqueue(ctx, specs, queue.EnqueueOptions{Force: r.cfg.force})
+	ids, err := r.enqueue(ctx, symbols, req.Range)
 	if err != nil {
-		return nil, fmt.Errorf("backfill: enqueue %d tasks: %w", len(specs), err)
+		return nil, err
 	}
 	id, sum, err := r.cfg.queue.StartRun(ctx, ids, r.cfg.worker, HeartbeatTimeout)
 	if err != nil {
@@ -117,6 +113,61 @@ func (r *Runner) Run(ctx context.Context, req Request) (*Report, error) {
 	r.cfg.logger.Info("backfill started", "symbols", len(ids), "range", req.Range.String(),
 		"already_done", already, "workers", r.cfg.concurrency)
 	return s.execute(ctx)
+}
+
+// enqueue queues a task for each symbol over rng and returns their IDs.
+// A task that an earlier run completed is reopened when the store, a
+// [DateLister], misses final sessions of its range that are not holes in
+// their back-off (see [Hole]): deleted days, a session that was still open
+// at the last run, a day the provider served late. Reruns of the same
+// request so repair what is missing, at one read of the store per symbol.
+// With force every task is reopened.
+func (r *Runner) enqueue(ctx context.Context, symbols []string, rng pricefill.Range) ([]int64, error) {
+	specs := make([]queue.Spec, len(symbols))
+	for i, s := range symbols {
+		specs[i] = queue.Spec{Symbol: s, Range: rng}
+	}
+	_, lister := r.store.(DateLister)
+	if r.cfg.force || !lister {
+		ids, err := r.cfg.queue.Enqueue(ctx, specs, queue.EnqueueOptions{Force: r.cfg.force})
+		if err != nil {
+			return nil, fmt.Errorf("backfill: enqueue %d tasks: %w", len(specs), err)
+		}
+		return ids, nil
+	}
+	now := r.cfg.clock.Now()
+	var need, rest []queue.Spec
+	var needAt, restAt []int
+	for i, s := range specs {
+		p, err := r.plan(ctx, &queue.Task{Symbol: s.Symbol, Range: s.Range}, pricefill.Asset{Symbol: s.Symbol}, now)
+		if err != nil {
+			return nil, fmt.Errorf("backfill: check %s against the store: %w", s.Symbol, err)
+		}
+		if len(p.spans) > 0 {
+			need, needAt = append(need, s), append(needAt, i)
+		} else {
+			rest, restAt = append(rest, s), append(restAt, i)
+		}
+	}
+	ids := make([]int64, len(specs))
+	for _, part := range []struct {
+		specs  []queue.Spec
+		at     []int
+		reopen bool
+	}{{need, needAt, true}, {rest, restAt, false}} {
+		if len(part.specs) == 0 {
+			continue
+		}
+		got, err := r.cfg.queue.Enqueue(ctx, part.specs, queue.EnqueueOptions{Force: part.reopen})
+		if err != nil {
+			return nil, fmt.Errorf("backfill: enqueue %d tasks: %w", len(part.specs), err)
+		}
+		for j, id := range got {
+			ids[part.at[j]] = id
+		}
+	}
+	r.cfg.logger.Debug("checked the store", "symbols", len(specs), "missing_final_sessions", len(need))
+	return ids, nil
 }
 
 func normalizeSymbols(in []string) ([]string, error) {
