@@ -42,7 +42,9 @@ type Store interface {
 // A DateLister is a [Store] that can tell which days of a symbol it holds.
 // The runner then backfills by gaps: it fetches only the trading days
 // missing from the range (nearby gaps joined into one request), and skips
-// a symbol whose range is stored already, unless forced.
+// a symbol whose range is stored already, unless forced. A rerun checks
+// the symbols that earlier runs completed against it too, and fetches
+// what they miss since.
 type DateLister interface {
 	// StoredDates returns the dates stored for symbol within r, as
 	// midnight UTC, in any order.

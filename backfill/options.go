@@ -105,8 +105,9 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 // validator's "now"; nil means the default, [pricefill.SystemClock].
 func WithClock(clk pricefill.Clock) Option { return func(c *config) { c.clock = clk } }
 
-// WithForce makes the run fetch symbols whose tasks completed already and
-// replace stored bars whose values changed. It is off by default.
+// WithForce makes the run fetch the whole range of every symbol, stored
+// days and known holes included (see [Hole]), and replace stored bars
+// whose values changed. It is off by default.
 func WithForce(force bool) Option { return func(c *config) { c.force = force } }
 
 // WithHoleBackoff sets how long a known hole is left alone after the n-th

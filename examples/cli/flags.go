@@ -99,7 +99,7 @@ func parseArgs(args []string, out io.Writer, getenv func(string) string) (*optio
 	fs.DurationVar(&o.every, "every", 24*time.Hour, "the `INTERVAL` of --scheduled")
 	fs.StringVar(&symbols, "symbols", "", "comma-separated `LIST` of symbols to backfill, e.g. AAPL,MSFT,BRK.B (default: --config, else the S&P 500)")
 	fs.IntVar(&o.days, "days", 365, "fill `N` calendar days back from today (New York)")
-	fs.BoolVar(&o.force, "force", false, "fetch symbols again even when stored, and replace bars whose values changed")
+	fs.BoolVar(&o.force, "force", false, "fetch symbols again even when stored, known holes included, and replace bars whose values changed")
 	fs.StringVar(&config, "config", "", "a JSON `FILE` of symbols: {\"symbols\": [{\"symbol\": \"AAPL\"}, …]}")
 	fs.StringVar(&o.dsn, "db", "", "the database `DSN`: a file path or sqlite:PATH for SQLite, postgres://… for PostgreSQL\n(default: $DATABASE_URL, else "+DBDefault+")")
 	fs.StringVar(&o.source, "source", "yahoo", "the provider `NAME`: yahoo, stooq, alphavantage, csvdir (CSV files in the directory --base-url),\nsynthetic (made-up demo data)")
