@@ -19,6 +19,7 @@ func sampleReport() *backfill.Report {
 		Range: march, Started: now, Duration: 90 * time.Second, LimiterWait: 80 * time.Second,
 		Total: 5, Succeeded: 3, Covered: 1, Failed: 2, Requests: 9, RateLimited: 1, Retried: 4,
 		Counts: pricefill.Counts{Inserted: 40, Skipped: 20}, Rejected: 1, RejectedByRule: map[pricefill.Rule]int{"high_below_low": 1},
+		Holes: 7, NotFetched: 3, NullDays: 2,
 		Failures: []backfill.Failure{
 			{Symbol: "DEAD", Kind: pricefill.KindTransient, Attempts: 5, Err: "HTTP 503"},
 			{Symbol: "GONE", Kind: pricefill.KindNotFound, Err: "symbol GONE not found"},
@@ -61,6 +62,7 @@ bars          40 inserted, 0 updated, 20 skipped (stored already), 1 rejected
 rejected by   high_below_low 1
 requests      9 (1 rate limited, 4 retried); workers waited 1m20s on the limiter
 completeness  min 60.0%, median 90.0%; 2 under 95%: B 60.0%, C 90.0%
+not stored    10 trading days: 7 known holes (asked for, not served), 3 not fetched yet; 2 days listed by the provider without prices
 duration      1m30s
 failures
   transient (1): DEAD
@@ -86,6 +88,7 @@ func TestReportJSON(t *testing.T) {
 	for key, want := range map[string]any{
 		"from": "2026-03-02", "to": "2026-03-27", "duration_s": 90.0, "limiter_wait_s": 80.0,
 		"succeeded": 3.0, "completeness_min_pct": 60.0, "completeness_median_pct": 90.0,
+		"holes": 7.0, "not_fetched": 3.0, "null_days": 2.0,
 	} {
 		if got[key] != want {
 			t.Errorf("%s = %v, want %v", key, got[key], want)

@@ -89,6 +89,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{backfill.WithLease(time.Millisecond), "lease 1ms"},
 		{backfill.WithProgressInterval(time.Millisecond), "progress interval 1ms"},
 		{backfill.WithGracePeriod(-time.Second), "grace period -1s"},
+		{backfill.WithHoleBackoff(time.Hour, time.Second), "hole backoff step 1s"},
 	} {
 		_, err := backfill.New(f, s, tc.opt)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
