@@ -3,7 +3,8 @@
 //
 //   - the real provider responses in its testdata directory ([Fixture],
 //     [Fixtures]; each provider's SOURCE.md says where each came from);
-//   - [CheckSeries], what every successful fetch or parse returns;
+//   - [CheckSeries], what every successful fetch or parse returns: bars
+//     and null days (Series.Nulls) in the range, in order, apart;
 //   - the fault table ([RunFaults], [RunTimeouts], [RunSecrets]): the
 //     faults of the fake upstream ([Upstream]) that every HTTP fetcher
 //     answers alike ([CommonFaults]) and the rows a [Provider] adds for
@@ -67,7 +68,9 @@ func Fixtures(t testing.TB, provider, suffix string) []string {
 
 // CheckSeries checks what every successful fetch returns: a series of the
 // asset sym, with bars of sym from source on midnight-UTC dates in r,
-// strictly ascending, and dividends and splits in r, in order.
+// strictly ascending, dividends and splits in r, in order, and null days
+// (Nulls) on midnight-UTC dates in r, strictly ascending, none of them the
+// date of a bar.
 func CheckSeries(t testing.TB, s *pricefill.Series, sym, source string, r pricefill.Range) {
 	t.Helper()
 	if s == nil {
@@ -89,6 +92,24 @@ func CheckSeries(t testing.TB, s *pricefill.Series, sym, source string, r pricef
 		if i > 0 && !s.Bars[i-1].Date.Before(b.Date) {
 			t.Errorf("bar %d: %s not after %s", i, b.Date, s.Bars[i-1].Date)
 		}
+	}
+	bars := make(map[int64]bool, len(s.Bars)) // by Unix time: == on time.Time compares zones too
+	for _, b := range s.Bars {
+		bars[b.Date.Unix()] = true
+	}
+	for i, d := range s.Nulls {
+		if !inRange(d) {
+			t.Errorf("null %d: date %v not a midnight-UTC date in %s", i, d, r)
+		}
+		if i > 0 && !s.Nulls[i-1].Before(d) {
+			t.Errorf("null %d: %s not after %s", i, d, s.Nulls[i-1])
+		}
+		if bars[d.Unix()] {
+			t.Errorf("null %d: %s has a bar too", i, d.Format(time.DateOnly))
+		}
+	}
+	if s.Nulls != nil && len(s.Nulls) == 0 {
+		t.Error("nulls empty but not nil")
 	}
 	for i, d := range s.Dividends {
 		if !inRange(d.Date) || (i > 0 && d.Date.Before(s.Dividends[i-1].Date)) {
