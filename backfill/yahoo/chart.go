@@ -110,7 +110,7 @@ func parseChart(body []byte, sym string, r pricefill.Range) (*pricefill.Series, 
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	if s.Bars, err = bars(res, sym, loc, r); err != nil {
+	if s.Bars, s.Nulls, err = bars(res, sym, loc, r); err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	if s.Dividends, s.Splits, err = events(res, loc, r); err != nil {
@@ -135,14 +135,16 @@ func exchangeZone(name string) (*time.Location, error) {
 }
 
 // bars reads the quote arrays: the bar at each timestamp, dated in loc,
-// skipping a day with a null and days outside r.
-func bars(res *chartResult, sym string, loc *time.Location, r pricefill.Range) ([]pricefill.Bar, error) {
+// leaving out days outside r. A timestamp with a null in open, high, low,
+// close or volume is a null day: its date is among nulls (see
+// series.Nulls), unless another timestamp of the date has a bar.
+func bars(res *chartResult, sym string, loc *time.Location, r pricefill.Range) (_ []pricefill.Bar, nulls []time.Time, _ error) {
 	n := len(res.Timestamp)
 	if n == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if len(res.Indicators.Quote) == 0 {
-		return nil, errors.New("malformed answer: timestamps without indicators.quote")
+		return nil, nil, errors.New("malformed answer: timestamps without indicators.quote")
 	}
 	q := &res.Indicators.Quote[0]
 	cols := map[string][]*float64{"open": q.Open, "high": q.High, "low": q.Low, "close": q.Close, "volume": q.Volume}
@@ -153,7 +155,7 @@ func bars(res *chartResult, sym string, loc *time.Location, r pricefill.Range) (
 	}
 	for name, c := range cols {
 		if len(c) != n {
-			return nil, fmt.Errorf("malformed answer: %d %s values for %d timestamps", len(c), name, n)
+			return nil, nil, fmt.Errorf("malformed answer: %d %s values for %d timestamps", len(c), name, n)
 		}
 	}
 	out := make([]pricefill.Bar, 0, n)
@@ -163,11 +165,12 @@ func bars(res *chartResult, sym string, loc *time.Location, r pricefill.Range) (
 			continue
 		}
 		if q.Open[i] == nil || q.High[i] == nil || q.Low[i] == nil || q.Close[i] == nil || q.Volume[i] == nil {
-			continue // a null day: skipped, never read as zero
+			nulls = append(nulls, d) // a null day: reported, never read as zero
+			continue
 		}
 		vol, err := series.Volume(*q.Volume[i])
 		if err != nil {
-			return nil, fmt.Errorf("malformed answer: %s: %w", d.Format(pricefill.DateLayout), err)
+			return nil, nil, fmt.Errorf("malformed answer: %s: %w", d.Format(pricefill.DateLayout), err)
 		}
 		b := pricefill.Bar{
 			Symbol: sym, Date: d, Source: Source,
@@ -183,7 +186,7 @@ func bars(res *chartResult, sym string, loc *time.Location, r pricefill.Range) (
 	// trade): the later one wins, as pricefill.Series.Dedupe keeps it.
 	deduped := pricefill.Series{Bars: out}
 	deduped.Dedupe()
-	return deduped.Bars, nil
+	return deduped.Bars, series.Nulls(nulls, deduped.Bars), nil
 }
 
 // events reads the dividends and splits dated in r.

@@ -37,6 +37,7 @@ var chartFixtures = []struct {
 	first, last pricefill.Bar
 	dividends   []pricefill.Dividend
 	splits      []pricefill.Split
+	nulls       []time.Time
 }{
 	{
 		file:      "chart_AAPL_2020-08-31_2020-11-07_split_dividend.json",
@@ -95,6 +96,7 @@ var chartFixtures = []struct {
 		n:     2,
 		first: bar("WSU.DE", d(2023, 8, 4), 34.25, 34.54999923706055, 34.099998474121094, 34.45000076293945, 34.45000076293945, 1251),
 		last:  bar("WSU.DE", d(2023, 8, 8), 34.04999923706055, 34.20000076293945, 32.900001525878906, 33.20000076293945, 33.20000076293945, 10846),
+		nulls: []time.Time{d(2023, 8, 7)},
 	},
 }
 
@@ -114,6 +116,9 @@ func TestParseChartFixtures(t *testing.T) {
 			if diff := cmp.Diff(tc.splits, s.Splits); diff != "" {
 				t.Errorf("splits (-want +got):\n%s", diff)
 			}
+			if diff := cmp.Diff(tc.nulls, s.Nulls); diff != "" {
+				t.Errorf("nulls (-want +got):\n%s", diff)
+			}
 			fetchtest.CheckSeries(t, s, tc.asset.Symbol, Source, tc.r)
 			for _, b := range s.Bars {
 				if wd := b.Date.Weekday(); wd == time.Saturday || wd == time.Sunday {
@@ -125,13 +130,67 @@ func TestParseChartFixtures(t *testing.T) {
 }
 
 // TestParseChartNullDaySkipped: WSU.DE's 2023-08-07 is null in every
-// quote array; it is left out, not stored as zeros.
+// quote array; it is left out, not stored as zeros, and reported as a
+// null day, within the range asked for only.
 func TestParseChartNullDaySkipped(t *testing.T) {
 	t.Parallel()
-	s := parseFixture(t, "chart_WSU.DE_2023-08-04_2023-08-09.json", "WSU.DE", pricefill.Range{From: d(2023, 8, 7), To: d(2023, 8, 7)})
+	const file = "chart_WSU.DE_2023-08-04_2023-08-09.json"
+	s := parseFixture(t, file, "WSU.DE", pricefill.Range{From: d(2023, 8, 7), To: d(2023, 8, 7)})
 	if len(s.Bars) != 0 {
 		t.Errorf("bars %v, want none: the day is null", s.Bars)
 	}
+	if diff := cmp.Diff([]time.Time{d(2023, 8, 7)}, s.Nulls); diff != "" {
+		t.Errorf("nulls (-want +got):\n%s", diff)
+	}
+	// Stamped 09:00 Berlin = 07:00 UTC: dated in Berlin, the day is 08-07
+	// whatever the range's neighbours.
+	for _, r := range []pricefill.Range{{From: d(2023, 8, 4), To: d(2023, 8, 6)}, {From: d(2023, 8, 8), To: d(2023, 8, 9)}} {
+		if s := parseFixture(t, file, "WSU.DE", r); s.Nulls != nil {
+			t.Errorf("%s: nulls %v, want none: 08-07 is outside", r, s.Nulls)
+		}
+	}
+}
+
+// TestParseChartNullStamps: the dates of null timestamps, in the
+// exchange's zone, sorted and once each; a date that has a bar from
+// another timestamp (Yahoo's current session sent twice, at the open
+// with nulls and at the latest trade with prices, or the other way
+// round) is not null.
+func TestParseChartNullStamps(t *testing.T) {
+	t.Parallel()
+	syd, err := time.LoadLocation("Australia/Sydney")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(day, hour int) int64 { return time.Date(2024, 1, day, hour, 0, 0, 0, syd).Unix() }
+	// 10:00 Sydney is 23:00 UTC of the day before: dated by Sydney.
+	stamps := []int64{at(12, 10), at(8, 10), at(9, 10), at(9, 15), at(10, 10), at(10, 16), at(11, 10), at(12, 16), at(5, 10), at(15, 10)}
+	vals := []string{"null", "null", "null", "3", "4", "null", "5", "null", "1", "null"}
+	var ts []string
+	for _, st := range stamps {
+		ts = append(ts, fmt.Sprint(st))
+	}
+	arr := "[" + strings.Join(vals, ",") + "]" // the same nulls in every array
+	body := `{"chart":{"result":[{"meta":{"exchangeTimezoneName":"Australia/Sydney"},"timestamp":[` + strings.Join(ts, ",") +
+		`],"indicators":{"quote":[{"open":` + arr + `,"high":` + arr + `,"low":` + arr + `,"close":` + arr + `,"volume":` + arr + `}]}}]}}`
+	r := pricefill.Range{From: d(2024, 1, 8), To: d(2024, 1, 12)}
+	s, err := parseChart([]byte(body), "BHP.AX", r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, b := range s.Bars {
+		got = append(got, b.Date.Format(time.DateOnly))
+	}
+	if diff := cmp.Diff([]string{"2024-01-09", "2024-01-10", "2024-01-11"}, got); diff != "" {
+		t.Errorf("bar dates (-want +got):\n%s", diff)
+	}
+	// 08 and 12 are null (12 twice); 09 and 10 have a bar besides their
+	// null stamp; 05 and 15 are outside the range.
+	if diff := cmp.Diff([]time.Time{d(2024, 1, 8), d(2024, 1, 12)}, s.Nulls); diff != "" {
+		t.Errorf("nulls (-want +got):\n%s", diff)
+	}
+	fetchtest.CheckSeries(t, s, "BHP.AX", Source, r)
 }
 
 // TestParseChartFiltersToRange: a narrower range keeps its own days only,
@@ -230,6 +289,7 @@ func TestParseChartAnswers(t *testing.T) {
 		body  string
 		kind  pricefill.Kind // when an error is wanted
 		nBars int
+		nulls []time.Time
 		err   bool
 	}{
 		{name: "no timestamp array: no bars", body: `{"chart":{"result":[{"meta":{"currency":"USD","symbol":"AAPL","exchangeName":"NMS","exchangeTimezoneName":"America/New_York"},"indicators":{"quote":[{}],"adjclose":[{}]}}],"error":null}}`},
@@ -247,7 +307,8 @@ func TestParseChartAnswers(t *testing.T) {
 		{name: "unknown exchange zone", body: `{"chart":{"result":[{"meta":{"exchangeTimezoneName":"Mars/Olympus"},"timestamp":[1577975400],"indicators":{"quote":[{"open":[1],"high":[1],"low":[1],"close":[1],"volume":[1]}]}}]}}`, err: true, kind: pricefill.KindPermanent},
 		{name: "volume out of range", body: `{"chart":{"result":[{"meta":{"exchangeTimezoneName":"America/New_York"},"timestamp":[1577975400],"indicators":{"quote":[{"open":[1],"high":[1],"low":[1],"close":[1],"volume":[1e300]}]}}]}}`, err: true, kind: pricefill.KindTransient},
 		{name: "null adjclose only: bar kept, AdjClose 0", body: `{"chart":{"result":[{"meta":{"exchangeTimezoneName":"America/New_York"},"timestamp":[1577975400],"indicators":{"quote":[{"open":[1],"high":[1],"low":[1],"close":[1],"volume":[1]}],"adjclose":[{"adjclose":[null]}]}}]}}`, nBars: 1},
-		{name: "null volume: day skipped", body: `{"chart":{"result":[{"meta":{"exchangeTimezoneName":"America/New_York"},"timestamp":[1577975400],"indicators":{"quote":[{"open":[1],"high":[1],"low":[1],"close":[1],"volume":[null]}]}}]}}`},
+		{name: "null volume: day skipped", body: `{"chart":{"result":[{"meta":{"exchangeTimezoneName":"America/New_York"},"timestamp":[1577975400],"indicators":{"quote":[{"open":[1],"high":[1],"low":[1],"close":[1],"volume":[null]}]}}]}}`, nulls: []time.Time{d(2020, 1, 2)}},
+		{name: "null open: day skipped", body: `{"chart":{"result":[{"meta":{"exchangeTimezoneName":"America/New_York"},"timestamp":[1577975400],"indicators":{"quote":[{"open":[null],"high":[1],"low":[1],"close":[1],"volume":[1]}]}}]}}`, nulls: []time.Time{d(2020, 1, 2)}},
 		{name: "dividend without amount", body: `{"chart":{"result":[{"meta":{"exchangeTimezoneName":"America/New_York"},"events":{"dividends":{"1":{"date":1577975400}}}}]}}`, err: true, kind: pricefill.KindTransient},
 	}
 	for _, tc := range tests {
@@ -269,6 +330,9 @@ func TestParseChartAnswers(t *testing.T) {
 			if len(s.Bars) != tc.nBars {
 				t.Errorf("%d bars, want %d", len(s.Bars), tc.nBars)
 			}
+			if diff := cmp.Diff(tc.nulls, s.Nulls); diff != "" {
+				t.Errorf("nulls (-want +got):\n%s", diff)
+			}
 			fetchtest.CheckSeries(t, s, "AAPL", Source, r)
 		})
 	}
@@ -283,7 +347,8 @@ func FuzzParseChart(f *testing.F) {
 		Parse:  func(_ *testing.T, body []byte) (*pricefill.Series, error) { return parseChart(body, "AAPL", r) },
 		Symbol: "AAPL", Source: Source, Range: r, Mention: "yahoo",
 		Seeds: append(fetchtest.FixtureSeeds(f, "yahoo", "*.json", "*.txt"),
-			[]byte(`{"chart":{"result":[{"meta":{"exchangeTimezoneName":"Australia/Sydney"},"timestamp":[1704668400],"indicators":{"quote":[{"open":[1],"high":[1],"low":[1],"close":[1],"volume":[1]}]}}]}}`)),
+			[]byte(`{"chart":{"result":[{"meta":{"exchangeTimezoneName":"Australia/Sydney"},"timestamp":[1704668400],"indicators":{"quote":[{"open":[1],"high":[1],"low":[1],"close":[1],"volume":[1]}]}}]}}`),
+			[]byte(`{"chart":{"result":[{"meta":{"exchangeTimezoneName":"America/New_York"},"timestamp":[1577975400,1577998800,1578061800],"indicators":{"quote":[{"open":[null,1,null],"high":[1,1,1],"low":[1,1,1],"close":[1,1,1],"volume":[1,1,null]}]}}]}}`)),
 	})
 }
 

@@ -31,9 +31,11 @@
 //     nor UTC, nor meta.gmtoffset, which is the offset at the time of the
 //     answer. The zone database is embedded (time/tzdata), so this holds
 //     on machines without one.
-//   - A null in a quote array (open, high, low, close or volume) drops
-//     that day: it is never read as zero. A null adjusted close alone
-//     leaves AdjClose 0 (none given).
+//   - A null in a quote array (open, high, low, close or volume) makes
+//     that day a null day: it is reported in Series.Nulls, never read as
+//     zero, and has no bar. A null adjusted close alone leaves AdjClose 0
+//     (none given). A date that also has a bar (the current session sent
+//     twice, once with nulls) is not null.
 //   - A 200 without a timestamp array is a range without trading: no
 //     bars, no error. So is a 400 "Data doesn't exist for startDate".
 //   - The current session may come twice (at the open and at the last

@@ -12,7 +12,7 @@ import (
 )
 
 // The fetcher against a fake Yahoo: a share class is asked for as BRK-B
-// and returned as BRK.B, a null day is skipped.
+// and returned as BRK.B, a null day has no bar and is reported in Nulls.
 func Example() {
 	srv, err := upstream.New()
 	if err != nil {
@@ -39,9 +39,13 @@ func Example() {
 	for _, b := range s.Bars {
 		fmt.Println(b.Symbol, b.Date.Format(time.DateOnly), b.Close, b.Volume, b.Source)
 	}
+	for _, n := range s.Nulls {
+		fmt.Println("null", n.Format(time.DateOnly))
+	}
 	// Output:
 	// asked for /v8/finance/chart/BRK-B
 	// USD America/New_York
 	// BRK.B 2024-01-08 361.9 3100000 yahoo
 	// BRK.B 2024-01-10 363.8 3300000 yahoo
+	// null 2024-01-09
 }

@@ -75,7 +75,8 @@ func Period(r pricefill.Range) (period1, period2 int64) {
 // the dividends and splits of those dates. The bars carry symbol in its
 // canonical form, whatever form Yahoo was asked for.
 //
-// A day with a null in its quote is left out; an answer without bars
+// A day with a null in its quote has no bar and is among the series'
+// Nulls (see [pricefill.Series.Nulls]); an answer without bars
 // (no timestamps, or Yahoo's 400 "Data doesn't exist for startDate") is an
 // empty series. Errors are classified: 404 not found; 429 rate limited
 // (with its Retry-After, capped); 401 refreshes the cookie and crumb once,

@@ -178,6 +178,9 @@ func TestFetchNullDaysAndEvents(t *testing.T) {
 	if diff := cmp.Diff([]string{"2024-01-08", "2024-01-10", "2024-01-12"}, got); diff != "" {
 		t.Errorf("dates (-want +got), null days must be skipped:\n%s", diff)
 	}
+	if diff := cmp.Diff([]time.Time{d(2024, 1, 9), d(2024, 1, 11)}, s.Nulls); diff != "" {
+		t.Errorf("nulls (-want +got):\n%s", diff)
+	}
 	if diff := cmp.Diff([]pricefill.Dividend{{Date: d(2024, 1, 10), Amount: 0.75}}, s.Dividends); diff != "" {
 		t.Errorf("dividends (-want +got):\n%s", diff)
 	}
