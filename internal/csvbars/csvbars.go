@@ -6,6 +6,8 @@
 //
 // Columns are found by their header name, case-insensitively and in any
 // order; unknown columns are ignored. Dates are 2006-01-02 or 20060102.
+// A row with a date and without a price or the volume is a null day, told
+// apart by [Reader.Next]; blank lines are passed over.
 //
 // A line longer than [MaxLine] is an error naming its line, so a Reader's
 // memory is bounded whatever its input: a file with no newline, one endless
@@ -128,21 +130,25 @@ func NewReader(r io.Reader) (*Reader, error) {
 	return rd, nil
 }
 
-// Next returns the next row. complete is false when the row lacks a price
-// or the volume (an empty field, "null", "NaN"…): such a day must be
-// skipped, never read as zero. A missing adjusted close leaves AdjClose 0,
-// which means none given. At the end it returns io.EOF; a line that cannot be read is an
-// error naming its line number, one longer than [MaxLine] an error matching
-// [ErrTooLong], which every later call returns too.
+// Next returns the next row; blank lines, with spaces or without, are
+// passed over. complete is false when the row lacks a price or the volume
+// (an empty field, "null", "NaN"…): a null day, which the file lists
+// (row.Date is its date) without serving it. Its other fields must not be
+// read, and never as zero; a fetcher reports its date in
+// [pricefill.Series.Nulls]. A missing adjusted close leaves AdjClose 0,
+// which means none given, and the row complete. At the end it returns
+// io.EOF; a line that cannot be read is an error naming its line number,
+// one longer than [MaxLine] an error matching [ErrTooLong], which every
+// later call returns too.
 func (rd *Reader) Next() (row Row, complete bool, err error) {
 	rec, err := rd.read()
+	for err == nil && len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+		rec, err = rd.read() // a blank line with spaces
+	}
 	if err != nil {
 		return Row{}, false, err
 	}
 	line, _ := rd.cr.FieldPos(0)
-	if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
-		return Row{}, false, nil // a blank line with spaces
-	}
 	if len(rec) < rd.need {
 		return Row{}, false, fmt.Errorf("line %d: %d fields, want %d", line, len(rec), rd.need)
 	}

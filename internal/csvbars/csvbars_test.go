@@ -134,8 +134,8 @@ func TestRows(t *testing.T) {
 		err      string
 	}{
 		{Row{Date: pricefill.Date(2024, 1, 2), Open: 1, High: 2, Low: 0.5, Close: 1.5, Volume: 5}, true, ""},
-		{Row{}, false, ""}, // the line of spaces
-		{Row{}, false, ""}, // no volume: incomplete
+		// The empty line and the line of spaces are passed over.
+		{Row{Date: pricefill.Date(2024, 1, 3)}, false, ""}, // no volume: a null day, dated
 		{Row{}, false, "line 6: 3 fields, want 6"},
 	}
 	for i, w := range want {
@@ -149,11 +149,38 @@ func TestRows(t *testing.T) {
 		if err != nil {
 			t.Fatalf("row %d: %v", i, err)
 		}
-		if complete != w.complete || (w.complete && row != w.row) {
+		if complete != w.complete || (w.complete && row != w.row) || !row.Date.Equal(w.row.Date) {
 			t.Errorf("row %d: %+v complete %t, want %+v complete %t", i, row, complete, w.row, w.complete)
 		}
 	}
 	if _, _, err := rd.Next(); err != io.EOF {
 		t.Errorf("at the end: %v, want io.EOF", err)
+	}
+}
+
+// TestNullRows: a row missing any price or the volume, however the
+// missing value is spelled, is a null day with its date; one missing only
+// the adjusted close is complete.
+func TestNullRows(t *testing.T) {
+	t.Parallel()
+	for _, missing := range []string{"", "null", "NaN", "nan", "N/A", "-", "None", " "} {
+		for col := range 5 { // open, high, low, close, volume
+			fields := []string{"1", "2", "0.5", "1.5", "10"}
+			fields[col] = missing
+			in := "Date,Open,High,Low,Close,Volume,Adj Close\n2024-01-05," + strings.Join(fields, ",") + ",1.4\n20240108,1,2,0.5,1.5,10," + missing + "\n"
+			rd, err := NewReader(strings.NewReader(in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			row, complete, err := rd.Next()
+			if err != nil || complete || !row.Date.Equal(pricefill.Date(2024, 1, 5)) {
+				t.Errorf("%q in column %d: %+v complete %t, %v; want the null day 2024-01-05", missing, col, row, complete, err)
+			}
+			row, complete, err = rd.Next()
+			want := Row{Date: pricefill.Date(2024, 1, 8), Open: 1, High: 2, Low: 0.5, Close: 1.5, Volume: 10}
+			if err != nil || !complete || row != want {
+				t.Errorf("adjusted close %q: %+v complete %t, %v; want %+v complete", missing, row, complete, err, want)
+			}
+		}
 	}
 }
