@@ -33,7 +33,9 @@
 //	anything else                           transient (malformed)
 //
 // In the data, volumes may have a fraction (they are rounded to whole
-// shares), a row with an empty value is skipped (never read as zero),
+// shares), a row with an empty value (or null, NaN, N/A) is a null day:
+// reported in Series.Nulls, never read as zero, unless another row of the
+// date has prices,
 // currencies have no Volume column (Volume is then 0), and the prices are
 // Stooq's, adjusted for splits and dividends as of the download (there is
 // no separate adjusted close: AdjClose is 0). Rows are returned in date

@@ -52,10 +52,56 @@ func TestParseFixtures(t *testing.T) {
 			fetchtest.CheckSeries(t, s, tc.sym, Source, tc.r)
 		})
 	}
+	// None of the real downloads lists a day without prices.
+	for _, tc := range tests {
+		if s := parseFixture(t, tc.file, tc.sym, tc.r); s.Nulls != nil {
+			t.Errorf("%s: nulls %v, want none", tc.file, s.Nulls)
+		}
+	}
 	// A narrower range keeps its own rows.
 	s := parseFixture(t, "aapl_us_d_2024_slice.csv", "AAPL", pricefill.Range{From: d(2024, 12, 24), To: d(2024, 12, 27)})
 	if len(s.Bars) != 3 { // 24, 26, 27: Christmas is closed
 		t.Errorf("%d bars in Christmas week, want 3: %v", len(s.Bars), s.Bars)
+	}
+}
+
+// TestParseNullRows: the handcrafted fixture's rows without prices are
+// null days, within the range asked for only; the date with a later row
+// of prices is a bar, not null.
+func TestParseNullRows(t *testing.T) {
+	t.Parallel()
+	const file = "handmade_aapl_us_d_2024-01-02_2024-01-12_nulls.csv"
+	for _, tc := range []struct {
+		r     pricefill.Range
+		bars  []time.Time
+		nulls []time.Time
+	}{
+		{pricefill.Range{From: d(2024, 1, 1), To: d(2024, 1, 31)},
+			[]time.Time{d(2024, 1, 2), d(2024, 1, 3), d(2024, 1, 8), d(2024, 1, 9), d(2024, 1, 10), d(2024, 1, 12)},
+			[]time.Time{d(2024, 1, 4), d(2024, 1, 5), d(2024, 1, 11)}},
+		{pricefill.Range{From: d(2024, 1, 5), To: d(2024, 1, 10)},
+			[]time.Time{d(2024, 1, 8), d(2024, 1, 9), d(2024, 1, 10)},
+			[]time.Time{d(2024, 1, 5)}},
+		{pricefill.Range{From: d(2024, 1, 8), To: d(2024, 1, 10)},
+			[]time.Time{d(2024, 1, 8), d(2024, 1, 9), d(2024, 1, 10)}, nil},
+	} {
+		s := parseFixture(t, file, "AAPL", tc.r)
+		var got []time.Time
+		for _, b := range s.Bars {
+			got = append(got, b.Date)
+		}
+		if diff := cmp.Diff(tc.bars, got); diff != "" {
+			t.Errorf("%s: bar dates (-want +got):\n%s", tc.r, diff)
+		}
+		if diff := cmp.Diff(tc.nulls, s.Nulls); diff != "" {
+			t.Errorf("%s: nulls (-want +got):\n%s", tc.r, diff)
+		}
+		fetchtest.CheckSeries(t, s, "AAPL", Source, tc.r)
+	}
+	// The later row of 01-09, with prices, is the bar.
+	s := parseFixture(t, file, "AAPL", pricefill.Range{From: d(2024, 1, 9), To: d(2024, 1, 9)})
+	if diff := cmp.Diff([]pricefill.Bar{bar("AAPL", d(2024, 1, 9), 182.03, 183.248, 180.851, 183.238, 43286869)}, s.Bars); diff != "" {
+		t.Errorf("01-09 (-want +got):\n%s", diff)
 	}
 }
 
@@ -68,6 +114,7 @@ func TestParseBodies(t *testing.T) {
 		kind    pricefill.Kind
 		err     bool
 		bars    []pricefill.Bar
+		nulls   []time.Time
 		mention string // in the error
 	}{
 		{name: "no data (fixture)", body: string(fetchtest.Fixture(t, "stooq", "no_data.txt")), err: true, kind: pricefill.KindNotFound},
@@ -83,9 +130,10 @@ func TestParseBodies(t *testing.T) {
 		{name: "bad date", body: "Date,Open,High,Low,Close,Volume\n02/01/2024,1,2,0.5,1.5,10\n", err: true, kind: pricefill.KindTransient},
 		{name: "no close column", body: "Date,Open,High,Low,Volume\n2024-01-02,1,2,0.5,10\n", err: true, kind: pricefill.KindTransient},
 		{
-			name: "fractional volume rounded, empty value skipped, BOM and CRLF",
-			body: "\uFEFFDate,Open,High,Low,Close,Volume\r\n2024-01-02,1,2,0.5,1.5,1234.6\r\n2024-01-03,1,,0.5,1.5,10\r\n2024-01-04,1,2,0.5,1.5,0.4\r\n",
-			bars: []pricefill.Bar{bar("X", d(2024, 1, 2), 1, 2, 0.5, 1.5, 1235), bar("X", d(2024, 1, 4), 1, 2, 0.5, 1.5, 0)},
+			name:  "fractional volume rounded, empty value skipped, BOM and CRLF",
+			body:  "\uFEFFDate,Open,High,Low,Close,Volume\r\n2024-01-02,1,2,0.5,1.5,1234.6\r\n2024-01-03,1,,0.5,1.5,10\r\n2024-01-04,1,2,0.5,1.5,0.4\r\n",
+			bars:  []pricefill.Bar{bar("X", d(2024, 1, 2), 1, 2, 0.5, 1.5, 1235), bar("X", d(2024, 1, 4), 1, 2, 0.5, 1.5, 0)},
+			nulls: []time.Time{d(2024, 1, 3)},
 		},
 		{
 			name: "no volume column (currencies)",
@@ -120,6 +168,9 @@ func TestParseBodies(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.bars, s.Bars); diff != "" {
 				t.Errorf("bars (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.nulls, s.Nulls); diff != "" {
+				t.Errorf("nulls (-want +got):\n%s", diff)
 			}
 			fetchtest.CheckSeries(t, s, "X", Source, r)
 		})

@@ -16,6 +16,7 @@ import (
 	"github.com/pricefill/pricefill/backfill/httpopt"
 	"github.com/pricefill/pricefill/internal/csvbars"
 	"github.com/pricefill/pricefill/internal/fetchhttp"
+	"github.com/pricefill/pricefill/internal/series"
 	"github.com/pricefill/pricefill/internal/ticker"
 )
 
@@ -47,7 +48,8 @@ func New(opts ...httpopt.Option) (*Fetcher, error) {
 // are told apart by content: "No data" is not found, "Exceeded the daily
 // hits limit" a quota used up ([pricefill.QuotaExceeded], with no reset: Stooq does not say when), an HTML page asking for
 // an API key or a proof of work permanent, naming the cause. A row with an
-// empty value is skipped; fractional volumes are rounded. HTTP 429 is rate
+// empty value has no bar: its date is among the series' Nulls (see
+// [pricefill.Series.Nulls]); fractional volumes are rounded. HTTP 429 is rate
 // limited, other 4xx permanent, 5xx and network failures transient.
 // A redirect is followed only to the scheme, host and port it came from,
 // three at most, each after the Runner's limiter granted one more request
@@ -123,7 +125,8 @@ func htmlCause(page []byte) string {
 	return "stooq answered with an HTML page instead of CSV"
 }
 
-// parseCSV reads Stooq's CSV, keeping the complete rows dated in r.
+// parseCSV reads Stooq's CSV, keeping the complete rows dated in r and
+// the dates in r of the others as null days.
 func parseCSV(text []byte, sym string, r pricefill.Range, red fetchhttp.Redactor) (*pricefill.Series, error) {
 	what := "stooq " + sym
 	rd, err := csvbars.NewReader(bytes.NewReader(text))
@@ -131,6 +134,7 @@ func parseCSV(text []byte, sym string, r pricefill.Range, red fetchhttp.Redactor
 		return nil, fmt.Errorf("%s: malformed CSV: %s", what, red.String(err.Error()))
 	}
 	s := &pricefill.Series{Asset: pricefill.Asset{Symbol: sym}}
+	var nulls []time.Time
 	for {
 		row, complete, err := rd.Next()
 		if err == io.EOF {
@@ -139,11 +143,16 @@ func parseCSV(text []byte, sym string, r pricefill.Range, red fetchhttp.Redactor
 		if err != nil {
 			return nil, fmt.Errorf("%s: malformed CSV: %s", what, red.String(err.Error()))
 		}
-		if complete && r.Contains(row.Date) {
+		switch {
+		case !r.Contains(row.Date):
+		case complete:
 			s.Bars = append(s.Bars, row.Bar(sym, Source))
+		default:
+			nulls = append(nulls, row.Date)
 		}
 	}
 	s.Dedupe() // one bar per date, the last sent (see pricefill.Series.Dedupe)
+	s.Nulls = series.Nulls(nulls, s.Bars)
 	return s, nil
 }
 
