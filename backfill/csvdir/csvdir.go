@@ -9,11 +9,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/backfill"
 	"github.com/pricefill/pricefill/backfill/stooq"
 	"github.com/pricefill/pricefill/internal/csvbars"
+	"github.com/pricefill/pricefill/internal/series"
 )
 
 // SourceDefault is the Source of the bars unless [WithSource] says otherwise.
@@ -99,8 +101,9 @@ func Names(sym string) []string {
 
 // Fetch reads the file of symbol (see [Names]) and returns its rows dated
 // in r, in date order, one per date (of two rows of a date, the later in
-// the file wins). A row with an empty value is skipped; fractional volumes
-// are rounded. A file needs a header: Date,Open,High,Low,Close[,Adj
+// the file wins). A row with an empty value has no bar: its date is among
+// the series' Nulls (see [pricefill.Series.Nulls]), unless another row of
+// the date has prices; fractional volumes are rounded. A file needs a header: Date,Open,High,Low,Close[,Adj
 // Close],Volume in any case and order, or Stooq's bulk format
 // <TICKER>,<PER>,<DATE>,<TIME>,<OPEN>,<HIGH>,<LOW>,<CLOSE>,<VOL>,<OPENINT>
 // with daily rows.
@@ -199,7 +202,8 @@ func (e *notRegularError) Error() string {
 	return fmt.Sprintf("%s is not a regular file (%s)", e.path, kind)
 }
 
-// parse streams bars from a CSV, keeping the complete rows dated in r.
+// parse streams bars from a CSV, keeping the complete rows dated in r and
+// the dates in r of the others as null days.
 // A CSV that cannot be read is permanent, an I/O error transient.
 func parse(ctx context.Context, in io.Reader, sym string, r pricefill.Range, source string) (*pricefill.Series, error) {
 	ir := &ioErrReader{r: in}
@@ -208,6 +212,7 @@ func parse(ctx context.Context, in io.Reader, sym string, r pricefill.Range, sou
 		return nil, classify(ir, err)
 	}
 	s := &pricefill.Series{Asset: pricefill.Asset{Symbol: sym}}
+	var nulls []time.Time
 	for n := 1; ; n++ {
 		row, complete, err := rd.Next()
 		if err == io.EOF {
@@ -216,14 +221,19 @@ func parse(ctx context.Context, in io.Reader, sym string, r pricefill.Range, sou
 		if err != nil {
 			return nil, classify(ir, err)
 		}
-		if complete && r.Contains(row.Date) {
+		switch {
+		case !r.Contains(row.Date):
+		case complete:
 			s.Bars = append(s.Bars, row.Bar(sym, source))
+		default:
+			nulls = append(nulls, row.Date)
 		}
 		if n%ctxCheckRows == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 	}
 	s.Dedupe() // one bar per date, the last sent (see pricefill.Series.Dedupe)
+	s.Nulls = series.Nulls(nulls, s.Bars)
 	return s, nil
 }
 

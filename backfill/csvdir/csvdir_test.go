@@ -127,6 +127,48 @@ func TestFetchRows(t *testing.T) {
 	if diff := cmp.Diff(want, s.Bars); diff != "" {
 		t.Errorf("bars (-want +got):\n%s", diff)
 	}
+	if diff := cmp.Diff([]time.Time{d(2024, 1, 4)}, s.Nulls); diff != "" {
+		t.Errorf("nulls (-want +got):\n%s", diff)
+	}
+}
+
+// TestFetchNullRows: the handcrafted Stooq file with rows without prices,
+// as a Stooq bulk file and in Yahoo's export layout: its null days are
+// reported, in order, once each, within the range, and never as bars.
+func TestFetchNullRows(t *testing.T) {
+	t.Parallel()
+	fixture := string(fetchtest.Fixture(t, "stooq", "handmade_aapl_us_d_2024-01-02_2024-01-12_nulls.csv"))
+	f := setup(t, map[string]string{
+		"aapl.us.txt": fixture,
+		"MSFT.csv": "Date,Open,High,Low,Close,Adj Close,Volume\n" +
+			"2024-01-10,1,2,0.5,1.5,1.4,\n" + // no volume: null
+			"2024-01-02,1,2,0.5,1.5,,3\n" + // no adjusted close: a bar
+			"\n  \n" +
+			"2024-01-05,N/A,N/A,N/A,N/A,N/A,N/A\n" +
+			"2024-01-10,none,2,0.5,1.5,1.4,8\n" + // again: once
+			"2024-02-01,,,,,,\n" + // outside the range
+			"2023-12-29,NaN,2,0.5,1.5,1.4,8\n", // outside the range
+	})
+	for _, tc := range []struct {
+		sym   string
+		n     int
+		nulls []time.Time
+	}{
+		{"AAPL", 6, []time.Time{d(2024, 1, 4), d(2024, 1, 5), d(2024, 1, 11)}},
+		{"MSFT", 1, []time.Time{d(2024, 1, 5), d(2024, 1, 10)}},
+	} {
+		s, err := f.Fetch(t.Context(), tc.sym, january)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.sym, err)
+		}
+		if len(s.Bars) != tc.n {
+			t.Errorf("%s: %d bars, want %d: %v", tc.sym, len(s.Bars), tc.n, s.Bars)
+		}
+		if diff := cmp.Diff(tc.nulls, s.Nulls); diff != "" {
+			t.Errorf("%s: nulls (-want +got):\n%s", tc.sym, diff)
+		}
+		fetchtest.CheckSeries(t, s, tc.sym, SourceDefault, january)
+	}
 }
 
 func TestFetchErrors(t *testing.T) {
@@ -268,7 +310,7 @@ func FuzzParseCSV(f *testing.F) {
 		},
 		Symbol: "X", Source: SourceDefault, Range: r,
 		Kinds: []pricefill.Kind{pricefill.KindPermanent, pricefill.KindTransient},
-		Seeds: append(fetchtest.FixtureSeeds(f, "stooq", "aapl_us_d_2024_slice.csv", "qqq_us_d_2026-01-20_2026-06-18.csv", "no_data.txt"),
+		Seeds: append(fetchtest.FixtureSeeds(f, "stooq", "aapl_us_d_2024_slice.csv", "qqq_us_d_2026-01-20_2026-06-18.csv", "no_data.txt", "handmade_aapl_us_d_2024-01-02_2024-01-12_nulls.csv"),
 			[]byte("<TICKER>,<PER>,<DATE>,<TIME>,<OPEN>,<HIGH>,<LOW>,<CLOSE>,<VOL>,<OPENINT>\nA,D,20240102,000000,1,2,0.5,1.5,5,0\n"),
 			[]byte("date,close,high,low,open,volume,adj close\n2024-01-02,1,2,0.5,1,3,1\n")),
 	})

@@ -26,9 +26,9 @@
 // only the rows of the range: any size of history costs the memory of the
 // range. A line may be 64 KiB long, its line ending included (a row of
 // daily bars is under 200 bytes), so that a file without newlines costs no
-// more. A row with an empty price or volume (or null, NaN, N/A) is
-// skipped, never read as zero (an empty adjusted close is AdjClose 0, none
-// given); fractional volumes are rounded; a file without a volume
+// more. A row with an empty price or volume (or null, NaN, N/A) is a null
+// day: reported in Series.Nulls, never read as zero, unless another row of
+// the date has prices (an empty adjusted close is AdjClose 0, none given); fractional volumes are rounded; a file without a volume
 // column gives volume 0. The bars come back in date order, one per date
 // (the later row of a date wins), with the canonical symbol and Source
 // "csvdir" (or [WithSource]).
