@@ -78,8 +78,9 @@ const PerMinuteWait = time.Minute
 // one: [pricefill.QuotaExceeded]); any other "Information" (a
 // premium-only endpoint or parameter, the demo key) is permanent; an
 // "Error Message" is not found ("Invalid API call": Alpha Vantage's answer
-// to an unknown symbol) or permanent (about the API key). Days with a
-// missing value are skipped. HTTP 429 is rate limited, other 4xx
+// to an unknown symbol) or permanent (about the API key). A day with a
+// missing value (empty, null, None, NaN) has no bar: its date is among the
+// series' Nulls (see [pricefill.Series.Nulls]). HTTP 429 is rate limited, other 4xx
 // permanent, 5xx and network failures transient.
 // A redirect is followed only to the scheme, host and port it came from,
 // three at most, each after the Runner's limiter granted one more request
@@ -139,6 +140,7 @@ func parse(body []byte, sym string, r pricefill.Range, red fetchhttp.Redactor) (
 		return nil, fmt.Errorf("%s: malformed time series: %w", what, err)
 	}
 	s := &pricefill.Series{Asset: asset(doc, sym)}
+	var nulls []time.Time
 	for date, fields := range days {
 		d, err := pricefill.ParseDate(date)
 		if err != nil {
@@ -151,12 +153,15 @@ func parse(body []byte, sym string, r pricefill.Range, red fetchhttp.Redactor) (
 		if err != nil {
 			return nil, fmt.Errorf("%s: malformed time series on %s: %w", what, date, err)
 		}
-		if complete {
-			b.Symbol, b.Date, b.Source = sym, d, Source
-			s.Bars = append(s.Bars, b)
+		if !complete {
+			nulls = append(nulls, d)
+			continue
 		}
+		b.Symbol, b.Date, b.Source = sym, d, Source
+		s.Bars = append(s.Bars, b)
 	}
 	s.Dedupe() // one bar per date, the last sent (see pricefill.Series.Dedupe)
+	s.Nulls = series.Nulls(nulls, s.Bars)
 	return s, nil
 }
 
@@ -249,7 +254,7 @@ func bar(fields map[string]string) (b pricefill.Bar, complete bool, err error) {
 		}
 		v = strings.TrimSpace(v)
 		if v == "" || strings.EqualFold(v, "none") || strings.EqualFold(v, "null") {
-			continue // missing: the day is skipped
+			continue // missing: a null day
 		}
 		x, perr := strconv.ParseFloat(v, 64)
 		if perr != nil || x != x {

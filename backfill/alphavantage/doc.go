@@ -41,7 +41,8 @@
 // hold, then one request finds out. The fields of a day are
 // found by name after their number ("1. open" … "5. volume"; the adjusted
 // series' "5. adjusted close" and "6. volume" are read too); a day with a
-// missing value is skipped, never read as zero. TIME_SERIES_DAILY has no
+// missing value (empty, null, None, NaN) is a null day: reported in
+// Series.Nulls, never read as zero. TIME_SERIES_DAILY has no
 // adjusted close (AdjClose is 0). The time zone of "Meta Data" is the
 // asset's, US/Eastern given as America/New_York.
 //

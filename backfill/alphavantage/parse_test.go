@@ -53,6 +53,12 @@ func TestParseFixtures(t *testing.T) {
 			fetchtest.CheckSeries(t, s, "MSFT", Source, tc.r)
 		})
 	}
+	// None of the real series lists a day without a value.
+	for _, tc := range tests {
+		if s := parseFixture(t, tc.file, "MSFT", tc.r); s.Nulls != nil {
+			t.Errorf("%s: nulls %v, want none", tc.file, s.Nulls)
+		}
+	}
 	// Filtered to the range.
 	s := parseFixture(t, "time_series_daily_MSFT_compact.json", "MSFT", pricefill.Range{From: d(2018, 6, 2), To: d(2018, 6, 6)})
 	if len(s.Bars) != 3 {
@@ -120,6 +126,42 @@ func TestParseMissingValues(t *testing.T) {
 	want := []pricefill.Bar{msft(d(2018, 1, 2), 1, 2, 0.5, 1.5, 0, 1001)}
 	if diff := cmp.Diff(want, s.Bars); diff != "" {
 		t.Errorf("bars (-want +got), days with a missing value skipped:\n%s", diff)
+	}
+	if diff := cmp.Diff([]time.Time{d(2018, 1, 3), d(2018, 1, 4), d(2018, 1, 5)}, s.Nulls); diff != "" {
+		t.Errorf("nulls (-want +got):\n%s", diff)
+	}
+}
+
+// TestParseNullDays: the handcrafted series' days without every value are
+// null days, oldest first, within the range asked for only.
+func TestParseNullDays(t *testing.T) {
+	t.Parallel()
+	const file = "handmade_time_series_daily_MSFT_nulls.json"
+	for _, tc := range []struct {
+		r     pricefill.Range
+		bars  []time.Time
+		nulls []time.Time
+	}{
+		{pricefill.Range{From: d(2018, 5, 1), To: d(2018, 6, 30)},
+			[]time.Time{d(2018, 5, 30), d(2018, 6, 4), d(2018, 6, 6), d(2018, 6, 8)},
+			[]time.Time{d(2018, 5, 31), d(2018, 6, 1), d(2018, 6, 5), d(2018, 6, 7)}},
+		{pricefill.Range{From: d(2018, 6, 2), To: d(2018, 6, 6)},
+			[]time.Time{d(2018, 6, 4), d(2018, 6, 6)},
+			[]time.Time{d(2018, 6, 5)}},
+		{pricefill.Range{From: d(2018, 6, 8), To: d(2018, 6, 30)}, []time.Time{d(2018, 6, 8)}, nil},
+	} {
+		s := parseFixture(t, file, "MSFT", tc.r)
+		var got []time.Time
+		for _, b := range s.Bars {
+			got = append(got, b.Date)
+		}
+		if diff := cmp.Diff(tc.bars, got); diff != "" {
+			t.Errorf("%s: bar dates (-want +got):\n%s", tc.r, diff)
+		}
+		if diff := cmp.Diff(tc.nulls, s.Nulls); diff != "" {
+			t.Errorf("%s: nulls (-want +got):\n%s", tc.r, diff)
+		}
+		fetchtest.CheckSeries(t, s, "MSFT", Source, tc.r)
 	}
 }
 
