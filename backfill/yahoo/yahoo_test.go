@@ -212,7 +212,7 @@ var provider = fetchtest.Provider{
 	New: func(srv *upstream.Server, client *http.Client, clock pricefill.Clock, _ string) (backfill.Fetcher, error) {
 		return yahoo.New(httpopt.WithBaseURL(srv.URL()), httpopt.WithHTTPClient(client), httpopt.WithClock(clock))
 	},
-	Symbol: "AAPL", Range: week,
+	Symbol: "AAPL", Range: week, ListsNulls: true,
 	Faults: []fetchtest.Fault{
 		{Name: "HTML outage page", Fault: upstream.Fault{Kind: upstream.HTML}, Kind: pricefill.KindTransient},
 		{Name: "404 not found", Fault: upstream.Fault{Kind: upstream.NotFound}, Kind: pricefill.KindNotFound},

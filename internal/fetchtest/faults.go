@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"pgregory.net/rapid"
 
 	"github.com/pricefill/pricefill"
@@ -35,6 +36,11 @@ type Provider struct {
 	Now time.Time
 	// Key is the API key sent; no error may hold it. Empty for none.
 	Key string
+	// ListsNulls says whether the fake upstream's answer lists a null day
+	// (Yahoo's: a timestamp with nulls), so that the fetcher reports it in
+	// Series.Nulls, or leaves it out (Stooq's and Alpha Vantage's), so
+	// that the fetcher cannot tell it from a holiday. See [RunNulls].
+	ListsNulls bool
 	// Faults are the provider's own rows of the fault table: how it
 	// spells a quota used up, a refused key, missing data… A row named as
 	// one of [CommonFaults] replaces it (to ask for more of the error).
@@ -119,8 +125,9 @@ func (p Provider) server(t testing.TB, kind upstream.FaultKind) *upstream.Server
 }
 
 // Run runs the kit's checks of a fetcher as subtests: Faults
-// ([RunFaults]), Timeouts ([RunTimeouts]) and, for a provider with an API
-// key, Secrets ([RunSecrets]). A fetcher's test file calls it once:
+// ([RunFaults]), Timeouts ([RunTimeouts]), Nulls ([RunNulls]) and, for a
+// provider with an API key, Secrets ([RunSecrets]). A fetcher's test file
+// calls it once:
 //
 //	func TestFetchtest(t *testing.T) { fetchtest.Run(t, provider) }
 func Run(t *testing.T, p Provider) {
@@ -132,6 +139,10 @@ func Run(t *testing.T, p Provider) {
 	t.Run("Timeouts", func(t *testing.T) {
 		t.Parallel()
 		RunTimeouts(t, p)
+	})
+	t.Run("Nulls", func(t *testing.T) {
+		t.Parallel()
+		RunNulls(t, p)
 	})
 	if p.Key != "" {
 		t.Run("Secrets", func(t *testing.T) {
@@ -182,6 +193,44 @@ func RunFaults(t *testing.T, p Provider) {
 				secrettest.Check(t, err, p.Key)
 			}
 		})
+	}
+}
+
+// RunNulls makes the first and the third day that the fake upstream
+// serves for p.Symbol in p.Range null days ([upstream.Server.SetNullDays])
+// and fetches them: the bars are those the upstream serves, on the other
+// days; the null days are in Series.Nulls, in order, when the provider
+// lists them ([Provider.ListsNulls]), and Nulls is nil when it leaves
+// them out; never a null day among the bars.
+func RunNulls(t *testing.T, p Provider) {
+	t.Helper()
+	srv := Upstream(t, upstream.WithClock(clocktest.NewFake(p.now())))
+	days := srv.Bars(p.Symbol, p.Range)
+	if len(days) < 3 {
+		t.Fatalf("the upstream serves %d days of %s in %s, want 3 or more", len(days), p.Symbol, p.Range)
+	}
+	nulls := []time.Time{days[0].Date, days[2].Date}
+	srv.SetNullDays(p.Symbol, nulls...)
+	s, err := p.fetcher(t, srv, nil, p.Key).Fetch(t.Context(), p.Symbol, p.Range)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkNulls(t, s, p.Range)
+	var want, got []time.Time
+	for _, b := range srv.Bars(p.Symbol, p.Range) {
+		want = append(want, b.Date)
+	}
+	for _, b := range s.Bars {
+		got = append(got, b.Date)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("bar dates, without the null days (-served +fetched):\n%s", diff)
+	}
+	if !p.ListsNulls {
+		nulls = nil
+	}
+	if diff := cmp.Diff(nulls, s.Nulls); diff != "" {
+		t.Errorf("nulls (-want +got):\n%s", diff)
 	}
 }
 

@@ -5,6 +5,8 @@
 //     [Fixtures]; each provider's SOURCE.md says where each came from);
 //   - [CheckSeries], what every successful fetch or parse returns: bars
 //     and null days (Series.Nulls) in the range, in order, apart;
+//   - the null days ([RunNulls]): left out of the bars, and reported
+//     when the provider lists them;
 //   - the fault table ([RunFaults], [RunTimeouts], [RunSecrets]): the
 //     faults of the fake upstream ([Upstream]) that every HTTP fetcher
 //     answers alike ([CommonFaults]) and the rows a [Provider] adds for
@@ -93,12 +95,29 @@ func CheckSeries(t testing.TB, s *pricefill.Series, sym, source string, r pricef
 			t.Errorf("bar %d: %s not after %s", i, b.Date, s.Bars[i-1].Date)
 		}
 	}
+	checkNulls(t, s, r)
+	for i, d := range s.Dividends {
+		if !inRange(d.Date) || (i > 0 && d.Date.Before(s.Dividends[i-1].Date)) {
+			t.Errorf("dividend %d: %v out of range or order", i, d)
+		}
+	}
+	for i, sp := range s.Splits {
+		if !inRange(sp.Date) || (i > 0 && sp.Date.Before(s.Splits[i-1].Date)) {
+			t.Errorf("split %d: %v out of range or order", i, sp)
+		}
+	}
+}
+
+// checkNulls checks the null days of s: midnight-UTC dates in r,
+// strictly ascending, none the date of a bar; nil when there are none.
+func checkNulls(t testing.TB, s *pricefill.Series, r pricefill.Range) {
+	t.Helper()
 	bars := make(map[int64]bool, len(s.Bars)) // by Unix time: == on time.Time compares zones too
 	for _, b := range s.Bars {
 		bars[b.Date.Unix()] = true
 	}
 	for i, d := range s.Nulls {
-		if !inRange(d) {
+		if d.Location() != time.UTC || !d.Equal(pricefill.DateOf(d)) || !r.Contains(d) {
 			t.Errorf("null %d: date %v not a midnight-UTC date in %s", i, d, r)
 		}
 		if i > 0 && !s.Nulls[i-1].Before(d) {
@@ -110,16 +129,6 @@ func CheckSeries(t testing.TB, s *pricefill.Series, sym, source string, r pricef
 	}
 	if s.Nulls != nil && len(s.Nulls) == 0 {
 		t.Error("nulls empty but not nil")
-	}
-	for i, d := range s.Dividends {
-		if !inRange(d.Date) || (i > 0 && d.Date.Before(s.Dividends[i-1].Date)) {
-			t.Errorf("dividend %d: %v out of range or order", i, d)
-		}
-	}
-	for i, sp := range s.Splits {
-		if !inRange(sp.Date) || (i > 0 && sp.Date.Before(s.Splits[i-1].Date)) {
-			t.Errorf("split %d: %v out of range or order", i, sp)
-		}
 	}
 }
 
