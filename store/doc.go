@@ -22,6 +22,9 @@
 //	                  PRIMARY KEY (asset_id, date); prices > 0 and finite, volume ≥ 0,
 //	                  adj_close NULL when the provider gives none
 //	tracked_assets    asset_id → assets, last_price_update, first_date, last_date
+//	holes             asset_id → assets (ON DELETE CASCADE), date, reason, detail, asks,
+//	                  last_asked: the days asked for and not served; PRIMARY KEY (asset_id, date),
+//	                  reason one of missing, late, null, invalid, asks ≥ 1
 //	backfill_queue    id, asset_id → assets, symbol, start_date, end_date, status, attempts,
 //	                  retry_after, last_error, locked_by, locked_until, locked_run,
 //	                  records_inserted, records_updated, records_skipped, completeness_pct,
@@ -59,6 +62,16 @@
 // differ. A crash before the commit loses the bars and the completion
 // together, so the task is claimed again once its lease expires
 // and stores them then.
+//
+// # Holes
+//
+// A DB is a [backfill.HoleKeeper]: the same transaction records the holes
+// of the save (the trading days the provider did not serve with a valid
+// bar, as the runner found them: one statement for all, a hole of a date
+// recorded already replaced) and deletes the symbol's holes on the dates
+// of its bars, since a day served is no longer a hole. [DB.Holes] reads
+// them back for the runner's back-off, and [DB.HoleCounts] counts them by
+// reason for a status view.
 //
 // # Concurrency
 //
@@ -105,7 +118,8 @@
 // # Reading
 //
 // [DB.StoredDates] tells the runner which days a symbol has, so it fetches
-// only the missing ones; [DB.Bars], [DB.Asset] and [DB.Tracked] read back
+// only the missing ones, and [DB.Holes] which of those not to ask for
+// again yet; [DB.Bars], [DB.Asset] and [DB.Tracked] read back
 // what was stored; [Queue.Counts], [Queue.OldestWaiting], [Queue.LastErrors]
 // and [Queue.Runs] summarize the queue for a status view.
 //
@@ -113,6 +127,6 @@
 //
 // [DB.Retain] deletes the history older than a given age: the tasks that
 // ended (and the runs that died) longer ago, and the records of
-// fetcher_logs. Prices, assets and budgets are kept. examples/cli calls it
+// fetcher_logs. Prices, holes, assets and budgets are kept. examples/cli calls it
 // after each run (--keep, 90 days by default).
 package store

@@ -10,6 +10,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/pricefill/pricefill"
+	"github.com/pricefill/pricefill/backfill"
 	"github.com/pricefill/pricefill/store/internal/sqldialect"
 )
 
@@ -111,4 +112,49 @@ func (db *DB) Tracked(ctx context.Context, symbol string) (*Tracked, error) {
 	}
 	t.LastPriceUpdate, t.FirstDate, t.LastDate = last.Time, first.Time, lastD.Time
 	return &t, nil
+}
+
+// Holes returns the holes recorded for symbol within r, in date order:
+// the trading days the provider was asked for and did not serve (see
+// [backfill.Hole]), each dated midnight UTC and last asked at a time in
+// UTC. A symbol the database does not know has none.
+func (db *DB) Holes(ctx context.Context, symbol string, r pricefill.Range) ([]backfill.Hole, error) {
+	rows, err := db.x.QueryxContext(ctx, db.d.Rebind(`SELECT h.date, h.reason, h.detail, h.asks, h.last_asked
+		FROM holes h JOIN assets a ON a.id = h.asset_id
+		WHERE a.symbol = $1 AND h.date >= $2 AND h.date <= $3 ORDER BY h.date`),
+		symbol, sqldialect.FormatDate(r.From), sqldialect.FormatDate(r.To))
+	return scanAll(rows, err, fmt.Sprintf("store: holes of %s in %s", symbol, r), func(rows *sqlx.Rows) (backfill.Hole, error) {
+		var (
+			h    backfill.Hole
+			d    sqldialect.Date
+			last sqldialect.Time
+		)
+		err := rows.Scan(&d, &h.Reason, &h.Detail, &h.Asks, &last)
+		h.Date, h.LastAsked = d.Time, last.Time
+		return h, err
+	})
+}
+
+// HoleCounts returns the number of holes recorded over every symbol, by
+// reason; a reason with none is not in the map, which is empty when the
+// database knows no hole.
+func (db *DB) HoleCounts(ctx context.Context) (map[backfill.HoleReason]int, error) {
+	rows, err := db.x.QueryxContext(ctx, `SELECT reason, count(*) FROM holes GROUP BY reason`)
+	type count struct {
+		reason backfill.HoleReason
+		n      int
+	}
+	counts, err := scanAll(rows, err, "store: count holes", func(rows *sqlx.Rows) (count, error) {
+		var c count
+		err := rows.Scan(&c.reason, &c.n)
+		return c, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[backfill.HoleReason]int, len(counts))
+	for _, c := range counts {
+		out[c.reason] = c.n
+	}
+	return out, nil
 }

@@ -23,12 +23,16 @@ import (
 // saveStatements are the statements of a save, in the dialect's form.
 type saveStatements struct {
 	upsertAsset, update, insert, track string
+	recordHoles, forgetHoles           string
 }
 
-func (s saveStatements) all() []string { return []string{s.upsertAsset, s.update, s.insert, s.track} }
+func (s saveStatements) all() []string {
+	return []string{s.upsertAsset, s.update, s.insert, s.track, s.recordHoles, s.forgetHoles}
+}
 
 func newSaveStatements(d *sqldialect.Dialect) saveStatements {
-	bars := d.BarsSource(2) // the bars as relation s; $1 is the asset
+	bars := d.BarsSource(2)   // the bars as relation s; $1 is the asset
+	holes := d.HolesSource(2) // the holes as relation h; $1 is the asset
 	return saveStatements{
 		// DO UPDATE, even when nothing changes, locks the asset's row
 		// until commit: saves of one symbol take turns, so their counts
@@ -61,6 +65,15 @@ func newSaveStatements(d *sqldialect.Dialect) saveStatements {
 				(SELECT max(date) FROM prices WHERE asset_id = $1))
 			ON CONFLICT (asset_id) DO UPDATE SET last_price_update = excluded.last_price_update,
 				first_date = excluded.first_date, last_date = excluded.last_date`),
+		// A hole of a date recorded already replaces it: the runner
+		// counts the asks.
+		recordHoles: d.Rebind(`INSERT INTO holes (asset_id, date, reason, detail, asks, last_asked)
+			SELECT CAST($1 AS BIGINT), h.date, h.reason, h.detail, h.asks, h.last_asked
+			FROM ` + holes + ` WHERE true
+			ON CONFLICT (asset_id, date) DO UPDATE SET reason = excluded.reason, detail = excluded.detail,
+				asks = excluded.asks, last_asked = excluded.last_asked`),
+		// A day served is no longer a hole.
+		forgetHoles: d.Rebind(`DELETE FROM holes WHERE asset_id = $1 AND ` + d.InBarDates("date", 2)),
 	}
 }
 
@@ -72,6 +85,14 @@ func newSaveStatements(d *sqldialect.Dialect) saveStatements {
 // stored). [DB.SaveAndComplete] does the same and completes a task of the
 // queue in the same transaction.
 //
+// The store is a [backfill.HoleKeeper]: in the same transaction, Save
+// records the holes of req.Holes (a hole of a date recorded already is
+// replaced, reason, detail, asks and time last asked as given; of two
+// holes of one date in req, the last) and forgets the holes of the symbol
+// on the dates of the bars of req.Series, stored now or before: a day
+// served is no longer a hole, even when req also gives a hole of it. A
+// save with holes and no bars stores the asset too. See [DB.Holes].
+//
 // Inserted, Updated and Skipped add up to the number of bars: a bar for a
 // day stored already with the same values (or without req.Force) is
 // skipped, and so is any bar but the last of one day (the rule of
@@ -79,7 +100,9 @@ func newSaveStatements(d *sqldialect.Dialect) saveStatements {
 // counts are exact under any concurrency.
 //
 // A bar the schema would refuse (a price not finite and above zero, a
-// negative volume, a date not midnight UTC, another symbol) fails the whole
+// negative volume, a date not midnight UTC, another symbol) or a hole it
+// would (a date not midnight UTC, a reason not one of the four of
+// [backfill.HoleReason], asks below 1, no time last asked) fails the whole
 // save, and so does the database refusing the data itself: a CHECK or NOT
 // NULL constraint, a value it cannot take (PostgreSQL's SQLSTATE class
 // 22, SQLite's type mismatches), a trigger's refusal. Those errors match
@@ -136,6 +159,10 @@ func (db *DB) save(ctx context.Context, req backfill.SaveRequest, t *queue.Task,
 	if err != nil {
 		return backfill.SaveResult{}, pricefill.Permanent(fmt.Errorf("store: save %s: %w", a.Symbol, err))
 	}
+	holes, err := checkHoles(req.Holes)
+	if err != nil {
+		return backfill.SaveResult{}, pricefill.Permanent(fmt.Errorf("store: save %s: %w", a.Symbol, err))
+	}
 
 	var res backfill.SaveResult
 	err = inTx(ctx, db.x, func(tx *sqlx.Tx) error {
@@ -145,6 +172,12 @@ func (db *DB) save(ctx context.Context, req backfill.SaveRequest, t *queue.Task,
 		if err := db.cache.QueryRow(ctx, tx, db.stmts.upsertAsset, a.Symbol, orNull(a.Name), orNull(a.Currency),
 			orNull(a.Exchange), orNull(a.Timezone), sqldialect.FormatTime(now)).Scan(&assetID); err != nil {
 			return fmt.Errorf("store asset: %w", err)
+		}
+		if len(holes) > 0 {
+			args := append([]any{assetID}, db.d.HolesArgs(holes)...)
+			if _, err := db.cache.Exec(ctx, tx, db.stmts.recordHoles, args...); err != nil {
+				return fmt.Errorf("record holes: %w", err)
+			}
 		}
 		if len(bars) > 0 {
 			if err := db.merge(ctx, tx, assetID, bars, req.Force, &res); err != nil {
@@ -223,7 +256,8 @@ func refusedBy(err error) (string, bool) {
 	return "", false
 }
 
-// merge merges bars into prices, counting what it did into res.
+// merge merges bars into prices, counting what it did into res, and
+// deletes the asset's holes on the dates of bars.
 func (db *DB) merge(ctx context.Context, tx *sqlx.Tx, assetID int64, bars []pricefill.Bar, force bool, res *backfill.SaveResult) error {
 	if err := db.d.LoadBars(ctx, tx, db.cache, bars); err != nil {
 		return err
@@ -246,6 +280,9 @@ func (db *DB) merge(ctx context.Context, tx *sqlx.Tx, assetID int64, bars []pric
 		return err
 	}
 	res.Skipped += int64(len(bars)) - res.Inserted - res.Updated
+	if _, err := db.cache.Exec(ctx, tx, db.stmts.forgetHoles, append([]any{assetID}, db.d.BarDatesArgs(args[1:])...)...); err != nil {
+		return fmt.Errorf("forget the holes of the days served: %w", err)
+	}
 	if clear := db.d.ClearStaging(); clear != "" {
 		if _, err := tx.ExecContext(ctx, clear); err != nil {
 			return fmt.Errorf("clear staging table: %w", err)
@@ -271,6 +308,59 @@ func checkBars(symbol string, bars []pricefill.Bar) ([]pricefill.Bar, int, error
 	s.Bars = slices.Clone(bars)
 	dups := s.Dedupe()
 	return s.Bars, len(dups), nil
+}
+
+// checkHoles returns holes with one hole per date, the last given of a
+// date, in date order, or an error naming the first hole the schema would
+// refuse. holes is left as it was.
+func checkHoles(holes []backfill.Hole) ([]backfill.Hole, error) {
+	for _, h := range holes {
+		if err := checkHole(h); err != nil {
+			return nil, err
+		}
+	}
+	ordered := true // as the runner gives them: dates rising, none twice
+	for i := 1; i < len(holes) && ordered; i++ {
+		ordered = holes[i-1].Date.Before(holes[i].Date)
+	}
+	if ordered {
+		return holes, nil
+	}
+	out := slices.Clone(holes)
+	slices.SortStableFunc(out, func(a, b backfill.Hole) int { return a.Date.Compare(b.Date) })
+	// Keep the last of each date: walk back, skipping the earlier ones.
+	j := len(out)
+	for i := len(out) - 1; i >= 0; i-- {
+		if j < len(out) && out[i].Date.Equal(out[j].Date) {
+			continue
+		}
+		j--
+		out[j] = out[i]
+	}
+	return out[j:], nil
+}
+
+func checkHole(h backfill.Hole) error {
+	day := h.Date.Format(pricefill.DateLayout)
+	switch {
+	case h.Date.IsZero() || !h.Date.Equal(pricefill.DateOf(h.Date)):
+		return fmt.Errorf("hole date %s: want a date at midnight UTC", h.Date)
+	case !validReason(h.Reason):
+		return fmt.Errorf("hole %s: reason %q: want missing, late, null or invalid", day, h.Reason)
+	case h.Asks < 1:
+		return fmt.Errorf("hole %s: asks %d: want 1 or more", day, h.Asks)
+	case h.LastAsked.IsZero():
+		return fmt.Errorf("hole %s: no time it was last asked for", day)
+	}
+	return nil
+}
+
+func validReason(r backfill.HoleReason) bool {
+	switch r {
+	case backfill.HoleMissing, backfill.HoleLate, backfill.HoleNull, backfill.HoleInvalid:
+		return true
+	}
+	return false
 }
 
 func checkBar(symbol string, b pricefill.Bar) error {

@@ -20,11 +20,13 @@ import (
 	"github.com/pricefill/pricefill/store/internal/sqldialect"
 )
 
-// The store is both halves of the runner's durable state.
+// The store is both halves of the runner's durable state, and remembers
+// holes.
 var (
-	_ backfill.Store = (*DB)(nil)
-	_ queue.Queue    = (*DB)(nil)
-	_ queue.Queue    = (*Queue)(nil)
+	_ backfill.Store      = (*DB)(nil)
+	_ backfill.HoleKeeper = (*DB)(nil)
+	_ queue.Queue         = (*DB)(nil)
+	_ queue.Queue         = (*Queue)(nil)
 )
 
 // MaxOpenConnsDefault is the size of a PostgreSQL connection pool unless

@@ -1,11 +1,11 @@
 // Package sqldialect is the one place where the SQL of PostgreSQL and of
-// SQLite differ, for the prices, queue and budgets of package store.
+// SQLite differ, for the prices, holes, queue and budgets of package store.
 //
 // Statements are written once, in PostgreSQL's form with numbered
 // parameters ($1, $2, …), and [Dialect.Rebind] turns them into SQLite's
 // (?1, ?2, …). What cannot be written once is a method of [Dialect]: a set
 // of IDs as a parameter, the lock that
-// serializes migrations, and how a save hands its bars to SQL. Times and
+// serializes migrations, and how a save hands its bars and holes to SQL. Times and
 // dates travel as text in both (see codec.go), which each database reads
 // into its own column types.
 package sqldialect

@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pricefill/pricefill"
+	"github.com/pricefill/pricefill/backfill"
 )
 
 func TestRebind(t *testing.T) {
@@ -77,5 +78,26 @@ func TestTimeCodec(t *testing.T) {
 	var d Date
 	if err := d.Scan(time.Date(2025, 1, 2, 0, 0, 0, 0, time.FixedZone("", 3600))); err != nil || !d.Equal(pricefill.Date(2025, 1, 2)) {
 		t.Errorf("Date.Scan = %v, %v", d.Time, err)
+	}
+}
+
+func TestHolesArgs(t *testing.T) {
+	ny := time.FixedZone("EDT", -4*3600)
+	holes := []backfill.Hole{
+		{Date: pricefill.Date(2025, 1, 2), Reason: backfill.HoleInvalid, Detail: `high "below" low\`, Asks: 3,
+			LastAsked: time.Date(2025, 1, 3, 18, 0, 0, 123456789, ny)},
+		{Date: pricefill.Date(2025, 1, 6), Reason: backfill.HoleNull, Asks: 1, LastAsked: time.Date(2025, 1, 7, 1, 2, 3, 0, time.UTC)},
+	}
+	want := []any{
+		"{2025-01-02,2025-01-06}", `{"invalid","null"}`, `{"high \"below\" low\\",""}`, "{3,1}",
+		`{"2025-01-03T22:00:00.123456Z","2025-01-07T01:02:03.000000Z"}`,
+	}
+	if diff := cmp.Diff(want, Postgres.HolesArgs(holes)); diff != "" {
+		t.Errorf("Postgres.HolesArgs (-want +got):\n%s", diff)
+	}
+	want = []any{`[["2025-01-02","invalid","high \"below\" low\\",3,"2025-01-03T22:00:00.123456Z"],` +
+		`["2025-01-06","null","",1,"2025-01-07T01:02:03.000000Z"]]`}
+	if diff := cmp.Diff(want, SQLite.HolesArgs(holes)); diff != "" {
+		t.Errorf("SQLite.HolesArgs (-want +got):\n%s", diff)
 	}
 }
