@@ -23,6 +23,19 @@
 //	                              (only when the Store is a [backfill.DateLister])
 //	a model                       random sequences of saves, forced or not, compared with a model
 //
+// When the Store is a [backfill.HoleKeeper], the suite checks its holes too:
+//
+//	holes read back               exactly as saved, within the range asked and not outside it,
+//	                              dated midnight UTC and last asked in UTC; none for an unknown symbol
+//	a date recorded again         its hole is replaced: reason, detail, asks and time as given
+//	a bar forgets its hole        a save with a bar of a hole's date (new, stored before, or in
+//	                              the same save as the hole) deletes that hole and keeps the others
+//	refused saves                 a refused bar, a hole with no valid reason, asks below 1, a date
+//	                              not midnight UTC or no time last asked, or a cancelled context:
+//	                              the save fails and records no hole
+//	holes without bars            are recorded, and the asset is stored with them
+//	a model                       random saves of bars and holes, compared with a map
+//
 // Each check runs as a parallel subtest on a store of its own.
 //
 // # Running it on your Store

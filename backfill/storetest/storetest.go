@@ -38,14 +38,16 @@ type OpenFunc func(t *testing.T) Store
 
 // Run runs the whole suite against the stores open makes, each check as a
 // parallel subtest with a store of its own. The checks of StoredDates run
-// when the stores are [backfill.DateLister]s, which Run tells from one
-// more store that it opens first.
+// when the stores are [backfill.DateLister]s, and those of holes when they
+// are [backfill.HoleKeeper]s, which Run tells from one more store that it
+// opens first.
 func Run(t *testing.T, open OpenFunc) {
 	t.Helper()
-	tests := []struct {
+	type check struct {
 		name string
 		fn   func(t *testing.T, e *env)
-	}{
+	}
+	tests := []check{
 		{"SaveIsIdempotent", testIdempotent},
 		{"ForceReplacesChangedDays", testForce},
 		{"WithoutForceStoredDaysStay", testWithoutForce},
@@ -57,18 +59,27 @@ func Run(t *testing.T, open OpenFunc) {
 		{"ConcurrentSavesCountExactly", testConcurrent},
 		{"SavesMatchAModel", testModel},
 	}
-	if _, ok := open(t).(backfill.DateLister); ok {
-		tests = append(tests, struct {
-			name string
-			fn   func(t *testing.T, e *env)
-		}{"StoredDatesWithinRange", testStoredDates})
+	first := open(t)
+	if _, ok := first.(backfill.DateLister); ok {
+		tests = append(tests, check{"StoredDatesWithinRange", testStoredDates})
+	}
+	if _, ok := first.(backfill.HoleKeeper); ok {
+		tests = append(tests,
+			check{"HolesReadBackWithinRange", testHolesWithinRange},
+			check{"HoleRecordedAgainIsReplaced", testHoleReplaced},
+			check{"BarForgetsItsHole", testBarForgetsHole},
+			check{"RefusedSaveRecordsNoHole", testRefusedRecordsNoHole},
+			check{"HolesWithoutBarsStoreTheAsset", testHolesWithoutBars},
+			check{"HolesMatchAModel", testHolesModel},
+		)
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			s := open(t)
 			lister, _ := s.(backfill.DateLister)
-			tc.fn(t, &env{t: t, ctx: context.Background(), s: s, lister: lister})
+			keeper, _ := s.(backfill.HoleKeeper)
+			tc.fn(t, &env{t: t, ctx: context.Background(), s: s, lister: lister, keeper: keeper})
 		})
 	}
 }
@@ -81,6 +92,7 @@ type env struct {
 	ctx    context.Context
 	s      Store
 	lister backfill.DateLister // nil when s is not one
+	keeper backfill.HoleKeeper // nil when s is not one
 }
 
 // save saves bars of symbol and returns the result, failing the test when
