@@ -1,7 +1,7 @@
 // Package fake has in-memory stand-ins for the runner's parts, for unit
 // tests: a [Fetcher] whose answers are scripted per symbol, and a [Store]
-// that keeps bars in maps and saves them as package store's DB does (both
-// pass the suite of package backfill/storetest). Both are safe for
+// that keeps bars and holes in maps and saves them as package store's DB
+// does (both pass the suite of package backfill/storetest). Both are safe for
 // concurrent use and record what was asked of them.
 package fake
 
@@ -22,6 +22,7 @@ var (
 	_ backfill.Fetcher    = (*Fetcher)(nil)
 	_ backfill.Store      = (*Store)(nil)
 	_ backfill.DateLister = (*Store)(nil)
+	_ backfill.HoleKeeper = (*Store)(nil)
 )
 
 // A Step is one scripted answer of the fetcher.
@@ -149,10 +150,11 @@ func Bar(symbol string, d time.Time) pricefill.Bar {
 	}
 }
 
-// A Store keeps bars in memory, keyed by symbol and date.
+// A Store keeps bars and holes in memory, keyed by symbol and date.
 type Store struct {
 	mu     sync.Mutex
 	bars   map[string]map[time.Time]pricefill.Bar
+	holes  map[string]map[time.Time]backfill.Hole
 	assets map[string]pricefill.Asset
 	errs   map[string][]error
 	saves  []backfill.SaveRequest
@@ -162,6 +164,7 @@ type Store struct {
 func NewStore() *Store {
 	return &Store{
 		bars:   make(map[string]map[time.Time]pricefill.Bar),
+		holes:  make(map[string]map[time.Time]backfill.Hole),
 		assets: make(map[string]pricefill.Asset),
 		errs:   make(map[string][]error),
 	}
@@ -181,6 +184,11 @@ func (s *Store) FailSaves(symbol string, errs ...error) {
 // gave replace the stored ones. A bar the SQL store's schema refuses fails
 // the whole save with an error matching [pricefill.ErrPermanent], and
 // nothing of it is stored. It never completes the task.
+//
+// It records the holes of req as the SQL store does, a hole of a date
+// recorded already replaced (of two of one date in req, the last), and
+// then forgets the holes of the dates of req's bars; a hole the SQL
+// store's schema refuses fails the save too.
 func (s *Store) Save(ctx context.Context, req backfill.SaveRequest) (backfill.SaveResult, error) {
 	if err := ctx.Err(); err != nil {
 		return backfill.SaveResult{}, err
@@ -208,6 +216,11 @@ func (s *Store) Save(ctx context.Context, req backfill.SaveRequest) (backfill.Sa
 			return backfill.SaveResult{}, pricefill.Permanent(fmt.Errorf("fake store: save %s: bar %s: %s", sym, b.Date, why))
 		}
 	}
+	for _, h := range req.Holes {
+		if why := holeRefusal(h); why != "" {
+			return backfill.SaveResult{}, pricefill.Permanent(fmt.Errorf("fake store: save %s: hole %s: %s", sym, h.Date, why))
+		}
+	}
 
 	s.assets[sym] = mergeAsset(s.assets[sym], asset)
 	days := s.bars[sym]
@@ -232,7 +245,65 @@ func (s *Store) Save(ctx context.Context, req backfill.SaveRequest) (backfill.Sa
 			res.Skipped++
 		}
 	}
+	holes := s.holes[sym]
+	if holes == nil {
+		holes = make(map[time.Time]backfill.Hole)
+		s.holes[sym] = holes
+	}
+	for _, h := range req.Holes {
+		h.Date, h.LastAsked = h.Date.UTC(), h.LastAsked.UTC().Truncate(time.Microsecond)
+		holes[h.Date] = h
+	}
+	for _, b := range bars.Bars {
+		delete(holes, b.Date.UTC())
+	}
 	return res, nil
+}
+
+// holeRefusal says why the SQL store's schema refuses h, or returns ""
+// when it takes h.
+func holeRefusal(h backfill.Hole) string {
+	switch {
+	case h.Date.IsZero() || !h.Date.Equal(pricefill.DateOf(h.Date)):
+		return "want a date at midnight UTC"
+	case h.Reason != backfill.HoleMissing && h.Reason != backfill.HoleLate && h.Reason != backfill.HoleNull && h.Reason != backfill.HoleInvalid:
+		return fmt.Sprintf("reason %q: want missing, late, null or invalid", h.Reason)
+	case h.Asks < 1:
+		return fmt.Sprintf("asks %d: want 1 or more", h.Asks)
+	case h.LastAsked.IsZero():
+		return "no time it was last asked for"
+	}
+	return ""
+}
+
+// Holes returns the holes recorded for symbol within r, in date order.
+func (s *Store) Holes(ctx context.Context, symbol string, r pricefill.Range) ([]backfill.Hole, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []backfill.Hole
+	for _, h := range s.holes[symbol] {
+		if r.Contains(h.Date) {
+			out = append(out, h)
+		}
+	}
+	slices.SortFunc(out, func(a, b backfill.Hole) int { return a.Date.Compare(b.Date) })
+	return out, nil
+}
+
+// PutHoles records holes of symbol as they are, as if an earlier run had
+// saved them.
+func (s *Store) PutHoles(symbol string, holes ...backfill.Hole) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.holes[symbol] == nil {
+		s.holes[symbol] = make(map[time.Time]backfill.Hole)
+	}
+	for _, h := range holes {
+		s.holes[symbol][h.Date] = h
+	}
 }
 
 // refusal says why the SQL store's schema refuses b in a series of

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/pricefill/pricefill"
+	"github.com/pricefill/pricefill/backfill"
 	"github.com/pricefill/pricefill/backfill/storetest"
 	"github.com/pricefill/pricefill/internal/fake"
 )
@@ -30,3 +31,6 @@ func TestStoreConformance(t *testing.T) {
 	t.Parallel()
 	storetest.Run(t, func(t *testing.T) storetest.Store { return readable{fake.NewStore()} })
 }
+
+// The suite checks the fake's holes.
+var _ backfill.HoleKeeper = readable{}
