@@ -33,6 +33,10 @@ type Step struct {
 	Bars []pricefill.Bar
 	// Asset, when set, is returned as the series' asset.
 	Asset pricefill.Asset
+	// Nulls are returned as the series' Nulls: the days the provider
+	// listed without prices. They are given as they are, not taken out
+	// of the bars (set Bars to leave those days out).
+	Nulls []time.Time
 	// Block, when set, holds the fetch until it is closed or the fetch's
 	// context ends (then the fetch fails with the context's error).
 	Block <-chan struct{}
@@ -104,7 +108,7 @@ func (f *Fetcher) Fetch(ctx context.Context, symbol string, r pricefill.Range) (
 	if asset.Symbol == "" {
 		asset.Symbol = symbol
 	}
-	return &pricefill.Series{Asset: asset, Bars: slices.Clone(bars)}, nil
+	return &pricefill.Series{Asset: asset, Bars: slices.Clone(bars), Nulls: slices.Clone(step.Nulls)}, nil
 }
 
 // Calls returns the fetches served so far, in order.

@@ -3,6 +3,9 @@ package fake_test
 import (
 	"context"
 	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/backfill"
@@ -34,3 +37,28 @@ func TestStoreConformance(t *testing.T) {
 
 // The suite checks the fake's holes.
 var _ backfill.HoleKeeper = readable{}
+
+// TestStepNulls: a step's Nulls come back as the series' Nulls, and its
+// bars as given.
+func TestStepNulls(t *testing.T) {
+	t.Parallel()
+	f := fake.NewFetcher(pricefill.SystemClock())
+	r := pricefill.Range{From: pricefill.Date(2025, 6, 2), To: pricefill.Date(2025, 6, 6)}
+	nulls := []time.Time{pricefill.Date(2025, 6, 3), pricefill.Date(2025, 6, 5)}
+	bars := []pricefill.Bar{fake.Bar("AAPL", r.From), fake.Bar("AAPL", pricefill.Date(2025, 6, 4))}
+	f.Script("AAPL", fake.Step{Bars: bars, Nulls: nulls}, fake.Step{})
+	s, err := f.Fetch(context.Background(), "AAPL", r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(nulls, s.Nulls); diff != "" {
+		t.Errorf("Nulls of the scripted step (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(bars, s.Bars); diff != "" {
+		t.Errorf("Bars of the scripted step (-want +got):\n%s", diff)
+	}
+	s, err = f.Fetch(context.Background(), "AAPL", r)
+	if err != nil || s.Nulls != nil {
+		t.Errorf("a step without Nulls: %v, %v; want none", s.Nulls, err)
+	}
+}
