@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pricefill/pricefill/backfill"
 	"github.com/pricefill/pricefill/queue"
 	"github.com/pricefill/pricefill/ratelimit"
 	"github.com/pricefill/pricefill/store"
@@ -40,8 +41,37 @@ func writeRuns(ctx context.Context, db *store.DB, b *strings.Builder) error {
 	return nil
 }
 
+// holeReasons are the reasons of holes in the order --status counts them.
+var holeReasons = []backfill.HoleReason{backfill.HoleMissing, backfill.HoleLate, backfill.HoleNull, backfill.HoleInvalid}
+
+// writeHoles writes the number of holes db knows of, by reason: the days
+// asked for and not served, apart from the days not fetched yet.
+func writeHoles(ctx context.Context, db *store.DB, b *strings.Builder) error {
+	counts, err := db.HoleCounts(ctx)
+	if err != nil {
+		return err
+	}
+	total := 0
+	for _, n := range counts {
+		total += n
+	}
+	if total == 0 {
+		fmt.Fprintf(b, "%-14s%s\n", "holes", "none known")
+		return nil
+	}
+	var parts []string
+	for _, r := range holeReasons {
+		if n := counts[r]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, r))
+		}
+	}
+	fmt.Fprintf(b, "%-14s%d known: %s\n", "holes", total, strings.Join(parts, ", "))
+	return nil
+}
+
 // showStatus prints the queue of db (counts by status, the oldest task
-// waiting, and the last errors) and the budget of the source's provider.
+// waiting, and the last errors), the holes it knows of, and the budget of
+// the source's provider.
 // It fetches nothing.
 func showStatus(ctx context.Context, db *store.DB, limiter *ratelimit.Limiter, w io.Writer) error {
 	counts, err := db.Counts(ctx)
@@ -58,6 +88,9 @@ func showStatus(ctx context.Context, db *store.DB, limiter *ratelimit.Limiter, w
 		fmt.Fprintf(&b, "  %-18s %d\n", s, counts[s])
 	}
 	fmt.Fprintf(&b, "  %-18s %d\n", "total", total)
+	if err := writeHoles(ctx, db, &b); err != nil {
+		return err
+	}
 	oldest, err := db.OldestWaiting(ctx)
 	if err != nil {
 		return err
