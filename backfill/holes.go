@@ -37,12 +37,12 @@ type HoleReason string
 // The reasons of a hole.
 const (
 	// HoleMissing: the provider's answer had no row for the day, though
-	// it had rows after it.
+	// it or the store had rows after it.
 	HoleMissing HoleReason = "missing"
-	// HoleLate: the answer had no row for the day nor for any day after
-	// it. The provider may not have published the day yet (or the symbol
-	// stopped trading), so the day is asked for again sooner: see
-	// [LateHoleBackoff].
+	// HoleLate: neither the answer nor the store had a row for the day
+	// or any day after it. The provider may not have published the day
+	// yet (or the symbol stopped trading), so the day is asked for again
+	// sooner: see [LateHoleBackoff].
 	HoleLate HoleReason = "late"
 	// HoleNull: the provider listed the day without prices (see
 	// [pricefill.Series.Nulls]).
@@ -104,6 +104,11 @@ func findHoles(cal calendar.Calendar, spans []pricefill.Range, settled pricefill
 	served fetched, known []Hole, now time.Time) []Hole {
 	have := dateSet(stored, valid)
 	last := served.last()
+	for _, d := range stored {
+		if d.After(last) {
+			last = d
+		}
+	}
 	asks := make(map[time.Time]int, len(known))
 	for _, h := range known {
 		asks[h.Date] = h.Asks

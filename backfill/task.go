@@ -172,6 +172,7 @@ func (tk *task) fetch(spans []pricefill.Range) (*pricefill.Series, result, bool)
 		tk.answered()
 		mergeAsset(&series.Asset, s.Asset)
 		series.Bars = append(series.Bars, s.Bars...)
+		series.Nulls = append(series.Nulls, s.Nulls...)
 	}
 	return series, result{}, true
 }
