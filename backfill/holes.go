@@ -52,10 +52,13 @@ const (
 )
 
 // A HoleKeeper is a [Store] that remembers holes. It records the holes of
-// each [SaveRequest] (a hole of a date recorded already replaces it) and
-// forgets a hole when it stores a bar of its date, both in the save's
-// transaction. Package store's DB is one; a store that is not one is asked
-// for every hole again on every run.
+// each [SaveRequest] as given (a hole of a date recorded already replaces
+// it) and forgets a hole when a save has a bar of its date, stored now or
+// before, both in the save's transaction; a hole it could not record (a
+// date not at midnight UTC, an unknown reason, no ask) fails the whole
+// save. Package backfill/storetest checks all of it. Package store's DB is
+// one; with a store that is not one, every hole is asked for again on
+// every run.
 type HoleKeeper interface {
 	Store
 	// Holes returns the holes recorded for symbol within r, in date order.
