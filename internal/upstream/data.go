@@ -169,18 +169,22 @@ func (s *Server) Bars(symbol string, r pricefill.Range) []pricefill.Bar {
 	return out
 }
 
-// ValidBars returns the bars of symbol, a US listing, that a correct
-// client asking for r at now stores: those of [Server.Bars] on the days
-// whose NYSE session is over at now that pass the validator.
+// ValidBars returns the bars of symbol that a correct client asking for r
+// at now stores: those of [Server.Bars] on the days whose session is over
+// at now on the symbol's exchange that pass the validator. The exchange's
+// calendar is [calendar.For] of the asset the server reports for symbol
+// (by its suffix, or as [Server.SetAsset] set it): the NYSE's for a US
+// listing, calendar.LSE for VOD.L, calendar.ASX for BHP.AX…
 func (s *Server) ValidBars(symbol string, r pricefill.Range, now time.Time) []pricefill.Bar {
-	a := pricefill.Asset{Symbol: symbol, Timezone: "America/New_York"}
-	if last := calendar.LastSessionOver(calendar.NYSE, a, now); last.Before(r.To) {
+	a := s.assetOf(key(symbol))
+	cal := calendar.For(a)
+	if last := calendar.LastSessionOver(cal, a, now); last.Before(r.To) {
 		r.To = last
 	}
 	var v validate.Validator
 	var out []pricefill.Bar
 	for _, b := range s.Bars(symbol, r) {
-		if v.Validate(now, r, a, calendar.NYSE, b) == nil {
+		if v.Validate(now, r, a, cal, b) == nil {
 			out = append(out, b)
 		}
 	}
