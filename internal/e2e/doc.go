@@ -21,7 +21,9 @@
 // outage, refuse), bad data (baddata), secrets and redirects (secrets),
 // hostile inputs (inputs), and the queue across processes (queue: clocks
 // that disagree, a stalled process, kill -9 and the heartbeat, runs over
-// overlapping ranges, retention). README.md lists them all.
+// overlapping ranges, retention), reruns (rerun: deleted days restored,
+// holes not asked for again) and exchanges' closes (close: a listing's bar
+// stored minutes after its local close). README.md lists them all.
 //
 // They are short enough for CI; -e2e.seed replays the random faults of a
 // failed TestMixedFaults.
