@@ -65,8 +65,8 @@ func NewMemory(opts ...Option) *Memory {
 // Enqueue adds a pending task for every spec not queued yet and returns the
 // IDs of the specs' tasks, new or old, in order. An existing task keeps its
 // state, except that a permanently_failed one is reset to pending with no
-// attempts (a new run gives it another chance) and, with opts.Force, so is
-// a completed one.
+// attempts (a new run gives it another chance) and so is a completed one
+// with opts.Force, or completed before opts.ReopenCompletedBefore.
 func (q *Memory) Enqueue(ctx context.Context, specs []Spec, opts EnqueueOptions) ([]int64, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -88,7 +88,7 @@ func (q *Memory) Enqueue(ctx context.Context, specs []Spec, opts EnqueueOptions)
 			q.tasks = append(q.tasks, Task{ID: id, Symbol: s.Symbol, Range: s.Range, Status: Pending, CreatedAt: now, UpdatedAt: now})
 			q.byKey[key] = id
 			q.bySymbol[s.Symbol] = append(q.bySymbol[s.Symbol], id)
-		} else if t := &q.tasks[id-1]; t.Status == PermanentlyFailed || (opts.Force && t.Status == Completed) {
+		} else if t := &q.tasks[id-1]; t.Status == PermanentlyFailed || (t.Status == Completed && reopens(opts, t.UpdatedAt)) {
 			*t = Task{ID: id, Symbol: t.Symbol, Range: t.Range, Status: Pending, CreatedAt: t.CreatedAt, UpdatedAt: now}
 		}
 		ids[i] = id
@@ -379,4 +379,9 @@ func (q *Memory) held(t *Task) (*Task, error) {
 		return nil, fmt.Errorf("task %d (%s) by %s: %w", t.ID, t.Symbol, t.LockedBy, ErrLeaseLost)
 	}
 	return cur, nil
+}
+
+// reopens reports whether opts reopen a task completed at done.
+func reopens(opts EnqueueOptions, done time.Time) bool {
+	return opts.Force || (!opts.ReopenCompletedBefore.IsZero() && done.Before(opts.ReopenCompletedBefore))
 }

@@ -74,6 +74,11 @@ type EnqueueOptions struct {
 	// Force resets completed tasks to pending, so their symbols are fetched
 	// again. Without it a completed task stays completed.
 	Force bool
+	// ReopenCompletedBefore, when set, resets to pending, as Force does,
+	// the tasks completed before it: those whose completion a check begun
+	// then may have found stale, while a task that another process
+	// completed since is left alone. Zero reopens none.
+	ReopenCompletedBefore time.Time
 }
 
 // A Task is one row of the queue.

@@ -162,7 +162,8 @@ func (q *Queue) prepare() {
 		r(`UPDATE backfill_queue SET status = 'pending', attempts = 0, retry_after = NULL, last_error = NULL,
 				locked_by = NULL, locked_until = NULL, locked_run = NULL, records_inserted = 0, records_updated = 0,
 				records_skipped = 0, completeness_pct = 0, updated_at = $2
-			WHERE id = $1 AND (status = 'permanently_failed' OR (status = 'completed' AND $3 = 1))`),
+			WHERE id = $1 AND (status = 'permanently_failed'
+				OR (status = 'completed' AND ($3 = 1 OR updated_at < ` + q.after(4, 5) + `)))`),
 		r(`INSERT INTO assets (symbol, created_at) VALUES ($1, $2) ON CONFLICT (symbol) DO NOTHING`),
 		r(`INSERT INTO backfill_queue (asset_id, symbol, start_date, end_date, status, created_at, updated_at)
 			VALUES ((SELECT id FROM assets WHERE symbol = $1), $1, $2, $3, 'pending', $4, $4)
@@ -284,10 +285,15 @@ func (q *Queue) Enqueue(ctx context.Context, specs []queue.Spec, opts queue.Enqu
 	if opts.Force {
 		force = 1
 	}
+	reopen := reopenArgs{}
+	if !opts.ReopenCompletedBefore.IsZero() {
+		nowArg, callerNow := q.nowArg()
+		reopen = reopenArgs{set: true, now: nowArg, before: q.atArg(callerNow, opts.ReopenCompletedBefore)}
+	}
 	byKey := make(map[queue.Spec]int64, len(unique))
 	err = inTx(ctx, q.x, func(tx *sqlx.Tx) error {
 		for _, s := range unique {
-			id, err := q.enqueueOne(ctx, tx, s, now, force)
+			id, err := q.enqueueOne(ctx, tx, s, now, force, reopen)
 			if err != nil {
 				return fmt.Errorf("enqueue %s %s: %w", s.Symbol, s.Range, err)
 			}
@@ -313,7 +319,15 @@ func compareSpecs(a, b queue.Spec) int {
 	)
 }
 
-func (q *Queue) enqueueOne(ctx context.Context, tx *sqlx.Tx, s queue.Spec, now time.Time, force int) (int64, error) {
+// reopenArgs are the parameters of EnqueueOptions.ReopenCompletedBefore in
+// the statement that resets a task: the time of [Queue.nowArg] and the
+// cutoff as [Queue.atArg] has it, both nil when it is not set.
+type reopenArgs struct {
+	set         bool
+	now, before any
+}
+
+func (q *Queue) enqueueOne(ctx context.Context, tx *sqlx.Tx, s queue.Spec, now time.Time, force int, reopen reopenArgs) (int64, error) {
 	ts := sqldialect.FormatTime(now)
 	from, to := sqldialect.FormatDate(s.Range.From), sqldialect.FormatDate(s.Range.To)
 	for range 2 {
@@ -324,8 +338,8 @@ func (q *Queue) enqueueOne(ctx context.Context, tx *sqlx.Tx, s queue.Spec, now t
 		err := q.stmts.QueryRow(ctx, tx, q.enqueueSQL[0], s.Symbol, from, to).Scan(&id, &status)
 		switch {
 		case err == nil:
-			if status == queue.PermanentlyFailed || (force == 1 && status == queue.Completed) {
-				if _, err := q.stmts.Exec(ctx, tx, q.enqueueSQL[1], id, ts, force); err != nil {
+			if status == queue.PermanentlyFailed || (status == queue.Completed && (force == 1 || reopen.set)) {
+				if _, err := q.stmts.Exec(ctx, tx, q.enqueueSQL[1], id, ts, force, reopen.now, reopen.before); err != nil {
 					return 0, err
 				}
 			}

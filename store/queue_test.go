@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -102,6 +103,51 @@ func TestRunsForStatus(t *testing.T) {
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("Runs (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// TestReopenOnTheDatabaseClock: with the database's clock deciding (no
+// WithClock), a cutoff on the caller's clock still tells a completion
+// before it from one after it.
+func TestReopenOnTheDatabaseClock(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, d dialect) {
+		db := open(t, d.dsn(t))
+		ctx := context.Background()
+		spec := []queue.Spec{{Symbol: "AAPL", Range: pricefill.Range{From: pricefill.Date(2026, 3, 2), To: pricefill.Date(2026, 3, 27)}}}
+		ids, err := db.Enqueue(ctx, spec, queue.EnqueueOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		run, _, err := db.StartRun(ctx, ids, "w", time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		task, err := db.Claim(ctx, run, "w", time.Minute)
+		if err != nil || task == nil {
+			t.Fatalf("claim: %v, %v", task, err)
+		}
+		if err := db.Finish(ctx, task, queue.Succeed(queue.Result{Completeness: 100})); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			before time.Time
+			want   queue.Status
+		}{
+			{time.Now().Add(-time.Hour), queue.Completed},
+			{time.Now().Add(time.Hour), queue.Pending},
+		} {
+			if _, err := db.Enqueue(ctx, spec, queue.EnqueueOptions{ReopenCompletedBefore: tc.before}); err != nil {
+				t.Fatal(err)
+			}
+			got, err := db.Get(ctx, ids[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Status != tc.want {
+				t.Errorf("reopening what completed before %s: %s, want %s", tc.before.Format(time.TimeOnly), got.Status, tc.want)
+			}
 		}
 	})
 }

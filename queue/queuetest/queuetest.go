@@ -152,6 +152,7 @@ func Run(t *testing.T, newQueue NewFunc) {
 		{"EnqueueIsIdempotent", testEnqueueIdempotent},
 		{"EnqueueRejectsBadRange", testEnqueueBadRange},
 		{"EnqueueResetsTerminalTasks", testEnqueueResets},
+		{"EnqueueReopensTasksCompletedBefore", testReopenCompletedBefore},
 		{"ClaimTakesPendingInOrder", testClaimInOrder},
 		{"ClaimOnlyAmongIDs", testClaimAmongIDs},
 		{"RetryAfterIsRespected", testRetryAfter},
@@ -233,6 +234,29 @@ func testEnqueueResets(t *testing.T, e *env) {
 	e.enqueue(queue.EnqueueOptions{Force: true}, "DONE")
 	if got := e.get(ids[0]); got.Status != queue.Pending || got.Result != (queue.Result{}) {
 		t.Errorf("completed task after forced enqueue: %s with %+v, want pending with no result", got.Status, got.Result)
+	}
+}
+
+// testReopenCompletedBefore: a task completed before the cutoff is
+// reopened; one completed after it, or not completed, is left as it is.
+func testReopenCompletedBefore(t *testing.T, e *env) {
+	ids := e.enqueue(queue.EnqueueOptions{}, "OLD", "NEW", "WAIT")
+	e.finish(e.mustClaim(ids[:1], "w"), queue.Succeed(queue.Result{Counts: pricefill.Counts{Inserted: 5}}))
+	e.clock.Advance(time.Minute)
+	cutoff := e.clock.Now()
+	e.clock.Advance(time.Minute)
+	e.finish(e.mustClaim(ids[1:2], "w"), queue.Succeed(queue.Result{Counts: pricefill.Counts{Inserted: 7}}))
+	e.finish(e.mustClaim(ids[2:], "w"), queue.Retry(Start.Add(time.Hour), errors.New("later")))
+
+	e.enqueue(queue.EnqueueOptions{ReopenCompletedBefore: cutoff}, "OLD", "NEW", "WAIT")
+	if got := e.get(ids[0]); got.Status != queue.Pending || got.Result != (queue.Result{}) {
+		t.Errorf("task completed before the cutoff: %s with %+v, want pending with no result", got.Status, got.Result)
+	}
+	if got := e.get(ids[1]); got.Status != queue.Completed || got.Result.Inserted != 7 {
+		t.Errorf("task completed after the cutoff: %s with %+v, want it completed as it was", got.Status, got.Result)
+	}
+	if got := e.get(ids[2]); got.Status != queue.Failed || got.Attempts != 1 {
+		t.Errorf("failed task: %s with %d attempts, want failed with 1, unchanged", got.Status, got.Attempts)
 	}
 }
 
