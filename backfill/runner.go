@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pricefill/pricefill"
@@ -136,29 +138,31 @@ func (r *Runner) enqueue(ctx context.Context, symbols []string, rng pricefill.Ra
 		return ids, nil
 	}
 	now := r.cfg.clock.Now()
+	missing, err := r.missing(ctx, specs, now)
+	if err != nil {
+		return nil, err
+	}
 	var need, rest []queue.Spec
 	var needAt, restAt []int
 	for i, s := range specs {
-		p, err := r.plan(ctx, &queue.Task{Symbol: s.Symbol, Range: s.Range}, pricefill.Asset{Symbol: s.Symbol}, now)
-		if err != nil {
-			return nil, fmt.Errorf("backfill: check %s against the store: %w", s.Symbol, err)
-		}
-		if len(p.spans) > 0 {
+		if missing[i] {
 			need, needAt = append(need, s), append(needAt, i)
 		} else {
 			rest, restAt = append(rest, s), append(restAt, i)
 		}
 	}
 	ids := make([]int64, len(specs))
+	// A task completed since the check began, by another process, is
+	// not reopened: its completion is newer than what the check read.
 	for _, part := range []struct {
-		specs  []queue.Spec
-		at     []int
-		reopen bool
-	}{{need, needAt, true}, {rest, restAt, false}} {
+		specs []queue.Spec
+		at    []int
+		opts  queue.EnqueueOptions
+	}{{need, needAt, queue.EnqueueOptions{ReopenCompletedBefore: now}}, {rest, restAt, queue.EnqueueOptions{}}} {
 		if len(part.specs) == 0 {
 			continue
 		}
-		got, err := r.cfg.queue.Enqueue(ctx, part.specs, queue.EnqueueOptions{Force: part.reopen})
+		got, err := r.cfg.queue.Enqueue(ctx, part.specs, part.opts)
 		if err != nil {
 			return nil, fmt.Errorf("backfill: enqueue %d tasks: %w", len(part.specs), err)
 		}
@@ -166,8 +170,41 @@ func (r *Runner) enqueue(ctx context.Context, symbols []string, rng pricefill.Ra
 			ids[part.at[j]] = id
 		}
 	}
-	r.cfg.logger.Debug("checked the store", "symbols", len(specs), "missing_final_sessions", len(need))
+	r.cfg.logger.Debug("checked the store", "symbols", len(specs), "missing_final_sessions", len(need),
+		"took", r.cfg.clock.Now().Sub(now).String())
 	return ids, nil
+}
+
+// missing reports, for each spec, whether its plan at now has requests to
+// make. It reads the store for as many symbols at once as the runner has
+// workers.
+func (r *Runner) missing(ctx context.Context, specs []queue.Spec, now time.Time) ([]bool, error) {
+	out := make([]bool, len(specs))
+	errs := make([]error, len(specs))
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+	)
+	for range min(r.cfg.concurrency, len(specs)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(specs); i = int(next.Add(1) - 1) {
+				s := specs[i]
+				p, err := r.plan(ctx, &queue.Task{Symbol: s.Symbol, Range: s.Range}, pricefill.Asset{Symbol: s.Symbol}, now)
+				if err != nil {
+					errs[i] = fmt.Errorf("backfill: check %s against the store: %w", s.Symbol, err)
+					return
+				}
+				out[i] = len(p.spans) > 0
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 func normalizeSymbols(in []string) ([]string, error) {
