@@ -28,9 +28,11 @@ type Plan struct {
 	// fetcher that needs more than one request for some fetches (Yahoo's
 	// cookie and crumb) makes a few more.
 	Requests int
-	// Resting counts the known holes (see [Hole]) left out of the requests
-	// because their back-off has not passed.
-	Resting int
+	// Missing counts the trading days the requests are for: over, not
+	// stored, and not known holes in their back-off. Resting counts the
+	// known holes (see [Hole]) left out of the requests because their
+	// back-off has not passed.
+	Missing, Resting int
 	// Forecast is when those requests could go out at the limiter's
 	// limits, or nil when the limiter cannot tell (see [Forecaster]).
 	Forecast *ratelimit.Forecast
@@ -64,6 +66,7 @@ func (r *Runner) Plan(ctx context.Context, req Request) (*Plan, error) {
 		}
 		p.Requests += len(tp.spans)
 		p.Resting += tp.resting
+		p.Missing += tp.missing
 	}
 	if fc, ok := r.cfg.limiter.(Forecaster); ok {
 		f, err := fc.Forecast(ctx, p.Requests)
@@ -87,7 +90,7 @@ func (p *Plan) WriteText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "range         %s\n", p.Range)
 	fmt.Fprintf(&b, "symbols       %d: %d need requests, %d stored already\n", p.Symbols, p.Symbols-p.Stored, p.Stored)
-	fmt.Fprintf(&b, "requests      %d, one per stretch of missing trading days\n", p.Requests)
+	fmt.Fprintf(&b, "requests      %d, one per stretch of missing trading days (%d days)\n", p.Requests, p.Missing)
 	if p.Resting > 0 {
 		fmt.Fprintf(&b, "holes         %d known days the provider did not serve, not asked for again yet\n", p.Resting)
 	}
@@ -130,8 +133,9 @@ type taskPlan struct {
 	stored []time.Time
 	// holes are the known holes within the range, in date order.
 	holes []Hole
-	// resting counts the holes of settled left alone for their back-off.
-	resting int
+	// resting counts the holes of settled left alone for their back-off,
+	// missing the trading days of settled neither stored nor resting.
+	resting, missing int
 }
 
 // plan works out what task t needs at now, for asset a. Without a
@@ -143,9 +147,11 @@ func (r *Runner) plan(ctx context.Context, t *queue.Task, a pricefill.Asset, now
 	if p.settled.To.Before(p.settled.From) {
 		return p, nil
 	}
+	cal := r.cfg.calendarFor(a)
 	lister, ok := r.store.(DateLister)
 	if !ok {
 		p.spans = []pricefill.Range{p.settled}
+		p.missing = coverageOf(cal, p.settled, nil, nil).notFetched()
 		return p, nil
 	}
 	var err error
@@ -159,9 +165,9 @@ func (r *Runner) plan(ctx context.Context, t *queue.Task, a pricefill.Asset, now
 	}
 	if r.cfg.force {
 		p.spans = []pricefill.Range{p.settled}
+		p.missing = coverageOf(cal, p.settled, p.stored, nil).notFetched()
 		return p, nil
 	}
-	cal := r.cfg.calendarFor(a)
 	rest := resting(p.holes, r.cfg.holeBackoff, now)
 	p.spans = spansToAsk(cal, p.settled, p.stored, rest)
 	for _, d := range rest {
@@ -169,6 +175,7 @@ func (r *Runner) plan(ctx context.Context, t *queue.Task, a pricefill.Asset, now
 			p.resting++
 		}
 	}
+	p.missing = coverageOf(cal, p.settled, append(slices.Clip(p.stored), rest...), nil).notFetched()
 	return p, nil
 }
 

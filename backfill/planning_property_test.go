@@ -116,8 +116,9 @@ func TestPlanningAsksForExactlyWhatIsMissing(t *testing.T) {
 				rt.Fatal(err)
 			}
 			calls := h.fetcher.Calls()
-			if plan.Requests != len(calls) || plan.Resting != resting {
-				rt.Fatalf("Plan: %d requests, %d resting; the run made %d, the model has %d resting", plan.Requests, plan.Resting, len(calls), resting)
+			if plan.Requests != len(calls) || plan.Resting != resting || plan.Missing != len(need) {
+				rt.Fatalf("Plan: %d requests, %d days missing, %d resting; the run made %d, the model has %d missing, %d resting",
+					plan.Requests, plan.Missing, plan.Resting, len(calls), len(need), resting)
 			}
 			covered := map[time.Time]bool{}
 			for i, c := range calls {
