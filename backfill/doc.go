@@ -16,12 +16,16 @@
 // is a [Feedback] hears how each request went, a [StatusReporter] has its
 // budget shown in progress and reports, a [Forecaster] has it used by
 // [Runner.Plan], and a store that is a [TaskCompleter] of the runner's
-// queue completes each task in the transaction that stores its bars.
+// queue completes each task in the transaction that stores its bars, and
+// a store that is a [HoleKeeper] remembers the days the provider did not
+// serve.
 //
 // # A run
 //
 // [Runner.Run] queues one task per symbol (idempotently: a re-run finds the
-// same tasks and skips the completed ones), then workers claim tasks and,
+// same tasks, and skips the completed ones unless the store, a
+// [DateLister], now misses final sessions of their range), then workers
+// claim tasks and,
 // for each, wait on the limiter, fetch, validate every bar, store the valid
 // ones and record the task's end. Every request to the provider waits on
 // the limiter: the Runner waits before calling Fetch, and a fetcher that
@@ -53,6 +57,21 @@
 // expires. A worker whose task was taken over meanwhile (it stalled past
 // its lease) stores nothing over the other's work, and the report counts
 // the task as taken over.
+//
+// # Days missing, and holes
+//
+// With a [DateLister] store a task fetches only the trading days its
+// range misses whose session is over at the exchange's close (see
+// [WithCalendarFor]), nearby gaps joined into one request. A trading day
+// asked for and not served with a valid bar is a [Hole]: the provider left
+// it out, listed it without prices ([pricefill.Series.Nulls]), or served a
+// bar that failed validation. A [HoleKeeper] store remembers each with its
+// reason, and the day is not asked for again until its back-off has
+// passed ([DefaultHoleBackoff], [WithHoleBackoff]) or the run is forced:
+// a rerun with nothing new makes no request. A rerun also checks the
+// tasks that earlier runs completed against the store, and fetches what
+// they miss since: deleted days, a session that was still open, a day the
+// provider served late.
 //
 // # Reports
 //

@@ -27,7 +27,7 @@
 //	in_progress                permanently_failed   Finish(FailLastAttempt(err)): the last transient failure, attempts+1
 //	in_progress                pending              Finish(Release()): given back on shutdown, attempts unchanged
 //	in_progress                pending              Finish(Defer(err)): given back for the provider's outage, attempts unchanged
-//	completed                  pending              Enqueue with Force
+//	completed                  pending              Enqueue with Force, or completed before ReopenCompletedBefore
 //	permanently_failed         pending              Enqueue: a new run, attempts reset to 0
 //
 // completed and permanently_failed are terminal: a run is over when every
