@@ -151,16 +151,7 @@ func TestParseNullDays(t *testing.T) {
 		{pricefill.Range{From: d(2018, 6, 8), To: d(2018, 6, 30)}, []time.Time{d(2018, 6, 8)}, nil},
 	} {
 		s := parseFixture(t, file, "MSFT", tc.r)
-		var got []time.Time
-		for _, b := range s.Bars {
-			got = append(got, b.Date)
-		}
-		if diff := cmp.Diff(tc.bars, got); diff != "" {
-			t.Errorf("%s: bar dates (-want +got):\n%s", tc.r, diff)
-		}
-		if diff := cmp.Diff(tc.nulls, s.Nulls); diff != "" {
-			t.Errorf("%s: nulls (-want +got):\n%s", tc.r, diff)
-		}
+		fetchtest.CheckDates(t, s, tc.bars, tc.nulls, tc.r.String())
 		fetchtest.CheckSeries(t, s, "MSFT", Source, tc.r)
 	}
 }

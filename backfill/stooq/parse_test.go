@@ -86,16 +86,7 @@ func TestParseNullRows(t *testing.T) {
 			[]time.Time{d(2024, 1, 8), d(2024, 1, 9), d(2024, 1, 10)}, nil},
 	} {
 		s := parseFixture(t, file, "AAPL", tc.r)
-		var got []time.Time
-		for _, b := range s.Bars {
-			got = append(got, b.Date)
-		}
-		if diff := cmp.Diff(tc.bars, got); diff != "" {
-			t.Errorf("%s: bar dates (-want +got):\n%s", tc.r, diff)
-		}
-		if diff := cmp.Diff(tc.nulls, s.Nulls); diff != "" {
-			t.Errorf("%s: nulls (-want +got):\n%s", tc.r, diff)
-		}
+		fetchtest.CheckDates(t, s, tc.bars, tc.nulls, tc.r.String())
 		fetchtest.CheckSeries(t, s, "AAPL", Source, tc.r)
 	}
 	// The later row of 01-09, with prices, is the bar.

@@ -3,6 +3,7 @@ package fetchtest
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -111,4 +112,20 @@ func ParseFixture(t testing.TB, provider, name string, parse func(body []byte) (
 		t.Fatalf("parse %s/%s: %v", provider, name, err)
 	}
 	return s
+}
+
+// CheckDates checks the dates of s against what a fixture holds over the
+// range what names: the dates of its bars, and its null days.
+func CheckDates(t testing.TB, s *pricefill.Series, bars, nulls []time.Time, what string) {
+	t.Helper()
+	var got []time.Time
+	for _, b := range s.Bars {
+		got = append(got, b.Date)
+	}
+	if diff := cmp.Diff(bars, got); diff != "" {
+		t.Errorf("%s: bar dates (-want +got):\n%s", what, diff)
+	}
+	if diff := cmp.Diff(nulls, s.Nulls); diff != "" {
+		t.Errorf("%s: nulls (-want +got):\n%s", what, diff)
+	}
 }
