@@ -75,8 +75,9 @@ func WithLimiter(l Limiter) Option { return func(c *config) { c.limiter = l } }
 func WithValidator(v Validator) Option { return func(c *config) { c.validator = v } }
 
 // WithCalendarFor sets how the runner chooses a symbol's trading calendar;
-// nil means the default, [calendar.For]: NYSE for US listings, weekdays
-// elsewhere. It is the one calendar of the run: the runner finds the days
+// nil means the default, [calendar.For]: the NYSE for US listings, the
+// exchange's own for the nine others it knows (London, Xetra, Tokyo…),
+// weekdays elsewhere. It is the one calendar of the run: the runner finds the days
 // missing from a store by it (see [DateLister]), asks only for sessions
 // that are over by it, computes completeness by it, and hands it to the
 // validator for its trading-day and session rules.

@@ -7,8 +7,10 @@
 //
 // # What it makes
 //
-// One bar per trading day of the symbol's listing (the NYSE's calendar for
-// US symbols, weekdays for others; or the calendar of [WithCalendar]): positive prices with low ≤ open, close ≤ high, rounded to
+// One bar per trading day of the symbol's listing (its exchange's calendar,
+// as calendar.For routes it: the NYSE's for US symbols, London's for .L,
+// Tokyo's for .T…, weekdays for an exchange without one; or the calendar of
+// [WithCalendar]): positive prices with low ≤ open, close ≤ high, rounded to
 // cents, wandering smoothly around a level of 10 to 500 chosen by the
 // symbol, and volumes of 50,000 to about 10 million. The bar of a symbol on
 // a date depends on the symbol, the date and [WithSeed] alone: the same

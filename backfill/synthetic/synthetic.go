@@ -65,7 +65,8 @@ type Option func(*config)
 // WithCalendar sets the calendar whose trading days get bars, for every
 // symbol. By default each symbol gets its listing's calendar, as
 // [calendar.For] chooses it from the symbol: the NYSE's for US
-// listings, weekdays for the others; nil means that default.
+// listings, the exchange's own for the nine others it knows, weekdays for
+// the rest; nil means that default.
 func WithCalendar(c Calendar) Option {
 	return func(cfg *config) { cfg.calendar = c }
 }
