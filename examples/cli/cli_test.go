@@ -212,6 +212,13 @@ func TestBadInputExitsTwoBeforeAnyRequest(t *testing.T) {
 		{[]string{"--daily-limit", "-3"}, "--daily-limit -3: want 0 (none) or more"},
 		{[]string{"--outage-timeout", "-1s"}, "--outage-timeout -1s: want 0 (never) or more"},
 		{[]string{"--status", "--plan"}, "--status and --plan both say what to show: give one"},
+		{[]string{"--from", "2020-13-01"}, `--from "2020-13-01": want a date, YYYY-MM-DD`},
+		{[]string{"--to", "yesterday"}, `--to "yesterday": want a date, YYYY-MM-DD`},
+		{[]string{"--from", "2020-01-01", "--days", "5"}, "--from and --days both say where the range begins: give one"},
+		{[]string{"--to", "2999-01-01"}, "--to 2999-01-01: after today ("},
+		{[]string{"--from", "2020-02-01", "--to", "2020-01-01"}, "--from 2020-02-01: after --to 2020-01-01"},
+		{[]string{"--from", "1899-12-31"}, "the range begins on 1899-12-31: want 1900-01-01 or later"},
+		{[]string{"--to", "1900-01-05", "--days", "10"}, "the range begins on 1899-12-26: want 1900-01-01 or later"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 	} {
 		args := []string{"--db", db, "--base-url", srv.URL()}
@@ -243,6 +250,32 @@ func TestDaysBackTo1900(t *testing.T) {
 	res := runCLI(t, nil, "--db", filepath.Join(t.TempDir(), "b.db"), "--symbols", "AAPL", "--days", fmt.Sprint(days), "--plan")
 	if res.code != 0 || !strings.Contains(res.stdout, "range         1900-01-0") {
 		t.Errorf("--days %d --plan: exit %d, want 0 and a range from 1900-01-01:\n%s%s", days, res.code, res.stdout, res.stderr)
+	}
+}
+
+// TestFromTo: --from and --to give the range, and --to with --days ends
+// it there; December 2019 from the 2nd has 21 NYSE sessions.
+func TestFromTo(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"--from", "2019-12-02", "--to", "2019-12-31"},
+		{"--to", "2019-12-31", "--days", "29"},
+	} {
+		db := filepath.Join(t.TempDir(), "b.db")
+		res := runCLI(t, nil, append([]string{"--db", db, "--source", "synthetic", "--symbols", "AAPL"}, args...)...)
+		if res.code != 0 {
+			t.Fatalf("%v: exit %d:\n%s", args, res.code, res.stderr)
+		}
+		if !strings.Contains(res.stdout, "range         2019-12-02..2019-12-31") || !strings.Contains(res.stdout, "bars          21 inserted") {
+			t.Errorf("%v: want the range 2019-12-02..2019-12-31 and 21 bars inserted:\n%s", args, res.stdout)
+		}
+		bars, err := openDB(t, db).Bars(context.Background(), "AAPL", pricefill.Range{From: pricefill.Date(1900, 1, 1), To: pricefill.Date(2100, 1, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(bars) != 21 || !bars[0].Date.Equal(pricefill.Date(2019, 12, 2)) || !bars[20].Date.Equal(pricefill.Date(2019, 12, 31)) {
+			t.Errorf("%v: %d bars stored, want 21 from 2019-12-02 to 2019-12-31", args, len(bars))
+		}
 	}
 }
 

@@ -28,6 +28,7 @@ type options struct {
 	symbols     []string // nil: from the config or the S&P 500
 	universe    string   // where the symbols come from, for the logs
 	days        int
+	from, to    time.Time // --from and --to; zero when not given
 	force       bool
 	dsn         string
 	source      string
@@ -93,12 +94,14 @@ func parseArgs(args []string, out io.Writer, getenv func(string) string) (*optio
 	fs := flag.NewFlagSet("pricefill", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.Usage = func() { printUsage(fs) }
-	var symbols, config, level, keep string
+	var symbols, config, level, keep, from, to string
 	fs.Bool("once", true, "run once and exit (the default; see --scheduled)")
 	fs.BoolVar(&o.scheduled, "scheduled", false, "run now, then again every --every, until interrupted; later runs fetch only new trading days")
 	fs.DurationVar(&o.every, "every", 24*time.Hour, "the `INTERVAL` of --scheduled")
 	fs.StringVar(&symbols, "symbols", "", "comma-separated `LIST` of symbols to backfill, e.g. AAPL,MSFT,BRK.B (default: --config, else the S&P 500)")
-	fs.IntVar(&o.days, "days", 365, "fill `N` calendar days back from today (New York)")
+	fs.IntVar(&o.days, "days", 365, "fill `N` calendar days back from today (New York), or from --to")
+	fs.StringVar(&from, "from", "", "fill from `DATE` (YYYY-MM-DD) on, instead of --days")
+	fs.StringVar(&to, "to", "", "fill up to `DATE` (YYYY-MM-DD), at the latest today in New York (default: today)")
 	fs.BoolVar(&o.force, "force", false, "fetch symbols again even when stored, known holes included, and replace bars whose values changed")
 	fs.StringVar(&config, "config", "", "a JSON `FILE` of symbols: {\"symbols\": [{\"symbol\": \"AAPL\"}, …]}")
 	fs.StringVar(&o.dsn, "db", "", "the database `DSN`: a file path or sqlite:PATH for SQLite, postgres://… for PostgreSQL\n(default: $DATABASE_URL, else "+DBDefault+")")
@@ -138,7 +141,11 @@ func parseArgs(args []string, out io.Writer, getenv func(string) string) (*optio
 	if err := o.parseKeep(keep); err != nil {
 		return nil, err
 	}
-	return o, o.check(symbols, config, level, set, getenv, time.Now())
+	now := time.Now()
+	if err := o.check(symbols, config, level, set, getenv, now); err != nil {
+		return o, err
+	}
+	return o, o.parseRange(from, to, set, now)
 }
 
 // maxDays is the largest --days at now: the range it makes, from today
@@ -147,6 +154,50 @@ func parseArgs(args []string, out io.Writer, getenv func(string) string) (*optio
 func maxDays(now time.Time) int {
 	today := pricefill.DateOf(now.In(calendar.NYSE.Location()))
 	return int(today.Sub(pricefill.Date(pricefill.MinYear, 1, 1)) / (24 * time.Hour))
+}
+
+// parseRange reads --from and --to, and checks the range they make with
+// --days at now.
+func (o *options) parseRange(from, to string, set map[string]bool, now time.Time) error {
+	if set["from"] && set["days"] {
+		return usagef("--from and --days both say where the range begins: give one")
+	}
+	for _, f := range []struct {
+		name, s string
+		dst     *time.Time
+	}{{"from", from, &o.from}, {"to", to, &o.to}} {
+		if !set[f.name] {
+			continue
+		}
+		d, err := pricefill.ParseDate(f.s)
+		if err != nil {
+			return usagef("--%s %q: want a date, YYYY-MM-DD", f.name, f.s)
+		}
+		*f.dst = d
+	}
+	today := pricefill.DateOf(now.In(calendar.NYSE.Location()))
+	switch r := o.rangeAt(now); {
+	case r.To.After(today):
+		return usagef("--to %s: after today (%s in New York)", r.To.Format(pricefill.DateLayout), today.Format(pricefill.DateLayout))
+	case set["from"] && r.From.After(r.To):
+		return usagef("--from %s: after --to %s", r.From.Format(pricefill.DateLayout), r.To.Format(pricefill.DateLayout))
+	case r.From.Year() < pricefill.MinYear:
+		return usagef("the range begins on %s: want %d-01-01 or later", r.From.Format(pricefill.DateLayout), pricefill.MinYear)
+	}
+	return nil
+}
+
+// rangeAt is the run's range at now: from --from, or --days back, to
+// --to or today in New York.
+func (o *options) rangeAt(now time.Time) pricefill.Range {
+	to := pricefill.DateOf(now.In(calendar.NYSE.Location()))
+	if !o.to.IsZero() {
+		to = o.to
+	}
+	if !o.from.IsZero() {
+		return pricefill.Range{From: o.from, To: to}
+	}
+	return pricefill.LastDays(to, o.days)
 }
 
 // parseKeep reads --keep: days as "90d", or a Go duration; 0 for all.

@@ -26,7 +26,6 @@ import (
 	"github.com/pricefill/pricefill/backfill"
 	"github.com/pricefill/pricefill/ratelimit"
 	"github.com/pricefill/pricefill/store"
-	"github.com/pricefill/pricefill/validate/calendar"
 )
 
 // Exit statuses.
@@ -147,7 +146,7 @@ func runWith(ctx context.Context, o *options, stdout io.Writer, stderr *os.File)
 		return exitUsage, err
 	}
 	logger.Info("pricefill", "version", versionString(), "source", o.describe(), "db", db.String(),
-		"symbols", len(o.symbols), "from", o.universe, "days", o.days)
+		"symbols", len(o.symbols), "from", o.universe, "range", o.rangeAt(clock.Now()).String())
 
 	for {
 		rep, err := r.Run(ctx, o.request(clock.Now()))
@@ -191,10 +190,10 @@ func retain(ctx context.Context, db *store.DB, keep time.Duration, logger *slog.
 	}
 }
 
-// request is the run's request at now: the symbols over --days calendar
-// days back from today in New York.
+// request is the run's request at now: the symbols over the range of
+// --from, --to and --days.
 func (o *options) request(now time.Time) backfill.Request {
-	return backfill.Request{Symbols: o.symbols, Range: pricefill.LastDays(now.In(calendar.NYSE.Location()), o.days)}
+	return backfill.Request{Symbols: o.symbols, Range: o.rangeAt(now)}
 }
 
 // showPlan prints what a run would need, fetching nothing.
