@@ -140,6 +140,41 @@ func TestOpenDSNForms(t *testing.T) {
 				if err := db.SQLX().GetContext(ctx, &schema, `SELECT current_schema()`); err != nil || !strings.HasPrefix(schema, "t_") || !strings.Contains(dsn, "search_path="+schema) {
 					t.Errorf("current_schema() = %q, %v; want the search_path of %q", schema, err, dsn)
 				}
+				if got := idleTimeout(t, db); got != "30s" {
+					t.Errorf("idle_in_transaction_session_timeout = %s, want 30s (PostgresIdleInTransactionTimeout)", got)
+				}
+			}
+		})
+	}
+}
+
+// idleTimeout returns the session's idle_in_transaction_session_timeout.
+func idleTimeout(t *testing.T, db *store.DB) string {
+	t.Helper()
+	var s string
+	if err := db.SQLX().GetContext(ctx, &s, `SHOW idle_in_transaction_session_timeout`); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestOpenKeepsTheDSNsIdleTimeout: a DSN that sets the idle-in-transaction
+// timeout itself keeps its value, in both PostgreSQL forms.
+func TestOpenKeepsTheDSNsIdleTimeout(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, want string
+		dsn        func(t *testing.T) string
+	}{
+		{"URL", "5s", func(t *testing.T) string { return pgtest.DSN(t) + "&idle_in_transaction_session_timeout=5000" }},
+		{"key=value words", "7s", func(t *testing.T) string {
+			return pgtest.KeyValueDSN(t, pgtest.DSN(t), "x") + " idle_in_transaction_session_timeout=7000"
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := idleTimeout(t, open(t, tc.dsn(t))); got != tc.want {
+				t.Errorf("idle_in_transaction_session_timeout = %s, want the DSN's %s", got, tc.want)
 			}
 		})
 	}

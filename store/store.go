@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,6 +37,19 @@ const MaxOpenConnsDefault = 10
 // SQLiteBusyTimeout is how long an SQLite write waits for another process
 // that holds the database's write lock before it fails.
 const SQLiteBusyTimeout = 10 * time.Second
+
+// PostgresIdleInTransactionTimeout is how long PostgreSQL lets a session
+// of the store sit idle inside a transaction before it ends the session,
+// rolling the transaction back. The store's transactions send their
+// statements back to back, so only a frozen process (SIGSTOP, a suspended
+// VM) is idle that long; without the limit it would keep the rows it
+// locked (a task being completed, an asset being saved) until it woke,
+// and the fleet could not take its tasks over. A DSN that sets
+// idle_in_transaction_session_timeout itself keeps its own.
+const PostgresIdleInTransactionTimeout = 30 * time.Second
+
+// idleParam is the PostgreSQL setting of PostgresIdleInTransactionTimeout.
+const idleParam = "idle_in_transaction_session_timeout"
 
 // An Option configures [Open].
 type Option func(*config)
@@ -222,16 +236,24 @@ func parseDSN(dsn string) (d *sqldialect.Dialect, driverDSN, name string, err er
 	name = redact.DSN(dsn)
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		if _, err := url.Parse(dsn); err != nil {
+		u, err := url.Parse(dsn)
+		if err != nil {
 			// url.Error quotes the whole URL, password included.
 			return nil, "", name, errors.New("not a valid URL")
 		}
-		return sqldialect.Postgres, dsn, name, nil
+		if q := u.Query(); !q.Has(idleParam) {
+			q.Set(idleParam, strconv.FormatInt(PostgresIdleInTransactionTimeout.Milliseconds(), 10))
+			u.RawQuery = q.Encode()
+		}
+		return sqldialect.Postgres, u.String(), name, nil
 	case redact.IsKeyValue(dsn):
 		// lib/pq's own errors would quote a part of a value with a
 		// space that was not quoted: a password, perhaps.
 		if err := redact.CheckKeyValue(dsn); err != nil {
 			return nil, "", name, fmt.Errorf("read as PostgreSQL's key=value words, but %w", err)
+		}
+		if !strings.Contains(dsn, idleParam+"=") {
+			dsn += " " + idleParam + "=" + strconv.FormatInt(PostgresIdleInTransactionTimeout.Milliseconds(), 10)
 		}
 		return sqldialect.Postgres, dsn, name, nil
 	case strings.HasPrefix(dsn, "sqlite:"):
