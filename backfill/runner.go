@@ -102,13 +102,17 @@ func (r *Runner) Run(ctx context.Context, req Request) (*Report, error) {
 	if err := req.Range.Validate(); err != nil {
 		return nil, fmt.Errorf("backfill: %w", err)
 	}
-	ids, err := r.enqueue(ctx, symbols, req.Range)
+	specs := make([]queue.Spec, len(symbols))
+	for i, s := range symbols {
+		specs[i] = queue.Spec{Symbol: s, Range: req.Range}
+	}
+	ids, err := r.cfg.queue.Enqueue(ctx, specs, queue.EnqueueOptions{Force: r.cfg.force})
+	if err != nil {
+		return nil, fmt.Errorf("backfill: enqueue %d tasks: %w", len(specs), err)
+	}
+	id, sum, err := r.start(ctx, specs, ids)
 	if err != nil {
 		return nil, err
-	}
-	id, sum, err := r.cfg.queue.StartRun(ctx, ids, r.cfg.worker, HeartbeatTimeout)
-	if err != nil {
-		return nil, fmt.Errorf("backfill: start the run: %w", err)
 	}
 	already := sum.Counts[queue.Completed]
 	s := newScheduler(r, id, newTally(r.cfg.clock.Now(), len(ids), req.Range, already))
@@ -117,62 +121,65 @@ func (r *Runner) Run(ctx context.Context, req Request) (*Report, error) {
 	return s.execute(ctx)
 }
 
-// enqueue queues a task for each symbol over rng and returns their IDs.
-// A task that an earlier run completed is reopened when the store, a
-// [DateLister], misses final sessions of its range that are not holes in
-// their back-off (see [Hole]): deleted days, a session that was still open
-// at the last run, a day the provider served late. Reruns of the same
-// request so repair what is missing, at one read of the store per symbol.
-// With force every task is reopened.
-func (r *Runner) enqueue(ctx context.Context, symbols []string, rng pricefill.Range) ([]int64, error) {
-	specs := make([]queue.Spec, len(symbols))
-	for i, s := range symbols {
-		specs[i] = queue.Spec{Symbol: s, Range: rng}
+// start starts the run over the tasks ids of specs. When earlier runs
+// completed some of them and the store is a [DateLister], it checks each
+// symbol against the store first and reopens the completed tasks whose
+// range misses final sessions that are not holes in their back-off (see
+// [Hole]): deleted days, a session that was still open at the last run, a
+// day the provider served late. Reruns of the same request so repair what
+// is missing, at one read of the store per symbol; a first run, or a
+// forced one, reads nothing.
+func (r *Runner) start(ctx context.Context, specs []queue.Spec, ids []int64) (queue.RunID, queue.Summary, error) {
+	id, sum, err := r.cfg.queue.StartRun(ctx, ids, r.cfg.worker, HeartbeatTimeout)
+	if err != nil {
+		return 0, sum, fmt.Errorf("backfill: start the run: %w", err)
 	}
-	_, lister := r.store.(DateLister)
-	if r.cfg.force || !lister {
-		ids, err := r.cfg.queue.Enqueue(ctx, specs, queue.EnqueueOptions{Force: r.cfg.force})
-		if err != nil {
-			return nil, fmt.Errorf("backfill: enqueue %d tasks: %w", len(specs), err)
+	if _, lister := r.store.(DateLister); r.cfg.force || !lister || sum.Counts[queue.Completed] == 0 {
+		return id, sum, nil
+	}
+	reopened, err := r.reopen(ctx, specs)
+	if err == nil && reopened {
+		// The run holds the tasks that were open when it started: start
+		// it again with the reopened ones. It has claimed nothing yet.
+		if err = r.cfg.queue.EndRun(ctx, id); err == nil {
+			if id, sum, err = r.cfg.queue.StartRun(ctx, ids, r.cfg.worker, HeartbeatTimeout); err != nil {
+				return 0, sum, fmt.Errorf("backfill: start the run: %w", err)
+			}
 		}
-		return ids, nil
 	}
+	if err != nil {
+		_ = r.cfg.queue.EndRun(context.WithoutCancel(ctx), id)
+		return 0, sum, err
+	}
+	return id, sum, nil
+}
+
+// reopen checks specs against the store and reopens those of their
+// completed tasks whose range misses final sessions; it reports whether
+// any spec missed some. A task completed since the check began, by another
+// process, is not reopened: its completion is newer than what the check
+// read.
+func (r *Runner) reopen(ctx context.Context, specs []queue.Spec) (bool, error) {
 	now := r.cfg.clock.Now()
 	missing, err := r.missing(ctx, specs, now)
 	if err != nil {
-		return nil, err
+		return false, err
 	}
-	var need, rest []queue.Spec
-	var needAt, restAt []int
+	var need []queue.Spec
 	for i, s := range specs {
 		if missing[i] {
-			need, needAt = append(need, s), append(needAt, i)
-		} else {
-			rest, restAt = append(rest, s), append(restAt, i)
-		}
-	}
-	ids := make([]int64, len(specs))
-	// A task completed since the check began, by another process, is
-	// not reopened: its completion is newer than what the check read.
-	for _, part := range []struct {
-		specs []queue.Spec
-		at    []int
-		opts  queue.EnqueueOptions
-	}{{need, needAt, queue.EnqueueOptions{ReopenCompletedBefore: now}}, {rest, restAt, queue.EnqueueOptions{}}} {
-		if len(part.specs) == 0 {
-			continue
-		}
-		got, err := r.cfg.queue.Enqueue(ctx, part.specs, part.opts)
-		if err != nil {
-			return nil, fmt.Errorf("backfill: enqueue %d tasks: %w", len(part.specs), err)
-		}
-		for j, id := range got {
-			ids[part.at[j]] = id
+			need = append(need, s)
 		}
 	}
 	r.cfg.logger.Debug("checked the store", "symbols", len(specs), "missing_final_sessions", len(need),
 		"took", r.cfg.clock.Now().Sub(now).String())
-	return ids, nil
+	if len(need) == 0 {
+		return false, nil
+	}
+	if _, err := r.cfg.queue.Enqueue(ctx, need, queue.EnqueueOptions{ReopenCompletedBefore: now}); err != nil {
+		return false, fmt.Errorf("backfill: reopen %d tasks: %w", len(need), err)
+	}
+	return true, nil
 }
 
 // missing reports, for each spec, whether its plan at now has requests to
