@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/lib/pq"
 	"modernc.org/sqlite"
 
 	"github.com/pricefill/pricefill/store/internal/sqldialect"
@@ -17,7 +18,8 @@ import (
 // new one before the pool hands it out. The SQLite store uses it to turn
 // WAL on and to create its TEMP staging table on every connection, so that
 // a save need not, and statements that read the table can be prepared on
-// any connection.
+// any connection; a PostgreSQL store of [WithSchema], to set the
+// connection's search_path.
 type connector struct {
 	base driver.Connector
 	init func(ctx context.Context, conn driver.Conn) error
@@ -118,6 +120,20 @@ func sqliteSetup(wal bool, staging string, busyTimeout time.Duration) func(conte
 		}
 		if err := execConn(ctx, conn, staging); err != nil {
 			return fmt.Errorf("create %s: %w", sqldialect.StagingTable, err)
+		}
+		return nil
+	}
+}
+
+// postgresSetup returns the set-up of a new PostgreSQL connection of a
+// store of [WithSchema]: its search_path is schema alone, so that the
+// store's statements, which name tables without a schema, find the
+// schema's tables and create theirs there. The schema need not exist yet.
+func postgresSetup(schema string) func(context.Context, driver.Conn) error {
+	set := "SET search_path TO " + pq.QuoteIdentifier(schema)
+	return func(ctx context.Context, conn driver.Conn) error {
+		if err := execConn(ctx, conn, set); err != nil {
+			return fmt.Errorf("set search_path: %w", err)
 		}
 		return nil
 	}

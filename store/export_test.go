@@ -13,5 +13,8 @@ func (db *DB) SQLX() *sqlx.DB { return db.x }
 // Rebind turns a statement with $1, $2, … into the database's form.
 func (db *DB) Rebind(q string) string { return db.d.Rebind(q) }
 
-// Migrate applies the migrations db has not had and returns how many.
-func Migrate(ctx context.Context, db *DB) (int, error) { return migrate(ctx, db.x, db.d, db.clock) }
+// ApplyMigrations applies the migrations db has not had and returns how
+// many.
+func ApplyMigrations(ctx context.Context, db *DB) (int, error) {
+	return migrate(ctx, db.x, db.d, db.clock, "")
+}

@@ -19,7 +19,7 @@ type schemaState struct {
 func stateOf(t *testing.T, db *store.DB) schemaState {
 	t.Helper()
 	var s schemaState
-	if err := db.SQLX().SelectContext(ctx, &s.Versions, `SELECT version FROM schema_migrations ORDER BY version`); err != nil {
+	if err := db.SQLX().SelectContext(ctx, &s.Versions, `SELECT version FROM pricefill_migrations ORDER BY version`); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.SQLX().GetContext(ctx, &s.Tag, `SELECT tag FROM queue_instance`); err != nil {
@@ -37,7 +37,7 @@ func TestMigrateTwiceIsANoOp(t *testing.T) {
 		if len(before.Versions) == 0 || before.Tag == "" {
 			t.Fatalf("after Open: %+v, want migrations recorded and a tag", before)
 		}
-		n, err := store.Migrate(ctx, first)
+		n, err := store.ApplyMigrations(ctx, first)
 		if err != nil || n != 0 {
 			t.Errorf("Migrate again = %d, %v; want 0 applied", n, err)
 		}

@@ -18,7 +18,7 @@ func TestDialectsAgreeOnTheSchema(t *testing.T) {
 		db := open(t, d.dsn(t))
 		var s schemaDump
 		if err := db.SQLX().SelectContext(ctx, &s.Migrations,
-			`SELECT CAST(version AS TEXT) || ' ' || name FROM schema_migrations ORDER BY version`); err != nil {
+			`SELECT CAST(version AS TEXT) || ' ' || name FROM pricefill_migrations ORDER BY version`); err != nil {
 			t.Fatal(err)
 		}
 		q := `SELECT m.name || '.' || p.name || CASE WHEN p."notnull" = 1 OR p.pk > 0 THEN ' NOT NULL' ELSE '' END

@@ -23,7 +23,7 @@ func dumpSchema(t *testing.T, x *sqlx.DB, dialect string) schemaDump {
 	t.Helper()
 	var s schemaDump
 	if err := x.SelectContext(ctx, &s.Migrations,
-		`SELECT CAST(version AS TEXT) || ' ' || name FROM schema_migrations ORDER BY version`); err != nil {
+		`SELECT CAST(version AS TEXT) || ' ' || name FROM pricefill_migrations ORDER BY version`); err != nil {
 		t.Fatal(err)
 	}
 	q := `SELECT type || ' ' || name || ' ' || coalesce(sql, '') FROM sqlite_master ORDER BY type, name`
@@ -42,7 +42,7 @@ func dumpSchema(t *testing.T, x *sqlx.DB, dialect string) schemaDump {
 }
 
 // TestOpenRefusesANewerSchema: a database that a newer program migrated
-// (its schema_migrations holds a version above this program's last) is
+// (its pricefill_migrations holds a version above this program's last) is
 // refused by Open with one line naming both versions, an error matching
 // ErrSchemaNewer, and is left as it was.
 func TestOpenRefusesANewerSchema(t *testing.T) {
@@ -51,11 +51,11 @@ func TestOpenRefusesANewerSchema(t *testing.T) {
 		dsn := d.dsn(t)
 		db := open(t, dsn)
 		var program int
-		if err := db.SQLX().GetContext(ctx, &program, `SELECT max(version) FROM schema_migrations`); err != nil {
+		if err := db.SQLX().GetContext(ctx, &program, `SELECT max(version) FROM pricefill_migrations`); err != nil {
 			t.Fatal(err)
 		}
 		newer := program + 3
-		if _, err := db.SQLX().ExecContext(ctx, db.Rebind(`INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`),
+		if _, err := db.SQLX().ExecContext(ctx, db.Rebind(`INSERT INTO pricefill_migrations (version, name, applied_at) VALUES ($1, $2, $3)`),
 			newer, fmt.Sprintf("%04d_from_the_future", newer), "2030-01-01T00:00:00.000000Z"); err != nil {
 			t.Fatal(err)
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq" // the "postgres" driver
+	"modernc.org/sqlite"
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/backfill"
@@ -55,9 +56,12 @@ const idleParam = "idle_in_transaction_session_timeout"
 type Option func(*config)
 
 type config struct {
-	clock        pricefill.Clock
-	clockGiven   bool // WithClock gave a clock, which the ledger then reads too
-	maxOpenConns int
+	clock          pricefill.Clock
+	clockGiven     bool // WithClock gave a clock, which the ledger then reads too
+	maxOpenConns   int
+	maxConnsGiven  bool   // WithMaxOpenConns was given
+	schema         string // WithSchema's; "" for the connection's own
+	withoutMigrate bool
 }
 
 // WithClock sets the clock that stamps stored rows and decides when leases
@@ -84,8 +88,56 @@ func WithDatabaseClock(caller pricefill.Clock) Option {
 // most: each worker uses one at a time. The default is
 // [MaxOpenConnsDefault]; 0 means the default. An SQLite store always uses
 // one connection, which serializes its writes.
+// [OpenDB] refuses it: the pool is the caller's, and so are its limits.
 func WithMaxOpenConns(n int) Option {
-	return func(cfg *config) { cfg.maxOpenConns = n }
+	return func(cfg *config) { cfg.maxOpenConns, cfg.maxConnsGiven = n, true }
+}
+
+// WithSchema puts every table of the store, [MigrationsTable] included,
+// into the PostgreSQL schema name, and touches nothing outside it: the
+// schema is created when missing (by a migration: see [Migrate]), and
+// every connection of the store uses it as its search_path, so the
+// store's statements, which name tables without a schema, find its tables
+// and no others. name is a plain identifier (see [CheckSchemaName]),
+// quoted in SQL, so its case is kept. The default, "", is the
+// connection's own search_path: the DSN's (?search_path=…), else the
+// server's (public). SQLite has no schemas: a store of SQLite refuses it.
+// With [OpenDB], the caller's pool must already set the search_path to
+// name (see there).
+func WithSchema(name string) Option {
+	return func(cfg *config) { cfg.schema = name }
+}
+
+// WithoutMigrating makes [Open] and [OpenDB] leave the schema as it is,
+// for services that migrate at deploy time with [Migrate]: instead of
+// applying the migrations the database has not had, they check that it
+// records exactly the version of this program's last migration, and fail
+// otherwise, changing nothing: with a *[SchemaOlderError] (run the
+// migrations first) or a *[SchemaNewerError]. By default Open migrates.
+func WithoutMigrating() Option {
+	return func(cfg *config) { cfg.withoutMigrate = true }
+}
+
+// CheckSchemaName returns nil when name can be the schema of
+// [WithSchema]: a plain identifier of 1 to 63 ASCII letters, digits and
+// underscores, not starting with a digit nor with pg_ (PostgreSQL's own).
+func CheckSchemaName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("empty; want a schema name such as pricefill")
+	case len(name) > 63:
+		return fmt.Errorf("%d bytes long; want 63 at most", len(name))
+	case name[0] >= '0' && name[0] <= '9':
+		return fmt.Errorf("%q starts with a digit; want a letter or _ first", name)
+	case strings.HasPrefix(strings.ToLower(name), "pg_"):
+		return fmt.Errorf("%q starts with pg_, which PostgreSQL keeps for its own schemas", name)
+	}
+	for _, r := range name {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return fmt.Errorf("%q holds %q; want only letters, digits and _", name, r)
+		}
+	}
+	return nil
 }
 
 func newConfig(opts []Option) (config, error) {
@@ -102,7 +154,20 @@ func newConfig(opts []Option) (config, error) {
 	if cfg.maxOpenConns == 0 {
 		cfg.maxOpenConns = MaxOpenConnsDefault
 	}
+	if cfg.schema != "" {
+		if err := CheckSchemaName(cfg.schema); err != nil {
+			return cfg, fmt.Errorf("WithSchema: %w", err)
+		}
+	}
 	return cfg, nil
+}
+
+// forDialect checks cfg against the dialect of the database opened.
+func (cfg config) forDialect(d *sqldialect.Dialect) error {
+	if cfg.schema != "" && !d.IsPostgres() {
+		return fmt.Errorf("WithSchema(%q): PostgreSQL only; SQLite has no schemas", cfg.schema)
+	}
+	return nil
 }
 
 // DB is a PostgreSQL or SQLite database holding prices and the work
@@ -119,7 +184,9 @@ type DB struct {
 	d     *sqldialect.Dialect
 	clock pricefill.Clock
 	name  string // the DSN, its secrets hidden
-	stmts saveStatements
+	// ownPool says whether Close closes x: not when OpenDB was given it.
+	ownPool bool
+	stmts   saveStatements
 	// ledger holds the statements of the shared budget; dbClock says
 	// whether its time is the database's clock.
 	ledger  ledgerStatements
@@ -153,22 +220,43 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	d, driverDSN, name, err := parseDSN(dsn)
+	x, d, name, err := connect(dsn, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", name, err)
 	}
+	db := &DB{x: x, d: d, clock: cfg.clock, name: name, ownPool: true}
+	if err := db.open(ctx, cfg); err != nil {
+		_ = x.Close()
+		return nil, fmt.Errorf("store: open %s: %w", name, redact.New(redact.DSNSecrets(dsn)...).Error(err))
+	}
+	return db, nil
+}
+
+// connect returns a pool of connections to dsn, each set up for the
+// store, not yet connected; its dialect; and the DSN as errors show it.
+// Errors have their secrets hidden.
+func connect(dsn string, cfg config) (*sqlx.DB, *sqldialect.Dialect, string, error) {
+	d, driverDSN, name, err := parseDSN(dsn)
+	if err != nil {
+		return nil, nil, name, err
+	}
+	if err := cfg.forDialect(d); err != nil {
+		return nil, nil, name, err
+	}
 	var setup func(context.Context, driver.Conn) error
-	if !d.IsPostgres() {
+	switch {
+	case !d.IsPostgres():
 		_, query, _ := strings.Cut(driverDSN, "?")
 		params, _ := url.ParseQuery(query)
 		setup = sqliteSetup(!params.Has("_journal_mode") && !params.Has("_journal"), d.CreateStaging(), SQLiteBusyTimeout)
+	case cfg.schema != "":
+		setup = postgresSetup(cfg.schema)
 	}
 	conn, err := newConnector(d.Driver, driverDSN, setup)
 	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", name, redact.New(redact.DSNSecrets(dsn)...).Error(err))
+		return nil, nil, name, redact.New(redact.DSNSecrets(dsn)...).Error(err)
 	}
 	x := sqlx.NewDb(sql.OpenDB(conn), d.Driver)
-	db := &DB{x: x, d: d, clock: cfg.clock, name: name}
 	if d.IsPostgres() {
 		x.SetMaxOpenConns(cfg.maxOpenConns)
 		x.SetMaxIdleConns(cfg.maxOpenConns)
@@ -177,18 +265,161 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		x.SetMaxOpenConns(1)
 		x.SetMaxIdleConns(1)
 	}
+	return x, d, name, nil
+}
+
+// OpenDB returns a store over pool, a PostgreSQL connection pool that the
+// caller owns and configures (its size, its lifetimes): [DB.Close] closes
+// the store's prepared statements and leaves pool open, for the caller to
+// close after it. Like [Open], it applies the migrations the database has
+// not had, unless [WithoutMigrating]; [WithMaxOpenConns] is refused.
+//
+// Any database/sql driver of PostgreSQL serves: lib/pq's
+// (sql.Open("postgres", dsn)), the one the store is tested with, or
+// pgx's stdlib (sql.Open("pgx", dsn), or stdlib.OpenDB(connConfig) of a
+// *pgx.ConnConfig; see the example). With [WithSchema], every connection
+// of pool must have the schema as its search_path, since the store cannot
+// set up connections it does not open: put search_path=NAME in the DSN
+// (both drivers pass it to the server) or in pgx's
+// ConnConfig.RuntimeParams; OpenDB creates the schema when missing (and
+// migrating) and checks a connection's search_path, refusing pool when it
+// differs.
+//
+// An SQLite pool is refused: the store sets up each SQLite connection it
+// opens itself (WAL, busy timeout, IMMEDIATE transactions, its staging
+// table), so give [Open] the file's path instead.
+func OpenDB(ctx context.Context, pool *sql.DB, opts ...Option) (*DB, error) {
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	x, err := overPool(ctx, pool, cfg)
+	if err != nil {
+		return nil, err
+	}
+	db := &DB{x: x, d: sqldialect.Postgres, clock: cfg.clock, name: poolName}
 	if err := db.open(ctx, cfg); err != nil {
-		_ = x.Close()
-		return nil, fmt.Errorf("store: open %s: %w", name, redact.New(redact.DSNSecrets(dsn)...).Error(err))
+		if db.Queue != nil {
+			_ = db.Queue.close()
+		}
+		return nil, fmt.Errorf("store: open %s: %w", poolName, err)
 	}
 	return db, nil
+}
+
+// poolName is what [DB.String] and errors call a pool given to [OpenDB].
+const poolName = "the caller's PostgreSQL pool"
+
+// overPool checks that pool, given to OpenDB or MigrateDB, is one of
+// PostgreSQL whose connections use cfg's schema, creating the schema when
+// missing unless cfg says not to migrate.
+func overPool(ctx context.Context, pool *sql.DB, cfg config) (*sqlx.DB, error) {
+	fail := func(format string, args ...any) (*sqlx.DB, error) {
+		return nil, fmt.Errorf("store: open %s: "+format, append([]any{poolName}, args...)...)
+	}
+	switch {
+	case pool == nil:
+		return fail("no pool (nil)")
+	case cfg.maxConnsGiven:
+		return fail("WithMaxOpenConns: the pool is the caller's, and so are its limits: set them on it")
+	}
+	if _, ok := pool.Driver().(*sqlite.Driver); ok {
+		return fail("an SQLite pool: the store sets up each SQLite connection it opens (WAL, busy timeout, its staging table); give Open the file's path")
+	}
+	x := sqlx.NewDb(pool, sqldialect.Postgres.Driver)
+	var version string
+	if err := x.QueryRowxContext(ctx, `SELECT current_setting('server_version_num')`).Scan(&version); err != nil {
+		return fail("not a PostgreSQL pool, or it does not answer: %w", err)
+	}
+	if cfg.schema == "" {
+		return x, nil
+	}
+	if !cfg.withoutMigrate {
+		if err := createSchema(ctx, x, cfg.schema); err != nil {
+			return fail("%w", err)
+		}
+	}
+	var path string
+	if err := x.QueryRowxContext(ctx, `SELECT current_setting('search_path')`).Scan(&path); err != nil {
+		return fail("read search_path: %w", err)
+	}
+	if first := firstSchema(path); first != cfg.schema {
+		return fail("WithSchema(%q): the pool's connections have search_path %q; give it search_path=%s (in its DSN, or pgx's RuntimeParams)", cfg.schema, path, cfg.schema)
+	}
+	return x, nil
+}
+
+// firstSchema returns the first schema of a search_path, unquoted.
+func firstSchema(path string) string {
+	first, _, _ := strings.Cut(path, ",")
+	first = strings.TrimSpace(first)
+	if len(first) >= 2 && first[0] == '"' && first[len(first)-1] == '"' {
+		first = strings.ReplaceAll(first[1:len(first)-1], `""`, `"`)
+	}
+	return first
+}
+
+// Migrate applies to the database that dsn names (as [Open] reads it) the
+// migrations it has not had, and closes it: for services that migrate at
+// deploy time and open their stores [WithoutMigrating]. It is idempotent,
+// and processes that migrate at once take turns. [WithSchema] puts the
+// tables into its schema, created when missing; [WithClock] stamps the
+// migrations recorded; the other options do nothing here. A database a
+// newer program migrated is left alone, with a *[SchemaNewerError].
+func Migrate(ctx context.Context, dsn string, opts ...Option) error {
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	x, d, name, err := connect(dsn, cfg)
+	if err != nil {
+		return fmt.Errorf("store: migrate %s: %w", name, err)
+	}
+	defer x.Close()
+	if _, err := migrate(ctx, x, d, cfg.clock, cfg.schema); err != nil {
+		return fmt.Errorf("store: migrate %s: %w", name, redact.New(redact.DSNSecrets(dsn)...).Error(err))
+	}
+	return nil
+}
+
+// MigrateDB is [Migrate] over a PostgreSQL pool that the caller owns, as
+// [OpenDB] takes it (and leaves open).
+func MigrateDB(ctx context.Context, pool *sql.DB, opts ...Option) error {
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	cfg.withoutMigrate = false
+	x, err := overPool(ctx, pool, cfg)
+	if err != nil {
+		return err
+	}
+	if _, err := migrate(ctx, x, sqldialect.Postgres, cfg.clock, cfg.schema); err != nil {
+		return fmt.Errorf("store: migrate %s: %w", poolName, err)
+	}
+	return nil
+}
+
+// DialectOf returns the dialect of the database dsn names, as [Open]
+// reads it: "postgres" or "sqlite". It connects to nothing; an error says
+// what is wrong with dsn, its secrets hidden.
+func DialectOf(dsn string) (string, error) {
+	d, _, name, err := parseDSN(dsn)
+	if err != nil {
+		return "", fmt.Errorf("store: %s: %w", name, err)
+	}
+	return d.Name, nil
 }
 
 func (db *DB) open(ctx context.Context, cfg config) error {
 	if err := db.x.PingContext(ctx); err != nil {
 		return err
 	}
-	if _, err := migrate(ctx, db.x, db.d, cfg.clock); err != nil {
+	if cfg.withoutMigrate {
+		if err := checkMigrated(ctx, db.x, db.d); err != nil {
+			return err
+		}
+	} else if _, err := migrate(ctx, db.x, db.d, cfg.clock, cfg.schema); err != nil {
 		return err
 	}
 	q, err := newQueue(ctx, db.x, db.d, cfg.clock, !cfg.clockGiven)
@@ -206,9 +437,13 @@ func (db *DB) open(ctx context.Context, cfg config) error {
 	return err
 }
 
-// Close closes the database's connections.
+// Close closes the database's connections; of a store of [OpenDB], only
+// its prepared statements, leaving the caller's pool open.
 func (db *DB) Close() error {
-	err := errors.Join(db.cache.Close(), db.Queue.close(), db.x.Close())
+	err := errors.Join(db.cache.Close(), db.Queue.close())
+	if db.ownPool {
+		err = errors.Join(err, db.x.Close())
+	}
 	if err != nil {
 		return fmt.Errorf("store: close %s: %w", db.name, err)
 	}

@@ -155,10 +155,10 @@ func TestNewerSchemaExits2(t *testing.T) {
 		srv := upstream.ForTest(t)
 		migrated(t, dsn)
 		raw := rawDB(t, dsn)
-		program := queryInt(t, raw, `SELECT max(version) FROM schema_migrations`)
+		program := queryInt(t, raw, `SELECT max(version) FROM pricefill_migrations`)
 		newer := program + 5
 		if _, err := raw.ExecContext(context.Background(), fmt.Sprintf(
-			`INSERT INTO schema_migrations (version, name, applied_at) VALUES (%d, '%04d_from_a_newer_pricefill', '2030-01-01T00:00:00.000000Z')`,
+			`INSERT INTO pricefill_migrations (version, name, applied_at) VALUES (%d, '%04d_from_a_newer_pricefill', '2030-01-01T00:00:00.000000Z')`,
 			newer, newer)); err != nil {
 			t.Fatal(err)
 		}
@@ -178,8 +178,8 @@ func TestNewerSchemaExits2(t *testing.T) {
 		if n := len(srv.Requests()); n != 0 {
 			t.Errorf("%d requests reached the provider, want none", n)
 		}
-		if got := queryInt(t, raw, `SELECT max(version) FROM schema_migrations`); got != newer {
-			t.Errorf("schema_migrations now ends at %d, want %d as it was", got, newer)
+		if got := queryInt(t, raw, `SELECT max(version) FROM pricefill_migrations`); got != newer {
+			t.Errorf("pricefill_migrations now ends at %d, want %d as it was", got, newer)
 		}
 		if tasks := mustSnapshot(t, dsn); len(tasks) != 0 {
 			t.Errorf("%d tasks queued, want none", len(tasks))
