@@ -44,6 +44,10 @@ type Asset struct {
 	Exchange string
 	// Timezone is the exchange's IANA time zone, such as "America/New_York".
 	Timezone string
+	// Sector is the company's sector where known, such as "Information
+	// Technology": from a universe's list (package backfill/universe),
+	// since providers' price data does not carry it.
+	Sector string
 }
 
 // A Series is what a fetcher returns for one symbol and range: the asset and

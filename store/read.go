@@ -71,16 +71,16 @@ func scanAll[T any](rows *sqlx.Rows, err error, what string, scan func(*sqlx.Row
 // not an asset of the database.
 func (db *DB) Asset(ctx context.Context, symbol string) (*pricefill.Asset, error) {
 	a := pricefill.Asset{Symbol: symbol}
-	var name, currency, exchange, tz sql.NullString
-	err := db.x.QueryRowxContext(ctx, db.d.Rebind(`SELECT name, currency, exchange, timezone FROM assets WHERE symbol = $1`), symbol).
-		Scan(&name, &currency, &exchange, &tz)
+	var name, currency, exchange, tz, sector sql.NullString
+	err := db.x.QueryRowxContext(ctx, db.d.Rebind(`SELECT name, currency, exchange, timezone, sector FROM assets WHERE symbol = $1`), symbol).
+		Scan(&name, &currency, &exchange, &tz, &sector)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: asset %s: %w", symbol, err)
 	}
-	a.Name, a.Currency, a.Exchange, a.Timezone = name.String, currency.String, exchange.String, tz.String
+	a.Name, a.Currency, a.Exchange, a.Timezone, a.Sector = name.String, currency.String, exchange.String, tz.String, sector.String
 	return &a, nil
 }
 

@@ -37,13 +37,14 @@ func newSaveStatements(d *sqldialect.Dialect) saveStatements {
 		// DO UPDATE, even when nothing changes, locks the asset's row
 		// until commit: saves of one symbol take turns, so their counts
 		// are exact however many workers store the same bars.
-		upsertAsset: d.Rebind(`INSERT INTO assets (symbol, name, currency, exchange, timezone, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6)
+		upsertAsset: d.Rebind(`INSERT INTO assets (symbol, name, currency, exchange, timezone, created_at, sector)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
 			ON CONFLICT (symbol) DO UPDATE SET
 				name = COALESCE(excluded.name, assets.name),
 				currency = COALESCE(excluded.currency, assets.currency),
 				exchange = COALESCE(excluded.exchange, assets.exchange),
-				timezone = COALESCE(excluded.timezone, assets.timezone)
+				timezone = COALESCE(excluded.timezone, assets.timezone),
+				sector = COALESCE(excluded.sector, assets.sector)
 			RETURNING id`),
 		// With force: the stored days whose values differ.
 		update: d.Rebind(`UPDATE prices SET open = s.open, high = s.high, low = s.low, close = s.close,
@@ -78,8 +79,8 @@ func newSaveStatements(d *sqldialect.Dialect) saveStatements {
 }
 
 // Save stores the bars of req.Series in one transaction: the asset (its
-// name, currency, exchange and time zone where the provider gave them; a
-// value it did not give is kept), the bars of days not stored yet, with
+// name, currency, exchange, time zone and sector where given; a value not
+// given is kept), the bars of days not stored yet, with
 // req.Force the stored days whose values changed, and the asset's
 // tracked_assets row (the time of this save and the first and last dates
 // stored). [DB.SaveAndComplete] does the same and completes a task of the
@@ -170,7 +171,7 @@ func (db *DB) save(ctx context.Context, req backfill.SaveRequest, t *queue.Task,
 		now := sqldialect.Now(db.clock)
 		var assetID int64
 		if err := db.cache.QueryRow(ctx, tx, db.stmts.upsertAsset, a.Symbol, orNull(a.Name), orNull(a.Currency),
-			orNull(a.Exchange), orNull(a.Timezone), sqldialect.FormatTime(now)).Scan(&assetID); err != nil {
+			orNull(a.Exchange), orNull(a.Timezone), sqldialect.FormatTime(now), orNull(a.Sector)).Scan(&assetID); err != nil {
 			return fmt.Errorf("store asset: %w", err)
 		}
 		if len(holes) > 0 {
