@@ -15,6 +15,7 @@ import (
 	"github.com/pricefill/pricefill/backfill/universe"
 	"github.com/pricefill/pricefill/internal/redact"
 	"github.com/pricefill/pricefill/ratelimit"
+	"github.com/pricefill/pricefill/store"
 	"github.com/pricefill/pricefill/validate/calendar"
 )
 
@@ -31,6 +32,8 @@ type options struct {
 	from, to    time.Time // --from and --to; zero when not given
 	force       bool
 	dsn         string
+	dbSchema    string            // --db-schema: "" for the DSN's own
+	assets      []pricefill.Asset // the names and sectors the universe knows of the symbols
 	source      string
 	baseURL     string
 	concurrency int
@@ -105,6 +108,7 @@ func parseArgs(args []string, out io.Writer, getenv func(string) string) (*optio
 	fs.BoolVar(&o.force, "force", false, "fetch symbols again even when stored, known holes included, and replace bars whose values changed")
 	fs.StringVar(&config, "config", "", "a JSON `FILE` of symbols: {\"symbols\": [{\"symbol\": \"AAPL\"}, …]}")
 	fs.StringVar(&o.dsn, "db", "", "the database `DSN`: a file path or sqlite:PATH for SQLite, postgres://… for PostgreSQL\n(default: $DATABASE_URL, else "+DBDefault+")")
+	fs.StringVar(&o.dbSchema, "db-schema", "", "keep every pricefill table in the PostgreSQL schema `NAME`, created if missing,\nand touch nothing outside it (default: the DSN's search_path, else public)")
 	fs.StringVar(&o.source, "source", "yahoo", "the provider `NAME`: yahoo, stooq, alphavantage, csvdir (CSV files in the directory --base-url),\nsynthetic (made-up demo data)")
 	fs.StringVar(&o.baseURL, "base-url", "", "the provider's base `URL`, for proxies and tests; for csvdir, the directory")
 	fs.IntVar(&o.concurrency, "concurrency", backfill.ConcurrencyDefault, "`N` workers fetch at once, sharing one rate limit")
@@ -302,15 +306,18 @@ func (o *options) check(symbols, config, level string, set map[string]bool, gete
 			return usagef("--symbols: %w", errors.Join(errs...))
 		}
 		o.universe = "--symbols"
+		o.assets = membersOf(universe.SP500(), o.symbols)
 	case set["config"]:
 		u, err := universe.ReadFile(config)
 		if err != nil {
 			return usagef("--config: %w", err)
 		}
 		o.symbols, o.universe = u.Tickers(), config
+		o.assets = membersOf(u, o.symbols)
 	default:
 		u := universe.SP500()
 		o.symbols, o.universe = u.Tickers(), u.Name+" as of "+u.LastUpdated
+		o.assets = membersOf(u, o.symbols)
 	}
 
 	if o.dsn == "" {
@@ -319,5 +326,29 @@ func (o *options) check(symbols, config, level string, set map[string]bool, gete
 	if o.dsn == "" {
 		o.dsn = DBDefault
 	}
+	if set["db-schema"] {
+		if err := store.CheckSchemaName(o.dbSchema); err != nil {
+			return usagef("--db-schema: %w", err)
+		}
+		if d, err := store.DialectOf(o.dsn); err == nil && d != "postgres" {
+			return usagef("--db-schema %s: PostgreSQL only, and --db is an SQLite file", o.dbSchema)
+		}
+	}
 	return nil
+}
+
+// membersOf returns the assets of the members of u whose symbols are in
+// syms and which have a name or a sector, in u's order.
+func membersOf(u *universe.Universe, syms []string) []pricefill.Asset {
+	want := make(map[string]bool, len(syms))
+	for _, s := range syms {
+		want[s] = true
+	}
+	var out []pricefill.Asset
+	for _, m := range u.Symbols {
+		if want[m.Symbol] && (m.Name != "" || m.Sector != "") {
+			out = append(out, pricefill.Asset{Symbol: m.Symbol, Name: m.Name, Sector: m.Sector})
+		}
+	}
+	return out
 }

@@ -93,7 +93,11 @@ func runWith(ctx context.Context, o *options, stdout io.Writer, stderr *os.File)
 	}
 	// On PostgreSQL the database's clock decides leases and budgets, so
 	// that a fleet whose clocks disagree agrees.
-	db, err := store.Open(ctx, o.dsn, store.WithDatabaseClock(clock))
+	sopts := []store.Option{store.WithDatabaseClock(clock)}
+	if o.dbSchema != "" {
+		sopts = append(sopts, store.WithSchema(o.dbSchema))
+	}
+	db, err := store.Open(ctx, o.dsn, sopts...)
 	if err != nil {
 		return exitUsage, fmt.Errorf("--db: %w", err)
 	}
@@ -144,6 +148,11 @@ func runWith(ctx context.Context, o *options, stdout io.Writer, stderr *os.File)
 	)
 	if err != nil {
 		return exitUsage, err
+	}
+	// The universe's names and sectors; a provider's name, once fetched,
+	// replaces the name (an empty one keeps it).
+	if err := db.PutAssets(ctx, o.assets); err != nil {
+		return exitFailures, err
 	}
 	logger.Info("pricefill", "version", versionString(), "source", o.describe(), "db", db.String(),
 		"symbols", len(o.symbols), "from", o.universe, "range", o.rangeAt(clock.Now()).String())
