@@ -3,7 +3,8 @@
 //
 // [Open] takes a DSN, applies the embedded migrations the database has not
 // had, and returns a [DB]: the runner's [backfill.Store] and, through the
-// embedded [Queue], its durable [queue.Queue].
+// embedded [Queue], its durable [queue.Queue]. [OpenDB] does the same over
+// a PostgreSQL *sql.DB that the caller owns.
 //
 //	db, err := store.Open(ctx, "backfill.db") // or "postgres://user:pw@host/db"
 //	…
@@ -17,7 +18,8 @@
 // PostgreSQL and RFC 3339 text in UTC with six fractional digits on
 // SQLite, so that text order is time order.
 //
-//	assets            id, symbol UNIQUE, name, currency, exchange, timezone, created_at
+//	assets            id, symbol UNIQUE, name, currency, exchange, timezone, created_at,
+//	                  sector (where known: from a universe, see [DB.PutAssets])
 //	prices            asset_id → assets, date, open, high, low, close, adj_close, volume, source
 //	                  PRIMARY KEY (asset_id, date); prices > 0 and finite, volume ≥ 0,
 //	                  adj_close NULL when the provider gives none
@@ -40,12 +42,30 @@
 //	                  last_now, updated_at
 //	rate_grants       key → rate_budgets, seq, at: one row a grant, numbered per key;
 //	                  PRIMARY KEY (key, seq), INDEX (key, at)
-//	schema_migrations version, name, applied_at
+//	pricefill_migrations version, name, applied_at
 //
 // Migrations are numbered SQL files per dialect, each applied in a
-// transaction that records it in schema_migrations. Processes that open a
+// transaction that records it in [MigrationsTable]. Processes that open a
 // database at once take turns: on PostgreSQL under an advisory lock, on
 // SQLite under the write lock that IMMEDIATE transactions take.
+//
+// # Fitting into a database
+//
+// The store shares a database with other tools' tables:
+//
+//	need                                   how
+//	its own PostgreSQL schema              [WithSchema]: every table, the record included, in it;
+//	                                       created if missing; each connection's search_path
+//	migrations at deploy time              [Migrate] (or [MigrateDB]), then Open [WithoutMigrating],
+//	                                       which checks the version ([ErrSchemaOlder], [ErrSchemaNewer])
+//	a pool the service owns (lib/pq, pgx)  [OpenDB]; Close leaves the pool open
+//	names and sectors of a universe        [DB.PutAssets]
+//
+// The migration record is pricefill_migrations, never schema_migrations,
+// which golang-migrate and others use: a schema_migrations that an older
+// pricefill wrote (its columns version, name, applied_at and only its
+// migrations' rows) is moved into pricefill_migrations and dropped in the
+// first migration's transaction; any other is left as it is.
 //
 // # Saving
 //

@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"log"
 	"log/slog"
@@ -177,4 +179,62 @@ func openTemp(ctx context.Context) (db *store.DB, cleanup func()) {
 		db.Close()
 		remove()
 	}
+}
+
+// Migrations run at deploy time, and the service's store only checks that
+// the database has them: before Migrate, Open WithoutMigrating refuses it.
+func ExampleMigrate() {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "pricefill-example-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	dsn := filepath.Join(dir, "prices.db")
+
+	_, err = store.Open(ctx, dsn, store.WithoutMigrating())
+	fmt.Println("before:", errors.Is(err, store.ErrSchemaOlder))
+
+	if err := store.Migrate(ctx, dsn); err != nil { // at deploy time
+		log.Fatal(err)
+	}
+	db, err := store.Open(ctx, dsn, store.WithoutMigrating())
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+	fmt.Println("after: opened", db.Dialect())
+	// Output:
+	// before: true
+	// after: opened sqlite
+}
+
+// A service hands its own PostgreSQL pool to the store, and closes it
+// itself. With lib/pq:
+//
+//	pool, err := sql.Open("postgres", "postgres://app@db/prices?search_path=pricefill")
+//
+// With pgx, through its database/sql driver github.com/jackc/pgx/v5/stdlib:
+//
+//	pool, err := sql.Open("pgx", "postgres://app@db/prices?search_path=pricefill")
+//	// or, from a *pgx.ConnConfig:
+//	cfg, err := pgx.ParseConfig("postgres://app@db/prices")
+//	cfg.RuntimeParams["search_path"] = "pricefill"
+//	pool := stdlib.OpenDB(*cfg)
+//
+// (It needs a PostgreSQL server, so it has no output to check here; the
+// package's tests run OpenDB on a lib/pq pool.)
+func ExampleOpenDB() {
+	ctx := context.Background()
+	pool, err := sql.Open("postgres", os.Getenv("DATABASE_URL"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer pool.Close() // after db.Close, which leaves the pool open
+
+	db, err := store.OpenDB(ctx, pool, store.WithSchema("pricefill"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
 }
