@@ -53,8 +53,10 @@ type DateLister interface {
 
 // A SaveRequest is one symbol's valid bars, to be stored at once.
 type SaveRequest struct {
-	// Series holds the asset, as the provider described it, and the bars
-	// that passed validation, in date order.
+	// Series holds the asset, as the provider described it, the bars
+	// that passed validation, in date order, and the dividends and splits
+	// the provider reported within Range, for a store that keeps them
+	// (see [ActionLister]); other stores ignore them.
 	Series *pricefill.Series
 	// Range is the range that was fetched.
 	Range pricefill.Range
@@ -67,6 +69,42 @@ type SaveRequest struct {
 	// other stores ignore them.
 	Holes []Hole
 }
+
+// An ActionLister is a [Store] that keeps the dividends and splits of the
+// series it saves, one per date (and source), a later one of a date
+// replacing the stored one. With a [BarLister] it lets the runner keep
+// adjusted closes true: see [BarLister].
+type ActionLister interface {
+	// Dividends returns the dividends stored for symbol with an ex-date
+	// within r, in date order.
+	Dividends(ctx context.Context, symbol string, r pricefill.Range) ([]pricefill.Dividend, error)
+	// Splits returns the splits stored for symbol effective within r, in
+	// date order.
+	Splits(ctx context.Context, symbol string, r pricefill.Range) ([]pricefill.Split, error)
+}
+
+// A BarLister is a [DateLister] that can return the bars it holds. The
+// runner then makes each fetch of the days missing overlap the store by
+// the last stored trading day before them (the same request, one day
+// more) and looks for a restatement: the adjusted close of that day
+// differing from the provider's by more than [RestatedTolerance] of it,
+// or, when the store is an [ActionLister] too, a dividend or split in the
+// answer that the store does not have, dated after its first stored day.
+// A provider restates every earlier adjusted close on such an action. The
+// runner then fetches the task's whole range again, once, and saves it as
+// with [WithForce]: every stored day whose values changed is replaced.
+// The report counts the symbol as restated ([Report.Restated]).
+type BarLister interface {
+	DateLister
+	// StoredBars returns the bars stored for symbol within r, in date
+	// order.
+	StoredBars(ctx context.Context, symbol string, r pricefill.Range) ([]pricefill.Bar, error)
+}
+
+// RestatedTolerance is the relative difference between a stored adjusted
+// close and the provider's beyond which the runner takes the history to be
+// restated (see [BarLister]).
+const RestatedTolerance = 1e-6
 
 // A SaveResult counts what a Save did, bar by bar: Updated counts stored
 // bars replaced because their values changed (with Force only).

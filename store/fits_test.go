@@ -72,8 +72,10 @@ func TestOlderRecordMoved(t *testing.T) {
 		// Back to the database of pricefill 5: its record, no sector.
 		for _, stmt := range []string{
 			`ALTER TABLE pricefill_migrations RENAME TO schema_migrations`,
-			`DELETE FROM schema_migrations WHERE version = 6`,
+			`DELETE FROM schema_migrations WHERE version >= 6`,
 			`ALTER TABLE assets DROP COLUMN sector`,
+			`DROP TABLE dividends`,
+			`DROP TABLE splits`,
 		} {
 			if _, err := x.ExecContext(ctx, stmt); err != nil {
 				t.Fatalf("%s: %v", stmt, err)
@@ -230,8 +232,8 @@ func TestWithSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{}
-	for _, tab := range []string{"assets", "backfill_queue", "backfill_run_tasks", "backfill_runs", "fetcher_logs", "holes",
-		store.MigrationsTable, "prices", "queue_instance", "rate_budgets", "rate_grants", "tracked_assets"} {
+	for _, tab := range []string{"assets", "backfill_queue", "backfill_run_tasks", "backfill_runs", "dividends", "fetcher_logs", "holes",
+		store.MigrationsTable, "prices", "queue_instance", "rate_budgets", "rate_grants", "splits", "tracked_assets"} {
 		want = append(want, schema+"."+tab)
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -24,10 +24,12 @@ import (
 type saveStatements struct {
 	upsertAsset, update, insert, track string
 	recordHoles, forgetHoles           string
+	actions                            actionStatements
 }
 
 func (s saveStatements) all() []string {
-	return []string{s.upsertAsset, s.update, s.insert, s.track, s.recordHoles, s.forgetHoles}
+	return []string{s.upsertAsset, s.update, s.insert, s.track, s.recordHoles, s.forgetHoles,
+		s.actions.dividend, s.actions.split}
 }
 
 func newSaveStatements(d *sqldialect.Dialect) saveStatements {
@@ -75,6 +77,7 @@ func newSaveStatements(d *sqldialect.Dialect) saveStatements {
 				asks = excluded.asks, last_asked = excluded.last_asked`),
 		// A day served is no longer a hole.
 		forgetHoles: d.Rebind(`DELETE FROM holes WHERE asset_id = $1 AND ` + d.InBarDates("date", 2)),
+		actions:     newActionStatements(d),
 	}
 }
 
@@ -85,6 +88,12 @@ func newSaveStatements(d *sqldialect.Dialect) saveStatements {
 // tracked_assets row (the time of this save and the first and last dates
 // stored). [DB.SaveAndComplete] does the same and completes a task of the
 // queue in the same transaction.
+//
+// In the same transaction it stores the dividends and splits of
+// req.Series under the source of its bars and the asset's currency, one
+// per date and source: an action stored already is replaced (a restated
+// amount or ratio), so saving it twice stores it once. A series without
+// bars stores no action. See [DB.Dividends] and [DB.Splits].
 //
 // The store is a [backfill.HoleKeeper]: in the same transaction, Save
 // records the holes of req.Holes (a hole of a date recorded already is
@@ -164,6 +173,9 @@ func (db *DB) save(ctx context.Context, req backfill.SaveRequest, t *queue.Task,
 	if err != nil {
 		return backfill.SaveResult{}, pricefill.Permanent(fmt.Errorf("store: save %s: %w", a.Symbol, err))
 	}
+	if err := checkActions(req.Series); err != nil {
+		return backfill.SaveResult{}, pricefill.Permanent(fmt.Errorf("store: save %s: %w", a.Symbol, err))
+	}
 
 	var res backfill.SaveResult
 	err = inTx(ctx, db.x, func(tx *sqlx.Tx) error {
@@ -184,6 +196,9 @@ func (db *DB) save(ctx context.Context, req backfill.SaveRequest, t *queue.Task,
 			if err := db.merge(ctx, tx, assetID, bars, req.Force, &res); err != nil {
 				return err
 			}
+		}
+		if err := db.saveActions(ctx, tx, assetID, req.Series); err != nil {
+			return err
 		}
 		if _, err := db.cache.Exec(ctx, tx, db.stmts.track, assetID, sqldialect.FormatTime(now)); err != nil {
 			return fmt.Errorf("track asset: %w", err)

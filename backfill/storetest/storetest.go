@@ -38,8 +38,9 @@ type OpenFunc func(t *testing.T) Store
 
 // Run runs the whole suite against the stores open makes, each check as a
 // parallel subtest with a store of its own. The checks of StoredDates run
-// when the stores are [backfill.DateLister]s, and those of holes when they
-// are [backfill.HoleKeeper]s, which Run tells from one more store that it
+// when the stores are [backfill.DateLister]s, those of holes when they
+// are [backfill.HoleKeeper]s, and those of dividends and splits when they
+// are [backfill.ActionLister]s, which Run tells from one more store that it
 // opens first.
 func Run(t *testing.T, open OpenFunc) {
 	t.Helper()
@@ -73,13 +74,22 @@ func Run(t *testing.T, open OpenFunc) {
 			check{"HolesMatchAModel", testHolesModel},
 		)
 	}
+	if _, ok := first.(backfill.ActionLister); ok {
+		tests = append(tests,
+			check{"ActionsSavedTwiceStoreOnce", testActionsIdempotent},
+			check{"ActionRestatedIsReplaced", testActionReplaced},
+			check{"ActionsReadBackWithinRange", testActionsWithinRange},
+			check{"RefusedActionFailsTheSave", testRefusedActionFailsTheSave},
+		)
+	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			s := open(t)
 			lister, _ := s.(backfill.DateLister)
 			keeper, _ := s.(backfill.HoleKeeper)
-			tc.fn(t, &env{t: t, ctx: context.Background(), s: s, lister: lister, keeper: keeper})
+			actions, _ := s.(backfill.ActionLister)
+			tc.fn(t, &env{t: t, ctx: context.Background(), s: s, lister: lister, keeper: keeper, actions: actions})
 		})
 	}
 }
@@ -93,6 +103,8 @@ type env struct {
 	s      Store
 	lister backfill.DateLister // nil when s is not one
 	keeper backfill.HoleKeeper // nil when s is not one
+	// actions is nil when s is not a backfill.ActionLister.
+	actions backfill.ActionLister
 }
 
 // save saves bars of symbol and returns the result, failing the test when
