@@ -1,8 +1,9 @@
 // Package fake has in-memory stand-ins for the runner's parts, for unit
 // tests: a [Fetcher] whose answers are scripted per symbol, and a [Store]
-// that keeps bars and holes in maps and saves them as package store's DB
-// does (both pass the suite of package backfill/storetest). Both are safe for
-// concurrent use and record what was asked of them.
+// that keeps bars, holes, dividends and splits in maps and saves them as
+// package store's DB does (both pass the suite of package
+// backfill/storetest). Both are safe for concurrent use and record what
+// was asked of them.
 package fake
 
 import (
@@ -19,10 +20,12 @@ import (
 )
 
 var (
-	_ backfill.Fetcher    = (*Fetcher)(nil)
-	_ backfill.Store      = (*Store)(nil)
-	_ backfill.DateLister = (*Store)(nil)
-	_ backfill.HoleKeeper = (*Store)(nil)
+	_ backfill.Fetcher      = (*Fetcher)(nil)
+	_ backfill.Store        = (*Store)(nil)
+	_ backfill.DateLister   = (*Store)(nil)
+	_ backfill.HoleKeeper   = (*Store)(nil)
+	_ backfill.ActionLister = (*Store)(nil)
+	_ backfill.BarLister    = (*Store)(nil)
 )
 
 // A Step is one scripted answer of the fetcher.
@@ -33,6 +36,10 @@ type Step struct {
 	Bars []pricefill.Bar
 	// Asset, when set, is returned as the series' asset.
 	Asset pricefill.Asset
+	// Dividends and Splits are returned as the series' actions, those
+	// within the range fetched.
+	Dividends []pricefill.Dividend
+	Splits    []pricefill.Split
 	// Nulls are returned as the series' Nulls: the days the provider
 	// listed without prices. They are given as they are, not taken out
 	// of the bars (set Bars to leave those days out).
@@ -108,7 +115,18 @@ func (f *Fetcher) Fetch(ctx context.Context, symbol string, r pricefill.Range) (
 	if asset.Symbol == "" {
 		asset.Symbol = symbol
 	}
-	return &pricefill.Series{Asset: asset, Bars: slices.Clone(bars), Nulls: slices.Clone(step.Nulls)}, nil
+	out := &pricefill.Series{Asset: asset, Bars: slices.Clone(bars), Nulls: slices.Clone(step.Nulls)}
+	for _, d := range step.Dividends {
+		if r.Contains(d.Date) {
+			out.Dividends = append(out.Dividends, d)
+		}
+	}
+	for _, sp := range step.Splits {
+		if r.Contains(sp.Date) {
+			out.Splits = append(out.Splits, sp)
+		}
+	}
+	return out, nil
 }
 
 // Calls returns the fetches served so far, in order.
@@ -160,6 +178,8 @@ type Store struct {
 	bars   map[string]map[time.Time]pricefill.Bar
 	holes  map[string]map[time.Time]backfill.Hole
 	assets map[string]pricefill.Asset
+	divs   map[string]map[time.Time]pricefill.Dividend
+	splits map[string]map[time.Time]pricefill.Split
 	errs   map[string][]error
 	saves  []backfill.SaveRequest
 }
@@ -170,6 +190,8 @@ func NewStore() *Store {
 		bars:   make(map[string]map[time.Time]pricefill.Bar),
 		holes:  make(map[string]map[time.Time]backfill.Hole),
 		assets: make(map[string]pricefill.Asset),
+		divs:   make(map[string]map[time.Time]pricefill.Dividend),
+		splits: make(map[string]map[time.Time]pricefill.Split),
 		errs:   make(map[string][]error),
 	}
 }
@@ -193,6 +215,11 @@ func (s *Store) FailSaves(symbol string, errs ...error) {
 // recorded already replaced (of two of one date in req, the last), and
 // then forgets the holes of the dates of req's bars; a hole the SQL
 // store's schema refuses fails the save too.
+//
+// It keeps the dividends and splits of req's series as the SQL store
+// does, one per date, a later one replacing the stored one, when the
+// series has bars (there is one source here); an action the SQL store's
+// schema refuses fails the save.
 func (s *Store) Save(ctx context.Context, req backfill.SaveRequest) (backfill.SaveResult, error) {
 	if err := ctx.Err(); err != nil {
 		return backfill.SaveResult{}, err
@@ -224,6 +251,12 @@ func (s *Store) Save(ctx context.Context, req backfill.SaveRequest) (backfill.Sa
 		if why := holeRefusal(h); why != "" {
 			return backfill.SaveResult{}, pricefill.Permanent(fmt.Errorf("fake store: save %s: hole %s: %s", sym, h.Date, why))
 		}
+	}
+	if why := actionRefusal(req.Series); why != "" {
+		return backfill.SaveResult{}, pricefill.Permanent(fmt.Errorf("fake store: save %s: %s", sym, why))
+	}
+	if len(req.Series.Bars) > 0 {
+		s.keepActions(sym, req.Series)
 	}
 
 	s.assets[sym] = mergeAsset(s.assets[sym], asset)
@@ -262,6 +295,93 @@ func (s *Store) Save(ctx context.Context, req backfill.SaveRequest) (backfill.Sa
 		delete(holes, b.Date.UTC())
 	}
 	return res, nil
+}
+
+// keepActions stores the actions of series of sym, each replacing the
+// stored one of its date.
+func (s *Store) keepActions(sym string, series *pricefill.Series) {
+	if s.divs[sym] == nil {
+		s.divs[sym] = make(map[time.Time]pricefill.Dividend)
+		s.splits[sym] = make(map[time.Time]pricefill.Split)
+	}
+	for _, d := range series.Dividends {
+		s.divs[sym][d.Date] = d
+	}
+	for _, sp := range series.Splits {
+		s.splits[sym][sp.Date] = sp
+	}
+}
+
+// actionRefusal says why the SQL store's schema refuses an action of
+// series, or returns "" when it takes them all.
+func actionRefusal(series *pricefill.Series) string {
+	positive := func(v float64) bool { return v > 0 && v <= math.MaxFloat64 }
+	for _, d := range series.Dividends {
+		switch {
+		case d.Date.IsZero() || !d.Date.Equal(pricefill.DateOf(d.Date)):
+			return fmt.Sprintf("dividend date %s: want a date at midnight UTC", d.Date)
+		case !positive(d.Amount):
+			return fmt.Sprintf("dividend %s: amount %v: want a finite amount above 0", d.Date.Format(pricefill.DateLayout), d.Amount)
+		}
+	}
+	for _, sp := range series.Splits {
+		switch {
+		case sp.Date.IsZero() || !sp.Date.Equal(pricefill.DateOf(sp.Date)):
+			return fmt.Sprintf("split date %s: want a date at midnight UTC", sp.Date)
+		case !positive(sp.Numerator) || !positive(sp.Denominator):
+			return fmt.Sprintf("split %s: ratio %v:%v: want finite terms above 0", sp.Date.Format(pricefill.DateLayout), sp.Numerator, sp.Denominator)
+		}
+	}
+	return ""
+}
+
+// Dividends returns the dividends stored for symbol within r, in date
+// order.
+func (s *Store) Dividends(ctx context.Context, symbol string, r pricefill.Range) ([]pricefill.Dividend, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []pricefill.Dividend
+	for _, d := range s.divs[symbol] {
+		if r.Contains(d.Date) {
+			out = append(out, d)
+		}
+	}
+	slices.SortFunc(out, func(a, b pricefill.Dividend) int { return a.Date.Compare(b.Date) })
+	return out, nil
+}
+
+// Splits returns the splits stored for symbol within r, in date order.
+func (s *Store) Splits(ctx context.Context, symbol string, r pricefill.Range) ([]pricefill.Split, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []pricefill.Split
+	for _, sp := range s.splits[symbol] {
+		if r.Contains(sp.Date) {
+			out = append(out, sp)
+		}
+	}
+	slices.SortFunc(out, func(a, b pricefill.Split) int { return a.Date.Compare(b.Date) })
+	return out, nil
+}
+
+// StoredBars returns the bars stored for symbol within r, in date order.
+func (s *Store) StoredBars(ctx context.Context, symbol string, r pricefill.Range) ([]pricefill.Bar, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []pricefill.Bar
+	for _, b := range s.Bars(symbol) {
+		if r.Contains(b.Date) {
+			out = append(out, b)
+		}
+	}
+	return out, nil
 }
 
 // holeRefusal says why the SQL store's schema refuses h, or returns ""
