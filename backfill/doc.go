@@ -73,6 +73,18 @@
 // they miss since: deleted days, a session that was still open, a day the
 // provider served late.
 //
+// # Corporate actions and restated history
+//
+// The dividends and splits a fetcher reports ([pricefill.Series]) go to
+// the store with the bars, within the task's range; an [ActionLister]
+// keeps them. A provider restates every earlier adjusted close when a
+// dividend or split happens, so with a [BarLister] store each fetch of
+// the days missing starts at the last stored day before them (the same
+// request, a day more). When the answer has a new dividend or split, or
+// another adjusted close of that day, the task's range is fetched again
+// once and its changed days replaced, as [WithForce] would: the stored
+// adjusted closes stay true, and the report counts the symbol restated.
+//
 // # Reports
 //
 // Run returns a [Report]: totals, failures with their reasons, bars

@@ -78,8 +78,9 @@ func TestOnlyTheGapIsFetched(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// The two gaps lie 7 trading days apart: one request covers both.
-		if diff := cmp.Diff([]string{"2026-03-09..2026-03-27"}, requested(h.fetcher.Calls())); diff != "" {
+		// The two gaps lie 7 trading days apart: one request covers both,
+		// from 03-06, the stored day before them (the overlap).
+		if diff := cmp.Diff([]string{"2026-03-06..2026-03-27"}, requested(h.fetcher.Calls())); diff != "" {
 			t.Errorf("requests (-want +got):\n%s", diff)
 		}
 		if rep.Inserted != 7 || len(h.store.Bars("AAPL")) != 20 || rep.Symbols[0].Completeness != 100 {
@@ -105,8 +106,9 @@ func TestGapsFarApartAreFetchedApart(t *testing.T) {
 			t.Fatal(err)
 		}
 		// February has Presidents' Day (2025-02-17); the spans run from
-		// the first to the last missing trading day.
-		want := []string{"2025-02-03..2025-02-28", "2025-11-03..2025-11-28"}
+		// the stored day before the first missing trading day (the
+		// overlap) to the last.
+		want := []string{"2025-01-31..2025-02-28", "2025-10-31..2025-11-28"}
 		if diff := cmp.Diff(want, requested(h.fetcher.Calls())); diff != "" {
 			t.Errorf("requests (-want +got):\n%s", diff)
 		}

@@ -88,7 +88,8 @@ func TestHolesAreRememberedWithTheirReason(t *testing.T) {
 		// An hour on, the late days alone are asked for, and are served.
 		time.Sleep(time.Hour)
 		later := run()
-		if diff := cmp.Diff([]string{march.String(), "2026-03-26..2026-03-27"}, requested(h.fetcher.Calls())); diff != "" {
+		// Each request starts at the stored day before it: the overlap.
+		if diff := cmp.Diff([]string{march.String(), "2026-03-25..2026-03-27"}, requested(h.fetcher.Calls())); diff != "" {
 			t.Errorf("requests (-want +got):\n%s", diff)
 		}
 		if later.Inserted != 2 || later.Holes != 3 {
@@ -99,8 +100,8 @@ func TestHolesAreRememberedWithTheirReason(t *testing.T) {
 		// and are still not served: one more ask each.
 		time.Sleep(24 * time.Hour)
 		run()
-		if got := requested(h.fetcher.Calls()); len(got) != 3 || got[2] != "2026-03-10..2026-03-13" {
-			t.Errorf("requests %v, want a third for 2026-03-10..2026-03-13", got)
+		if got := requested(h.fetcher.Calls()); len(got) != 3 || got[2] != "2026-03-09..2026-03-13" {
+			t.Errorf("requests %v, want a third for 2026-03-09..2026-03-13", got)
 		}
 		again := h.clock.Now()
 		want = []backfill.Hole{

@@ -87,6 +87,12 @@ type Report struct {
 	// fetches of completed tasks (see [pricefill.Series.Nulls]); each is
 	// logged at level Debug and is a hole.
 	NullDays int `json:"null_days"`
+	// Restated counts the symbols completed whose stored history the
+	// provider had restated (a new dividend or split, or another adjusted
+	// close of a day stored): their range was fetched again, one request
+	// more each, and every stored day whose values changed replaced (see
+	// [BarLister]). Their bars replaced are among Updated.
+	Restated int `json:"restated"`
 
 	// WeekdayRule lists the symbols this run completed whose exchange has no
 	// calendar (see [WithCalendarFor]): every weekday was expected of them,
@@ -130,6 +136,9 @@ type SymbolReport struct {
 	// known holes, and days not asked for yet (see [Report.Holes]).
 	Holes      int `json:"holes"`
 	NotFetched int `json:"not_fetched"`
+	// Restated says the provider had restated the symbol's stored
+	// history, and its range was fetched again (see [Report.Restated]).
+	Restated bool `json:"restated,omitempty"`
 }
 
 // Progress is a snapshot of a run, as given to the function of
@@ -307,6 +316,10 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, "; %d days listed by the provider without prices", r.NullDays)
 		}
 		b.WriteByte('\n')
+	}
+	if r.Restated > 0 {
+		fmt.Fprintf(&b, "restated      %d symbols whose history the provider restated (a new dividend or split, or a changed adjusted close): fetched again and replaced\n",
+			r.Restated)
 	}
 	if n := len(r.WeekdayRule); n > 0 {
 		fmt.Fprintf(&b, "calendars     %d on the weekday rule, their exchange having no calendar (holidays count as missing): %s",

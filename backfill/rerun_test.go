@@ -48,7 +48,8 @@ func TestRerunFetchesADayServedLate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []string{march.String(), "2026-03-10..2026-03-12"}
+		// From 03-09, the stored day before the gap: the overlap.
+		want := []string{march.String(), "2026-03-09..2026-03-12"}
 		if diff := cmp.Diff(want, requested(h.fetcher.Calls())); diff != "" {
 			t.Errorf("requests (-want +got):\n%s", diff)
 		}
@@ -90,7 +91,8 @@ func TestRerunFetchesTheSessionClosedSince(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []string{"2026-03-30..2026-04-01", "2026-04-02..2026-04-02"}
+		// From 04-01, the stored day before: the overlap.
+		want := []string{"2026-03-30..2026-04-01", "2026-04-01..2026-04-02"}
 		if diff := cmp.Diff(want, requested(h.fetcher.Calls())); diff != "" {
 			t.Errorf("requests (-want +got):\n%s", diff)
 		}

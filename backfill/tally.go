@@ -84,6 +84,9 @@ func (tl *tally) record(t *queue.Task, res result) (due bool) {
 		rep.Holes += res.coverage.holes
 		rep.NotFetched += res.coverage.notFetched()
 		rep.NullDays += res.nulls
+		if res.restated {
+			rep.Restated++
+		}
 		if res.weekdayRule {
 			rep.WeekdayRule = append(rep.WeekdayRule, t.Symbol)
 		}
@@ -106,6 +109,7 @@ func (tl *tally) record(t *queue.Task, res result) (due bool) {
 	if status == queue.Completed {
 		sr := &rep.Symbols[len(rep.Symbols)-1]
 		sr.Completeness, sr.Holes, sr.NotFetched = res.coverage.completeness(), res.coverage.holes, res.coverage.notFetched()
+		sr.Restated = res.restated
 	}
 	if tl.done/tl.step > tl.reported {
 		tl.reported = tl.done / tl.step

@@ -55,6 +55,7 @@ type result struct {
 	outcome     queue.Outcome
 	completed   bool // the store completed the task with the bars
 	covered     bool // the store held the range already: nothing fetched
+	restated    bool // the provider restated the history stored: fetched again
 	weekdayRule bool // the symbol's exchange has no calendar: every weekday was expected
 	kind        pricefill.Kind
 	saved       pricefill.Counts
@@ -90,9 +91,32 @@ func (tk *task) attempt() result {
 		return result{outcome: queue.Succeed(queue.Result{Completeness: cov.completeness()}), covered: true,
 			coverage: cov, weekdayRule: cal == calendar.Weekdays}
 	}
-	series, failed, ok := tk.fetch(p.spans)
+	// A store that tells its bars is overlapped by a day before each
+	// span, to see whether the provider restated what it holds; if it
+	// did, the whole range is fetched again and replaced.
+	_, bars := tk.s.store.(BarLister)
+	o := overlap{spans: p.spans}
+	if bars && !tk.s.cfg.force {
+		o = overlapOf(p.spans, p.stored)
+	}
+	series, failed, ok := tk.fetch(o.spans)
 	if !ok {
 		return failed
+	}
+	force, why := tk.s.cfg.force, ""
+	if bars && !force {
+		if why, err = tk.restated(tk.ctx, series, o, firstDate(p.stored)); err != nil {
+			return tk.failure(err)
+		}
+	}
+	if why != "" {
+		tk.log.Info("the provider restated the history stored; fetching the range again", "why", why)
+		p.spans, force = []pricefill.Range{p.settled}, true
+		if series, failed, ok = tk.fetch(p.spans); !ok {
+			return failed
+		}
+	} else if len(o.days) > 0 {
+		series = within(series, p.spans)
 	}
 	served := fetched{rows: make([]time.Time, len(series.Bars)), nulls: dateSet(series.Nulls)}
 	for i, b := range series.Bars {
@@ -109,7 +133,10 @@ func (tk *task) attempt() result {
 	nulls := tk.logNulls(series.Nulls, settled)
 	holes := findHoles(cal, p.spans, settled, p.stored, valid, served, p.holes, now)
 	cov := coverageOf(cal, settled, append(slices.Clip(p.stored), valid...), knownAfter(p.holes, holes, valid))
-	res := tk.save(series.Asset, check, holes, cov.completeness())
+	divs, splits := actionsWithin(series, tk.q.Range)
+	saved := &pricefill.Series{Asset: series.Asset, Bars: check.Valid, Dividends: divs, Splits: splits}
+	res := tk.save(saved, force, check, holes, cov.completeness())
+	res.restated = why != "" && res.outcome.Status == queue.Completed
 	res.weekdayRule = cal == calendar.Weekdays
 	res.coverage, res.nulls = cov, nulls
 	return res
@@ -173,13 +200,16 @@ func (tk *task) fetch(spans []pricefill.Range) (*pricefill.Series, result, bool)
 		mergeAsset(&series.Asset, s.Asset)
 		series.Bars = append(series.Bars, s.Bars...)
 		series.Nulls = append(series.Nulls, s.Nulls...)
+		series.Dividends = append(series.Dividends, s.Dividends...)
+		series.Splits = append(series.Splits, s.Splits...)
 	}
 	return series, result{}, true
 }
 
-// save stores the valid bars of check, of asset, and returns the task's
-// result. A [TaskCompleter] completes the task with them.
-func (tk *task) save(asset pricefill.Asset, check checked, holes []Hole, completeness float64) result {
+// save stores series, the valid bars of check and the actions, replacing
+// stored days whose values changed when force is set, and returns the
+// task's result. A [TaskCompleter] completes the task with them.
+func (tk *task) save(series *pricefill.Series, force bool, check checked, holes []Hole, completeness float64) result {
 	completer := tk.s.completer
 	// A completer completes the task with the bars, after which a renewal
 	// would find the lease gone: stop renewing first. With any other store
@@ -194,7 +224,7 @@ func (tk *task) save(asset pricefill.Asset, check checked, holes []Hole, complet
 	// The bars are fetched: store them even if the run is being cancelled.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(tk.ctx), saveTimeout)
 	defer cancel()
-	req := SaveRequest{Series: &pricefill.Series{Asset: asset, Bars: check.Valid}, Range: tk.q.Range, Force: tk.s.cfg.force, Holes: holes}
+	req := SaveRequest{Series: series, Range: tk.q.Range, Force: force, Holes: holes}
 	var (
 		saved SaveResult
 		err   error
