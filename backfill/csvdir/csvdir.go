@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -221,6 +223,9 @@ func parse(ctx context.Context, in io.Reader, sym string, r pricefill.Range, sou
 		if err != nil {
 			return nil, classify(ir, err)
 		}
+		if r.Contains(row.Date) {
+			addActions(s, row)
+		}
 		switch {
 		case !r.Contains(row.Date):
 		case complete:
@@ -233,8 +238,48 @@ func parse(ctx context.Context, in io.Reader, sym string, r pricefill.Range, sou
 		}
 	}
 	s.Dedupe() // one bar per date, the last sent (see pricefill.Series.Dedupe)
+	s.Dividends, s.Splits = lastOfDate(s.Dividends, dividendDate), lastOfDate(s.Splits, splitDate)
 	s.Nulls = series.Nulls(nulls, s.Bars)
 	return s, nil
+}
+
+// addActions adds the dividend and split of row, if it has them, to s.
+// A split ratio below 1 is a reverse split: 0.1 is 1 for 10.
+func addActions(s *pricefill.Series, row csvbars.Row) {
+	if row.Dividend > 0 {
+		s.Dividends = append(s.Dividends, pricefill.Dividend{Date: row.Date, Amount: row.Dividend})
+	}
+	switch r := row.Split; {
+	case r >= 1:
+		s.Splits = append(s.Splits, pricefill.Split{Date: row.Date, Numerator: r, Denominator: 1})
+	case r > 0:
+		d := 1 / r
+		if math.Abs(d-math.Round(d)) < 1e-9 {
+			d = math.Round(d)
+		}
+		s.Splits = append(s.Splits, pricefill.Split{Date: row.Date, Numerator: 1, Denominator: d})
+	}
+}
+
+func dividendDate(d pricefill.Dividend) time.Time { return d.Date }
+func splitDate(s pricefill.Split) time.Time       { return s.Date }
+
+// lastOfDate returns actions in date order, one per date: of those of a
+// date, the last, as of bars.
+func lastOfDate[T any](actions []T, date func(T) time.Time) []T {
+	slices.SortStableFunc(actions, func(a, b T) int { return date(a).Compare(date(b)) })
+	out := actions[:0]
+	for _, a := range actions {
+		if n := len(out); n > 0 && date(out[n-1]).Equal(date(a)) {
+			out[n-1] = a
+			continue
+		}
+		out = append(out, a)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
 
 // classify makes a reading error transient when the file failed to read,

@@ -315,3 +315,42 @@ func FuzzParseCSV(f *testing.F) {
 			[]byte("date,close,high,low,open,volume,adj close\n2024-01-02,1,2,0.5,1,3,1\n")),
 	})
 }
+
+// TestActionsOfAYfinanceExport: the Dividends and Stock Splits columns of
+// a yfinance export (0 meaning none) are the series' actions, within the
+// range, one per date (the later row wins); a ratio below 1 is a reverse
+// split. A negative amount is a permanent error naming the line.
+func TestActionsOfAYfinanceExport(t *testing.T) {
+	t.Parallel()
+	head := "Date,Open,High,Low,Close,Volume,Dividends,Stock Splits\n"
+	f := setup(t, map[string]string{
+		"AAPL.csv": head +
+			"2023-12-29,10,11,9,10.5,100,0.5,0.0\n" + // before the range
+			"2024-01-02,10,11,9,10.5,100,0.0,0.0\n" +
+			"2024-01-03,10,11,9,10.5,100,0.24,0.0\n" +
+			"2024-01-04,10,11,9,10.5,100,0.0,4.0\n" +
+			"2024-01-05,,,,,,0.0,0.1\n" + // a null day keeps its split
+			"2024-01-03,10,11,9,10.5,100,0.25,0\n", // the later row of 01-03
+		"MSFT.csv": head + "2024-01-02,10,11,9,10.5,100,-0.1,0\n",
+	})
+	s, err := f.Fetch(t.Context(), "AAPL", january)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]pricefill.Dividend{{Date: d(2024, 1, 3), Amount: 0.25}}, s.Dividends); diff != "" {
+		t.Errorf("dividends (-want +got):\n%s", diff)
+	}
+	want := []pricefill.Split{{Date: d(2024, 1, 4), Numerator: 4, Denominator: 1}, {Date: d(2024, 1, 5), Numerator: 1, Denominator: 10}}
+	if diff := cmp.Diff(want, s.Splits); diff != "" {
+		t.Errorf("splits (-want +got):\n%s", diff)
+	}
+	_, err = f.Fetch(t.Context(), "MSFT", january)
+	if !errors.Is(err, pricefill.ErrPermanent) || !strings.Contains(err.Error(), "line 2: dividends") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("a negative dividend: %v; want one permanent line naming line 2 and the dividends", err)
+	}
+	// A file without the columns has no actions.
+	plain := setup(t, map[string]string{"AAPL.csv": "Date,Open,High,Low,Close,Volume\n2024-01-02,10,11,9,10.5,100\n"})
+	if s, err := plain.Fetch(t.Context(), "AAPL", january); err != nil || s.Dividends != nil || s.Splits != nil {
+		t.Errorf("a file without action columns: %v, %v, %v; want no actions", s.Dividends, s.Splits, err)
+	}
+}

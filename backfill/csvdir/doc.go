@@ -22,6 +22,11 @@
 //	<TICKER>,<PER>,<DATE>,<TIME>,<OPEN>,<HIGH>,<LOW>,<CLOSE>,<VOL>,<OPENINT>   Stooq's bulk files;
 //	                                                <PER> must be D (daily)
 //
+// A yfinance export's Dividends and Stock Splits columns, where the header
+// has them, are the series' dividends and splits ([pricefill.Series]): an
+// amount and a ratio of new shares for one old (4.0 for 4:1, 0.1 for a
+// 1:10 reverse split), 0 meaning none; one a date, the later row winning.
+//
 // A file is read as a stream (encoding/csv, one row at a time), keeping
 // only the rows of the range: any size of history costs the memory of the
 // range. A line may be 64 KiB long, its line ending included (a row of

@@ -6,6 +6,9 @@
 //
 // Columns are found by their header name, case-insensitively and in any
 // order; unknown columns are ignored. Dates are 2006-01-02 or 20060102.
+// Yahoo's export through yfinance has Dividends and Stock Splits columns
+// too (an amount, a ratio such as 4.0; 0 when there is none): a Row has
+// them.
 // A row with a date and without a price or the volume is a null day, told
 // apart by [Reader.Next]; blank lines are passed over.
 //
@@ -41,6 +44,10 @@ type Row struct {
 	Close    float64
 	AdjClose float64
 	Volume   int64
+	// Dividend is the cash dividend of the row's date, Split its split
+	// ratio (new shares for one old, 4 for 4:1, 0.1 for 1:10): 0 when
+	// there is none or the file has no such column.
+	Dividend, Split float64
 }
 
 // ErrHeader says the first line is not a header this package knows.
@@ -64,10 +71,12 @@ const (
 	colAdjClose
 	colVolume
 	colPeriod
+	colDividends
+	colSplits
 	nCols
 )
 
-var colNames = [nCols]string{"date", "open", "high", "low", "close", "adj close", "volume", "<per>"}
+var colNames = [nCols]string{"date", "open", "high", "low", "close", "adj close", "volume", "<per>", "dividends", "stock splits"}
 
 // headerCol maps a lower-case header name to its column.
 var headerCol = map[string]int{
@@ -78,7 +87,8 @@ var headerCol = map[string]int{
 	"close": colClose, "<close>": colClose,
 	"adj close": colAdjClose, "adj_close": colAdjClose, "adjclose": colAdjClose, "adjusted close": colAdjClose,
 	"volume": colVolume, "vol": colVolume, "<vol>": colVolume,
-	"<per>": colPeriod,
+	"<per>":     colPeriod,
+	"dividends": colDividends, "stock splits": colSplits,
 }
 
 // A Reader reads rows from a CSV stream, holding one line at a time.
@@ -174,6 +184,23 @@ func (rd *Reader) Next() (row Row, complete bool, err error) {
 		}
 		if !ok && f.col != colAdjClose { // no adjusted close is AdjClose 0: none given
 			complete = false
+		}
+		*f.dst = v
+	}
+	for _, f := range []struct {
+		col int
+		dst *float64
+	}{{colDividends, &row.Dividend}, {colSplits, &row.Split}} {
+		i := rd.idx[f.col]
+		if i < 0 {
+			continue
+		}
+		v, _, err := parseFloat(rec[i]) // none is 0
+		if err == nil && (v < 0 || math.IsInf(v, 0)) {
+			err = fmt.Errorf("%v: want 0 (none) or a finite number above 0", v)
+		}
+		if err != nil {
+			return Row{}, false, fmt.Errorf("line %d: %s: %w", line, colNames[f.col], err)
 		}
 		*f.dst = v
 	}
