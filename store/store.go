@@ -285,6 +285,10 @@ func connect(dsn string, cfg config) (*sqlx.DB, *sqldialect.Dialect, string, err
 // migrating) and checks a connection's search_path, refusing pool when it
 // differs.
 //
+// Nor can it set [PostgresIdleInTransactionTimeout] on them: put
+// idle_in_transaction_session_timeout in the pool's DSN too, or a process
+// of the fleet frozen inside a transaction holds its locks until it wakes.
+//
 // An SQLite pool is refused: the store sets up each SQLite connection it
 // opens itself (WAL, busy timeout, IMMEDIATE transactions, its staging
 // table), so give [Open] the file's path instead.
