@@ -30,6 +30,13 @@ type ingestConfig struct {
 	dir         string // "" means a new temporary directory
 	// exe is the program that runs a child; "" means this one.
 	exe string
+	// before is a build of this program from another tree (the version
+	// before a change, say) that runs a child of its own for each row,
+	// besides exe's; "" runs none.
+	before string
+	// raw loads the bars each child stored again with the database's own
+	// bulk loader (see rawLoad), for the ratio of the two.
+	raw bool
 }
 
 func (c ingestConfig) validate() error {
@@ -52,8 +59,12 @@ func ingestRange(years int) pricefill.Range {
 type ingestResult struct {
 	dialect string
 	symbols int
+	// version is "before" for a child of -ingest-before, else "".
+	version string
 	skipped string
 	child   childResult
+	// raw is the raw load into the child's database, when asked for.
+	raw *rawResult
 	// maxRSS is the child's peak resident set, from its rusage, in bytes.
 	maxRSS int64
 }
@@ -71,34 +82,86 @@ func runIngest(ctx context.Context, c ingestConfig, stderr io.Writer) ([]ingestR
 			return nil, err
 		}
 	}
+	type version struct{ name, exe string }
+	versions := []version{{"", exe}}
+	if c.before != "" {
+		versions = []version{{"before", c.before}, {"", exe}}
+	}
 	var out []ingestResult
 	for _, dialect := range dialects {
 		for _, n := range c.symbols {
-			res := ingestResult{dialect: dialect, symbols: n}
-			if res.skipped = skipped(dialect, c.pgURL); res.skipped != "" {
+			for _, v := range versions {
+				res := ingestResult{dialect: dialect, symbols: n, version: v.name}
+				if res.skipped = skipped(dialect, c.pgURL); res.skipped != "" {
+					out = append(out, res)
+					continue
+				}
+				var err error
+				res.child, res.maxRSS, res.raw, err = ingestOnce(ctx, c, v.exe, v.name, dialect, n, dir, stderr)
+				if err != nil {
+					return out, fmt.Errorf("%s, %d symbols: %w", dialect, n, err)
+				}
+				fmt.Fprintf(stderr, "bench: ingest %s%s, %d symbols: %.0f bars/s, peak RSS %s", dialect, versionSuffix(v.name), n, res.child.barsPerSecond(), mib(res.maxRSS))
+				if res.raw != nil {
+					fmt.Fprintf(stderr, ", %s %.0f bars/s (ratio %.2f)", res.raw.tool, res.raw.barsPerSecond(), res.ratio())
+				}
+				fmt.Fprintln(stderr)
 				out = append(out, res)
-				continue
 			}
-			var err error
-			res.child, res.maxRSS, err = ingestOnce(ctx, c, exe, dialect, n, dir, stderr)
-			if err != nil {
-				return out, fmt.Errorf("%s, %d symbols: %w", dialect, n, err)
-			}
-			fmt.Fprintf(stderr, "bench: ingest %s, %d symbols: %.0f bars/s, peak RSS %s\n", dialect, n, res.child.barsPerSecond(), mib(res.maxRSS))
-			out = append(out, res)
 		}
 	}
 	return out, nil
 }
 
-// ingestOnce runs one child on a new database and returns what it
-// measured and its peak RSS.
-func ingestOnce(ctx context.Context, c ingestConfig, exe, dialect string, n int, dir string, stderr io.Writer) (childResult, int64, error) {
-	dsn, drop, err := newDatabase(ctx, dialect, filepath.Join(dir, fmt.Sprintf("ingest-%d.db", n)), c.pgURL, stderr)
+// ratio is the child's bars/s over the raw load's, or 0 without one.
+func (x ingestResult) ratio() float64 {
+	if x.raw == nil {
+		return 0
+	}
+	return x.child.barsPerSecond() / x.raw.barsPerSecond()
+}
+
+func versionSuffix(v string) string {
+	if v == "" {
+		return ""
+	}
+	return " (" + v + ")"
+}
+
+// ingestOnce runs one child of exe on a new database and returns what it
+// measured, its peak RSS and, with c.raw, the raw load into the same
+// database after it.
+func ingestOnce(ctx context.Context, c ingestConfig, exe, version, dialect string, n int, dir string, stderr io.Writer) (childResult, int64, *rawResult, error) {
+	path := filepath.Join(dir, fmt.Sprintf("ingest-%d.db", n))
+	dsn, drop, err := newDatabase(ctx, dialect, path, c.pgURL, stderr)
 	if err != nil {
-		return childResult{}, 0, err
+		return childResult{}, 0, nil, err
 	}
 	defer drop()
+	if dialect == "sqlite" {
+		defer removeSQLite(path)
+	}
+	res, rss, err := ingestChildOf(ctx, c, exe, version, dialect, dsn, n, stderr)
+	if err != nil || !c.raw {
+		return res, rss, nil, err
+	}
+	raw, err := rawLoad(ctx, dialect, dsn, dir)
+	if err != nil {
+		return res, rss, nil, err
+	}
+	return res, rss, &raw, nil
+}
+
+// removeSQLite removes the database file path and its WAL files, so that
+// the next run starts empty.
+func removeSQLite(path string) {
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		_ = os.Remove(path + suffix)
+	}
+}
+
+// ingestChildOf runs one child of exe on the database of dsn.
+func ingestChildOf(ctx context.Context, c ingestConfig, exe, version, dialect, dsn string, n int, stderr io.Writer) (childResult, int64, error) {
 	args := []string{childCommand,
 		"-dialect", dialect, "-dsn", dsn, "-symbols", fmt.Sprint(n),
 		"-years", fmt.Sprint(c.years), "-concurrency", fmt.Sprint(c.concurrency)}
@@ -106,7 +169,11 @@ func ingestOnce(ctx context.Context, c ingestConfig, exe, dialect string, n int,
 		if err := os.MkdirAll(c.profileDir, 0o755); err != nil {
 			return childResult{}, 0, err
 		}
-		args = append(args, "-memprofile", filepath.Join(c.profileDir, fmt.Sprintf("heap-%s-%d.pprof", dialect, n)))
+		name := fmt.Sprintf("heap-%s-%d", dialect, n)
+		if version != "" {
+			name += "-" + version
+		}
+		args = append(args, "-memprofile", filepath.Join(c.profileDir, name+".pprof"))
 	}
 	var stdout bytes.Buffer
 	cmd := exec.CommandContext(ctx, exe, args...)
@@ -144,21 +211,38 @@ func writeIngest(w io.Writer, c ingestConfig, res []ingestResult) {
 		"sampled every 10 ms; Go runtime total is /memory/classes/total:bytes at the end (memory that SQLite's C-to-Go code "+
 		"allocates outside the Go heap is in neither, only in the RSS).\n\n",
 		c.years, r, c.concurrency)
-	fmt.Fprintf(w, "| database | symbols | bars inserted | Run wall time | bars/s | peak RSS | peak Go heap | Go runtime total | GCs |\n")
-	fmt.Fprintf(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	fmt.Fprintf(w, "| database | symbols | version | bars inserted | Run wall time | bars/s | raw load | raw bars/s | ÷ raw | peak RSS | peak Go heap | Go runtime total | GCs |\n")
+	fmt.Fprintf(w, "| --- | ---: | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, x := range res {
+		version := x.version
+		if version == "" {
+			version = "this"
+		}
 		if x.skipped != "" {
-			skippedRow(w, 9, x.dialect, fmt.Sprint(x.symbols), x.skipped)
+			skippedRow(w, 13, x.dialect, fmt.Sprint(x.symbols), version, x.skipped)
 			continue
 		}
-		fmt.Fprintf(w, "| %s | %d | %s | %.2f s | **%s** | **%s** | %s | %s | %d |\n", x.dialect, x.symbols,
-			thousands(x.child.Inserted), x.child.Seconds, thousands(int64(x.child.barsPerSecond())), mib(x.maxRSS),
+		tool, rawRate, ratio := "not run", "", ""
+		if x.raw != nil {
+			tool, rawRate, ratio = x.raw.tool, thousands(int64(x.raw.barsPerSecond())), fmt.Sprintf("**%.2f**", x.ratio())
+		}
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %.2f s | **%s** | %s | %s | %s | **%s** | %s | %s | %d |\n", x.dialect, x.symbols, version,
+			thousands(x.child.Inserted), x.child.Seconds, thousands(int64(x.child.barsPerSecond())), tool, rawRate, ratio, mib(x.maxRSS),
 			mib(int64(x.child.PeakHeap)), mib(int64(x.child.RuntimeTotal)), x.child.GCs)
+	}
+	if c.raw {
+		fmt.Fprintf(w, "\nraw load: the bars the row's child stored, exported to CSV and loaded again, after the child, into a new table of the same database "+
+			"with the schema of prices (primary key, checks, foreign key to assets; on SQLite STRICT, WITHOUT ROWID) by the database's own tool run as a process: "+
+			"psql's `\\copy` (one COPY FROM STDIN) or sqlite3's `.import --csv` (one transaction, foreign keys on); raw bars/s is the rows ÷ the tool's wall time. "+
+			"÷ raw is the row's bars/s ÷ its raw bars/s.\n")
+	}
+	if c.before != "" {
+		fmt.Fprintf(w, "\nversion before: the child of -ingest-before %s, on a database of its own, just before this version's.\n", filepath.Base(c.before))
 	}
 	// Memory: under 100 MiB, and flat from the smallest to the largest size.
 	byDialect := map[string][]ingestResult{}
 	for _, x := range res {
-		if x.skipped == "" {
+		if x.skipped == "" && x.version == "" {
 			byDialect[x.dialect] = append(byDialect[x.dialect], x)
 		}
 	}

@@ -19,7 +19,10 @@
 //	             same limit: seconds per symbol and the speed-up.
 //	ingest       the Runner and store with the synthetic fetcher and no limiter, on
 //	             SQLite and PostgreSQL: bars/s, and the peak RSS of the run, each run in
-//	             a child process (this program re-executed) whose rusage gives it.
+//	             a child process (this program re-executed) whose rusage gives it; then
+//	             the same bars loaded raw into a table of prices' schema by psql's \copy
+//	             or sqlite3's .import, and the ratio of the two. -ingest-before runs a
+//	             build from another tree (main, say) beside each run, to compare.
 //	faults       the long version of internal/e2e's TestMixedFaults: a fake Yahoo at R
 //	             that also serves faults at random (429 bursts with Retry-After, 5xx,
 //	             dropped connections, truncated and malformed bodies, outage pages,
@@ -224,6 +227,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&in.concurrency, "ingest-concurrency", 4, "ingest: the Runner's workers (examples/cli's default)")
 	fs.StringVar(&in.pgURL, "pg", os.Getenv(pgEnv), "ingest, faults, fleet, grant and outage: PostgreSQL `URL` (default $"+pgEnv+"); empty skips PostgreSQL")
 	fs.StringVar(&in.profileDir, "memprofile", "", "ingest: write each child's heap profile into `DIR`")
+	fs.BoolVar(&in.raw, "ingest-raw", true, "ingest: load each child's bars again with psql's \\copy or sqlite3's .import, for the ratio (needs psql and sqlite3)")
+	fs.StringVar(&in.before, "ingest-before", "", "ingest: a build of this program from another tree (`PROGRAM`) whose child runs before each of this one's, to compare")
 
 	fa := &cfg.faults
 	fs.IntVar(&fa.symbols, "faults-symbols", 400, "faults: `N` symbols the server knows")
