@@ -101,3 +101,24 @@ func TestHolesArgs(t *testing.T) {
 		t.Errorf("SQLite.HolesArgs (-want +got):\n%s", diff)
 	}
 }
+
+func TestDates(t *testing.T) {
+	bars := []pricefill.Bar{{Date: pricefill.Date(2024, 1, 2)}, {Date: pricefill.Date(2024, 12, 31)}}
+	if got, want := Postgres.Dates(bars), "{2024-01-02,2024-12-31}"; got != want {
+		t.Errorf("Postgres.Dates = %q, want %q", got, want)
+	}
+	if got, want := SQLite.Dates(bars), `["2024-01-02","2024-12-31"]`; got != want {
+		t.Errorf("SQLite.Dates = %q, want %q", got, want)
+	}
+	if got, want := SQLite.Dates(nil), "[]"; got != want {
+		t.Errorf("SQLite.Dates(nil) = %q, want %q", got, want)
+	}
+}
+
+func TestInsertPricesSQL(t *testing.T) {
+	want := "INSERT INTO prices (" + PricesColumns + ") VALUES (?,?,?,?,?,?,?,?,?),(?,?,?,?,?,?,?,?,?)" +
+		" ON CONFLICT (asset_id, date) DO NOTHING"
+	if got := insertPricesSQL(2); got != want {
+		t.Errorf("insertPricesSQL(2) =\n%s\nwant\n%s", got, want)
+	}
+}
