@@ -25,11 +25,13 @@ type saveStatements struct {
 	upsertAsset, update, insert, track string
 	recordHoles, forgetHoles           string
 	actions                            actionStatements
+	// The direct path's (see [DB.insertDirect]).
+	anyStored, forgetHolesOn string
 }
 
 func (s saveStatements) all() []string {
 	return []string{s.upsertAsset, s.update, s.insert, s.track, s.recordHoles, s.forgetHoles,
-		s.actions.dividend, s.actions.split}
+		s.actions.dividend, s.actions.split, s.anyStored, s.forgetHolesOn}
 }
 
 func newSaveStatements(d *sqldialect.Dialect) saveStatements {
@@ -78,6 +80,11 @@ func newSaveStatements(d *sqldialect.Dialect) saveStatements {
 		// A day served is no longer a hole.
 		forgetHoles: d.Rebind(`DELETE FROM holes WHERE asset_id = $1 AND ` + d.InBarDates("date", 2)),
 		actions:     newActionStatements(d),
+		// Whether the asset has a bar stored from $2 to $3: one probe of
+		// the primary key.
+		anyStored: d.Rebind(`SELECT EXISTS (SELECT 1 FROM prices WHERE asset_id = $1 AND date BETWEEN $2 AND $3)`),
+		// forgetHoles, with the dates as a parameter.
+		forgetHolesOn: d.Rebind(`DELETE FROM holes WHERE asset_id = $1 AND ` + d.InDates("date", 2)),
 	}
 }
 
@@ -273,8 +280,12 @@ func refusedBy(err error) (string, bool) {
 }
 
 // merge merges bars into prices, counting what it did into res, and
-// deletes the asset's holes on the dates of bars.
+// deletes the asset's holes on the dates of bars. bars are in date order,
+// one a date.
 func (db *DB) merge(ctx context.Context, tx *sqlx.Tx, assetID int64, bars []pricefill.Bar, force bool, res *backfill.SaveResult) error {
+	if done, err := db.insertDirect(ctx, tx, assetID, bars, force, res); done || err != nil {
+		return err
+	}
 	if err := db.d.LoadBars(ctx, tx, db.cache, bars); err != nil {
 		return err
 	}
@@ -305,6 +316,65 @@ func (db *DB) merge(ctx context.Context, tx *sqlx.Tx, assetID int64, bars []pric
 		}
 	}
 	return nil
+}
+
+// copySavepoint is the savepoint a COPY into prices runs under.
+const copySavepoint = "pricefill_copy_prices"
+
+// insertDirect is merge's direct path, where it applies: it writes bars
+// straight into prices, counts them into res, deletes the asset's holes on
+// their dates and reports true; or, where it does not apply, does nothing
+// and reports false.
+//
+// On PostgreSQL it applies when the asset has no stored bar from the first
+// date of bars to the last (the asset's row, locked by the save's upsert,
+// keeps another save from storing one before commit): one COPY writes them
+// all. Should a bar be stored there all the same (by a writer that does
+// not lock the asset), the COPY fails with a unique violation, is rolled
+// back to the savepoint before it and the merge stores bars instead, with
+// exact counts. On SQLite it applies to any save without force: multi-row
+// INSERTs into prices skip the dates stored already and count the others.
+func (db *DB) insertDirect(ctx context.Context, tx *sqlx.Tx, assetID int64, bars []pricefill.Bar, force bool, res *backfill.SaveResult) (bool, error) {
+	var inserted int64
+	if db.d.IsPostgres() {
+		var stored bool
+		first, last := sqldialect.FormatDate(bars[0].Date), sqldialect.FormatDate(bars[len(bars)-1].Date)
+		if err := db.cache.QueryRow(ctx, tx, db.stmts.anyStored, assetID, first, last).Scan(&stored); err != nil {
+			return false, fmt.Errorf("look for stored bars: %w", err)
+		}
+		if stored {
+			return false, nil
+		}
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT "+copySavepoint); err != nil {
+			return false, fmt.Errorf("copy bars: %w", err)
+		}
+		n, err := sqldialect.CopyPrices(ctx, tx, assetID, bars)
+		if pe := (*pq.Error)(nil); errors.As(err, &pe) && pe.Code == pqerror.UniqueViolation {
+			if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+copySavepoint); err != nil {
+				return false, fmt.Errorf("copy bars: %w", err)
+			}
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		inserted = n
+	} else {
+		if force {
+			return false, nil
+		}
+		n, err := db.d.InsertPrices(ctx, tx, db.cache, assetID, bars)
+		if err != nil {
+			return false, err
+		}
+		inserted = n
+	}
+	res.Inserted = inserted
+	res.Skipped += int64(len(bars)) - inserted
+	if _, err := db.cache.Exec(ctx, tx, db.stmts.forgetHolesOn, assetID, db.d.Dates(bars)); err != nil {
+		return false, fmt.Errorf("forget the holes of the days served: %w", err)
+	}
+	return true, nil
 }
 
 // checkBars returns bars with one bar per date, by the rule of

@@ -436,7 +436,7 @@ func (db *DB) open(ctx context.Context, cfg config) error {
 	db.dbClock = db.d.IsPostgres() && !cfg.clockGiven
 	// On SQLite every connection has the staging table (see connector),
 	// so the statements that read it can be prepared.
-	prepared := append(db.stmts.all(), db.d.StagingInserts()...)
+	prepared := append(append(db.stmts.all(), db.d.StagingInserts()...), db.d.PricesInserts()...)
 	db.cache, err = sqldialect.NewStmtCache(ctx, db.x, append(prepared, db.ledger.all()...)...)
 	return err
 }
