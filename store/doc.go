@@ -74,12 +74,17 @@
 // asset's tracked_assets row. [DB.SaveAndComplete] adds to the same
 // transaction the completion of a task claimed from the store's queue: a
 // DB is a [backfill.TaskCompleter], so a runner whose queue is the store's
-// saves that way. The bars reach SQL as one relation (on PostgreSQL eight
-// array parameters of one statement, unnested; on SQLite a temporary table
-// that prepared multi-row INSERTs fill) and go into prices with INSERT …
-// ON CONFLICT DO NOTHING, which makes saving idempotent and its counts
-// exact; with force, an UPDATE first replaces the stored days whose values
-// differ. A crash before the commit loses the bars and the completion
+// saves that way. Where nothing can be merged the bars go straight into
+// prices: on PostgreSQL one COPY when the asset has no stored bar between
+// the first and the last date of the save (a unique violation there, from
+// a writer that does not lock the asset, rolls back to a savepoint and
+// the merge runs instead); on SQLite, without force, prepared multi-row
+// INSERTs into prices that skip the dates stored already. Otherwise the
+// bars reach SQL as one relation (on PostgreSQL eight array parameters of
+// one statement, unnested; on SQLite a temporary table that prepared
+// multi-row INSERTs fill) and go into prices with INSERT … ON CONFLICT DO
+// NOTHING. Either way saving is idempotent and its counts exact; with
+// force, an UPDATE first replaces the stored days whose values differ. A crash before the commit loses the bars and the completion
 // together, so the task is claimed again once its lease expires
 // and stores them then.
 //
