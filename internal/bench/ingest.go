@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/pricefill/pricefill"
@@ -34,6 +35,8 @@ type ingestConfig struct {
 	// before a change, say) that runs a child of its own for each row,
 	// besides exe's; "" runs none.
 	before string
+	// repeat is how many times each row runs (the versions alternating).
+	repeat int
 	// raw loads the bars each child stored again with the database's own
 	// bulk loader (see rawLoad), for the ratio of the two.
 	raw bool
@@ -90,7 +93,7 @@ func runIngest(ctx context.Context, c ingestConfig, stderr io.Writer) ([]ingestR
 	var out []ingestResult
 	for _, dialect := range dialects {
 		for _, n := range c.symbols {
-			for _, v := range versions {
+			for _, v := range slices.Repeat(versions, max(c.repeat, 1)) {
 				res := ingestResult{dialect: dialect, symbols: n, version: v.name}
 				if res.skipped = skipped(dialect, c.pgURL); res.skipped != "" {
 					out = append(out, res)
@@ -201,6 +204,49 @@ func wantBars(symbols []string, r pricefill.Range) int64 {
 	return n
 }
 
+// writeRatios writes the median ratio to the raw load, and the median
+// bars/s, of each database, size and version.
+func writeRatios(w io.Writer, res []ingestResult) {
+	type key struct {
+		dialect, version string
+		symbols          int
+	}
+	var keys []key
+	ratios, rates := map[key][]float64{}, map[key][]float64{}
+	for _, x := range res {
+		if x.skipped != "" || x.raw == nil {
+			continue
+		}
+		k := key{x.dialect, x.version, x.symbols}
+		if _, ok := ratios[k]; !ok {
+			keys = append(keys, k)
+		}
+		ratios[k] = append(ratios[k], x.ratio())
+		rates[k] = append(rates[k], x.child.barsPerSecond())
+	}
+	median := func(xs []float64) float64 {
+		xs = slices.Clone(xs)
+		slices.Sort(xs)
+		if n := len(xs); n%2 == 0 {
+			return (xs[n/2-1] + xs[n/2]) / 2
+		}
+		return xs[len(xs)/2]
+	}
+	fmt.Fprintf(w, "\n| database | symbols | version | runs | median bars/s | median ÷ raw | ÷ raw, each run |\n| --- | ---: | --- | ---: | ---: | ---: | --- |\n")
+	for _, k := range keys {
+		version := k.version
+		if version == "" {
+			version = "this"
+		}
+		each := make([]string, len(ratios[k]))
+		for i, r := range ratios[k] {
+			each[i] = fmt.Sprintf("%.2f", r)
+		}
+		fmt.Fprintf(w, "| %s | %d | %s | %d | %s | **%.2f** | %s |\n", k.dialect, k.symbols, version, len(ratios[k]),
+			thousands(int64(median(rates[k]))), median(ratios[k]), strings.Join(each, " / "))
+	}
+}
+
 func writeIngest(w io.Writer, c ingestConfig, res []ingestResult) {
 	r := ingestRange(c.years)
 	fmt.Fprintf(w, "## 3. Ingest throughput and memory\n\n")
@@ -236,6 +282,9 @@ func writeIngest(w io.Writer, c ingestConfig, res []ingestResult) {
 			"psql's `\\copy` (one COPY FROM STDIN) or sqlite3's `.import --csv` (one transaction, foreign keys on); raw bars/s is the rows ÷ the tool's wall time. "+
 			"÷ raw is the row's bars/s ÷ its raw bars/s.\n")
 	}
+	if c.raw {
+		writeRatios(w, res)
+	}
 	if c.before != "" {
 		fmt.Fprintf(w, "\nversion before: the child of -ingest-before %s, on a database of its own, just before this version's.\n", filepath.Base(c.before))
 	}
@@ -257,8 +306,7 @@ func writeIngest(w io.Writer, c ingestConfig, res []ingestResult) {
 			peak = max(peak, x.maxRSS)
 		}
 		v := fmt.Sprintf("%s: largest peak RSS %s, %s", d, mib(peak), met(peak < 100<<20))
-		if len(xs) > 1 {
-			first, last := xs[0], xs[len(xs)-1]
+		if first, last := xs[0], xs[len(xs)-1]; first.symbols != last.symbols {
 			growth := float64(last.maxRSS)/float64(first.maxRSS) - 1
 			v += fmt.Sprintf("; %d → %d symbols: %+.1f %% (flat means within ±10 %%: %s)", first.symbols, last.symbols, 100*growth, met(growth < 0.10))
 		}

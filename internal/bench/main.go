@@ -227,6 +227,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&in.concurrency, "ingest-concurrency", 4, "ingest: the Runner's workers (examples/cli's default)")
 	fs.StringVar(&in.pgURL, "pg", os.Getenv(pgEnv), "ingest, faults, fleet, grant and outage: PostgreSQL `URL` (default $"+pgEnv+"); empty skips PostgreSQL")
 	fs.StringVar(&in.profileDir, "memprofile", "", "ingest: write each child's heap profile into `DIR`")
+	fs.IntVar(&in.repeat, "ingest-repeat", 1, "ingest: runs of each row, the versions alternating (the report gives the medians)")
 	fs.BoolVar(&in.raw, "ingest-raw", true, "ingest: load each child's bars again with psql's \\copy or sqlite3's .import, for the ratio (needs psql and sqlite3)")
 	fs.StringVar(&in.before, "ingest-before", "", "ingest: a build of this program from another tree (`PROGRAM`) whose child runs before each of this one's, to compare")
 
