@@ -337,6 +337,9 @@ const copySavepoint = "pricefill_copy_prices"
 func (db *DB) insertDirect(ctx context.Context, tx *sqlx.Tx, assetID int64, bars []pricefill.Bar, force bool, res *backfill.SaveResult) (bool, error) {
 	var inserted int64
 	if db.d.IsPostgres() {
+		if !db.copyIn {
+			return false, nil
+		}
 		var stored bool
 		first, last := sqldialect.FormatDate(bars[0].Date), sqldialect.FormatDate(bars[len(bars)-1].Date)
 		if err := db.cache.QueryRow(ctx, tx, db.stmts.anyStored, assetID, first, last).Scan(&stored); err != nil {

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	_ "github.com/lib/pq" // the "postgres" driver
+	"github.com/lib/pq" // the "postgres" driver
 	"modernc.org/sqlite"
 
 	"github.com/pricefill/pricefill"
@@ -186,7 +186,10 @@ type DB struct {
 	name  string // the DSN, its secrets hidden
 	// ownPool says whether Close closes x: not when OpenDB was given it.
 	ownPool bool
-	stmts   saveStatements
+	// copyIn says whether a save may COPY its bars (see insertDirect):
+	// only over lib/pq's driver, whose COPY it speaks.
+	copyIn bool
+	stmts  saveStatements
 	// ledger holds the statements of the shared budget; dbClock says
 	// whether its time is the database's clock.
 	ledger  ledgerStatements
@@ -224,7 +227,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", name, err)
 	}
-	db := &DB{x: x, d: d, clock: cfg.clock, name: name, ownPool: true}
+	db := &DB{x: x, d: d, clock: cfg.clock, name: name, ownPool: true, copyIn: d.IsPostgres()}
 	if err := db.open(ctx, cfg); err != nil {
 		_ = x.Close()
 		return nil, fmt.Errorf("store: open %s: %w", name, redact.New(redact.DSNSecrets(dsn)...).Error(err))
@@ -301,7 +304,8 @@ func OpenDB(ctx context.Context, pool *sql.DB, opts ...Option) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{x: x, d: sqldialect.Postgres, clock: cfg.clock, name: poolName}
+	_, libpq := pool.Driver().(*pq.Driver)
+	db := &DB{x: x, d: sqldialect.Postgres, clock: cfg.clock, name: poolName, copyIn: libpq}
 	if err := db.open(ctx, cfg); err != nil {
 		if db.Queue != nil {
 			_ = db.Queue.close()
