@@ -233,54 +233,91 @@ func appendArrayString(b []byte, s string) []byte {
 // parameters a row, the largest stays far below SQLite's limit of 32,766.
 var stagingChunks = []int{256, 64, 16, 4, 1}
 
+// stagingInsert loads bars into the staging table on SQLite.
+var stagingInsert = rowsInsert{into: StagingTable, head: "INSERT INTO " + StagingTable + " (" + BarColumns + ") VALUES ", columns: 8}
+
 // StagingInserts returns the statements [Dialect.LoadBars] runs, for a
 // [StmtCache] to prepare.
 func (d *Dialect) StagingInserts() []string {
 	if d.IsPostgres() {
 		return nil
 	}
-	qs := make([]string, len(stagingChunks))
-	for i, n := range stagingChunks {
-		qs[i] = insertStagingSQL(n)
-	}
-	return qs
+	return stagingInsert.statements()
 }
 
-func insertStagingSQL(rows int) string {
-	var q strings.Builder
-	q.WriteString("INSERT INTO " + StagingTable + " (" + BarColumns + ") VALUES ")
-	for i := range rows {
-		if i > 0 {
-			q.WriteByte(',')
-		}
-		q.WriteString("(?,?,?,?,?,?,?,?)")
-	}
-	return q.String()
-}
-
-// LoadBars makes bars the relation of [Dialect.BarsSource] in tx: on
-// SQLite it writes them into the staging table with the multi-row INSERTs
-// prepared in cache; on PostgreSQL they travel as [Dialect.BarsArgs]
-// instead. A bar's AdjClose of 0 (the provider gave none) becomes NULL.
+// LoadBars loads bars into the staging table in tx, on SQLite, with the
+// multi-row INSERTs prepared in cache; on PostgreSQL, where the bars are
+// parameters of the statements themselves, it does nothing.
 func (d *Dialect) LoadBars(ctx context.Context, tx *sqlx.Tx, cache *StmtCache, bars []pricefill.Bar) error {
 	if d.IsPostgres() {
 		return nil
 	}
-	args := make([]any, 0, 8*min(len(bars), stagingChunks[0]))
+	_, err := stagingInsert.run(ctx, tx, cache, bars, func(args []any, b pricefill.Bar) []any {
+		return append(args, FormatDate(b.Date), b.Open, b.High, b.Low, b.Close, adjClose(b.AdjClose), b.Volume, b.Source)
+	})
+	return err
+}
+
+// A rowsInsert is a multi-row INSERT of bars on SQLite, run in chunks of
+// the sizes of stagingChunks.
+type rowsInsert struct {
+	into    string // the table, for errors
+	head    string // the statement up to its rows
+	columns int    // the parameters of a row, all anonymous
+	tail    string // what follows the rows
+}
+
+// sql returns the statement of rows rows.
+func (ri rowsInsert) sql(rows int) string {
+	row := "(" + strings.Repeat("?,", ri.columns-1) + "?)"
+	var q strings.Builder
+	q.WriteString(ri.head)
+	for i := range rows {
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteString(row)
+	}
+	q.WriteString(ri.tail)
+	return q.String()
+}
+
+// statements returns the statements of every chunk size, for a
+// [StmtCache] to prepare.
+func (ri rowsInsert) statements() []string {
+	qs := make([]string, len(stagingChunks))
+	for i, n := range stagingChunks {
+		qs[i] = ri.sql(n)
+	}
+	return qs
+}
+
+// run inserts bars in tx, with the statements prepared in cache, each
+// bar's parameters appended by row, and returns the rows affected.
+func (ri rowsInsert) run(ctx context.Context, tx *sqlx.Tx, cache *StmtCache, bars []pricefill.Bar,
+	row func(args []any, b pricefill.Bar) []any) (int64, error) {
+	var affected int64
+	args := make([]any, 0, ri.columns*min(len(bars), stagingChunks[0]))
 	for _, n := range stagingChunks {
-		q := insertStagingSQL(n)
+		q := ri.sql(n)
 		for len(bars) >= n {
 			args = args[:0]
 			for _, b := range bars[:n] {
-				args = append(args, FormatDate(b.Date), b.Open, b.High, b.Low, b.Close, adjClose(b.AdjClose), b.Volume, b.Source)
+				args = row(args, b)
 			}
-			if _, err := cache.Exec(ctx, tx, q, args...); err != nil {
-				return fmt.Errorf("insert %d bars into %s: %w", n, StagingTable, err)
+			r, err := cache.Exec(ctx, tx, q, args...)
+			if err != nil {
+				return affected, fmt.Errorf("insert %d bars into %s: %w", n, ri.into, err)
 			}
+			k, err := r.RowsAffected()
+			if err != nil {
+				return affected, err
+			}
+			affected += k
 			bars = bars[n:]
 		}
 	}
-	return nil
+	return affected, nil
 }
 
 func adjClose(v float64) any {

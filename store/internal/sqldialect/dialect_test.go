@@ -118,7 +118,11 @@ func TestDates(t *testing.T) {
 func TestInsertPricesSQL(t *testing.T) {
 	want := "INSERT INTO prices (" + PricesColumns + ") VALUES (?,?,?,?,?,?,?,?,?),(?,?,?,?,?,?,?,?,?)" +
 		" ON CONFLICT (asset_id, date) DO NOTHING"
-	if got := insertPricesSQL(2); got != want {
-		t.Errorf("insertPricesSQL(2) =\n%s\nwant\n%s", got, want)
+	if got := pricesInsert.sql(2); got != want {
+		t.Errorf("pricesInsert.sql(2) =\n%s\nwant\n%s", got, want)
+	}
+	wantStaging := "INSERT INTO " + StagingTable + " (" + BarColumns + ") VALUES (?,?,?,?,?,?,?,?)"
+	if got := stagingInsert.sql(1); got != wantStaging {
+		t.Errorf("stagingInsert.sql(1) =\n%s\nwant\n%s", got, wantStaging)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/jmoiron/sqlx"
 
@@ -49,35 +48,21 @@ func CopyPrices(ctx context.Context, tx *sqlx.Tx, assetID int64, bars []pricefil
 	return int64(len(bars)), nil
 }
 
+// pricesInsert writes bars into prices on SQLite, skipping a date stored
+// already. Its parameters are anonymous, the asset in each row:
+// modernc.org/sqlite looks up the name of each numbered parameter in a
+// list as long as the statement's, which made a numbered ?1 shared by the
+// rows cost more than the INSERT itself.
+var pricesInsert = rowsInsert{into: "prices", head: "INSERT INTO prices (" + PricesColumns + ") VALUES ", columns: 9,
+	tail: " ON CONFLICT (asset_id, date) DO NOTHING"}
+
 // PricesInserts returns the statements [Dialect.InsertPrices] runs, for a
 // [StmtCache] to prepare: none on PostgreSQL.
 func (d *Dialect) PricesInserts() []string {
 	if d.IsPostgres() {
 		return nil
 	}
-	qs := make([]string, len(stagingChunks))
-	for i, n := range stagingChunks {
-		qs[i] = insertPricesSQL(n)
-	}
-	return qs
-}
-
-// insertPricesSQL is the INSERT of rows bars into prices, on SQLite. A
-// date stored already is skipped. Its parameters are anonymous, the asset
-// in each row: modernc.org/sqlite looks up the name of each numbered
-// parameter in a list as long as the statement's, which made a numbered
-// ?1 shared by the rows cost more than the INSERT itself.
-func insertPricesSQL(rows int) string {
-	var q strings.Builder
-	q.WriteString("INSERT INTO prices (" + PricesColumns + ") VALUES ")
-	for i := range rows {
-		if i > 0 {
-			q.WriteByte(',')
-		}
-		q.WriteString("(?,?,?,?,?,?,?,?,?)")
-	}
-	q.WriteString(" ON CONFLICT (asset_id, date) DO NOTHING")
-	return q.String()
+	return pricesInsert.statements()
 }
 
 // InsertPrices writes the bars of the asset assetID whose dates prices
@@ -85,28 +70,9 @@ func insertPricesSQL(rows int) string {
 // INSERTs prepared in cache (the chunks of the staging table's load), and
 // returns how many it wrote. A bar's AdjClose of 0 becomes NULL.
 func (d *Dialect) InsertPrices(ctx context.Context, tx *sqlx.Tx, cache *StmtCache, assetID int64, bars []pricefill.Bar) (int64, error) {
-	var inserted int64
-	args := make([]any, 0, 9*min(len(bars), stagingChunks[0]))
-	for _, n := range stagingChunks {
-		q := insertPricesSQL(n)
-		for len(bars) >= n {
-			args = args[:0]
-			for _, b := range bars[:n] {
-				args = append(args, assetID, FormatDate(b.Date), b.Open, b.High, b.Low, b.Close, adjClose(b.AdjClose), b.Volume, b.Source)
-			}
-			r, err := cache.Exec(ctx, tx, q, args...)
-			if err != nil {
-				return inserted, fmt.Errorf("insert %d bars into prices: %w", n, err)
-			}
-			k, err := r.RowsAffected()
-			if err != nil {
-				return inserted, err
-			}
-			inserted += k
-			bars = bars[n:]
-		}
-	}
-	return inserted, nil
+	return pricesInsert.run(ctx, tx, cache, bars, func(args []any, b pricefill.Bar) []any {
+		return append(args, assetID, FormatDate(b.Date), b.Open, b.High, b.Low, b.Close, adjClose(b.AdjClose), b.Volume, b.Source)
+	})
 }
 
 // InDates returns a condition that column is one of the dates in
