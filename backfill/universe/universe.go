@@ -135,3 +135,21 @@ func (u *Universe) Tickers() []string {
 	}
 	return out
 }
+
+// Assets returns what u knows of the members whose symbols are among
+// symbols, as assets with a name and a sector, in u's order: for a store
+// to keep them (package store's DB.PutAssets). Members with neither are
+// left out.
+func (u *Universe) Assets(symbols []string) []pricefill.Asset {
+	want := make(map[string]bool, len(symbols))
+	for _, s := range symbols {
+		want[s] = true
+	}
+	var out []pricefill.Asset
+	for _, m := range u.Symbols {
+		if want[m.Symbol] && (m.Name != "" || m.Sector != "") {
+			out = append(out, pricefill.Asset{Symbol: m.Symbol, Name: m.Name, Sector: m.Sector})
+		}
+	}
+	return out
+}

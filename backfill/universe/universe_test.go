@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/backfill/universe"
 )
 
@@ -128,4 +129,18 @@ func ExampleSP500() {
 	u := universe.SP500()
 	fmt.Println(u.Name, "as of", u.LastUpdated+":", len(u.Symbols), "symbols, first", u.Symbols[0].Symbol, "("+u.Symbols[0].Name+")")
 	// Output: S&P 500 as of 2026-08-08: 503 symbols, first MMM (3M)
+}
+
+func TestAssets(t *testing.T) {
+	t.Parallel()
+	u, err := universe.Parse(strings.NewReader(`{"symbols": [{"symbol": "MMM", "name": "3M", "sector": "Industrials"},
+		{"symbol": "AAPL", "name": "Apple"}, {"symbol": "BARE"}, {"symbol": "MSFT", "name": "Microsoft"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := u.Assets([]string{"MSFT", "BARE", "MMM", "ZZZZ"})
+	want := []pricefill.Asset{{Symbol: "MMM", Name: "3M", Sector: "Industrials"}, {Symbol: "MSFT", Name: "Microsoft"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Assets (-want +got):\n%s", diff)
+	}
 }

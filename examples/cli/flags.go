@@ -306,18 +306,18 @@ func (o *options) check(symbols, config, level string, set map[string]bool, gete
 			return usagef("--symbols: %w", errors.Join(errs...))
 		}
 		o.universe = "--symbols"
-		o.assets = membersOf(universe.SP500(), o.symbols)
+		o.assets = universe.SP500().Assets(o.symbols)
 	case set["config"]:
 		u, err := universe.ReadFile(config)
 		if err != nil {
 			return usagef("--config: %w", err)
 		}
 		o.symbols, o.universe = u.Tickers(), config
-		o.assets = membersOf(u, o.symbols)
+		o.assets = u.Assets(o.symbols)
 	default:
 		u := universe.SP500()
 		o.symbols, o.universe = u.Tickers(), u.Name+" as of "+u.LastUpdated
-		o.assets = membersOf(u, o.symbols)
+		o.assets = u.Assets(o.symbols)
 	}
 
 	if o.dsn == "" {
@@ -335,20 +335,4 @@ func (o *options) check(symbols, config, level string, set map[string]bool, gete
 		}
 	}
 	return nil
-}
-
-// membersOf returns the assets of the members of u whose symbols are in
-// syms and which have a name or a sector, in u's order.
-func membersOf(u *universe.Universe, syms []string) []pricefill.Asset {
-	want := make(map[string]bool, len(syms))
-	for _, s := range syms {
-		want[s] = true
-	}
-	var out []pricefill.Asset
-	for _, m := range u.Symbols {
-		if want[m.Symbol] && (m.Name != "" || m.Sector != "") {
-			out = append(out, pricefill.Asset{Symbol: m.Symbol, Name: m.Name, Sector: m.Sector})
-		}
-	}
-	return out
 }
