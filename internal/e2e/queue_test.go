@@ -51,6 +51,24 @@ func waitForHeld(t *testing.T, dsn string, syms []string, n int) {
 	}
 }
 
+// waitForInProgress waits until n tasks, of any symbol and range, are in
+// progress.
+func waitForInProgress(t *testing.T, dsn string, n int) {
+	t.Helper()
+	db := rawDB(t, dsn)
+	deadline := time.Now().Add(time.Minute)
+	for {
+		held := queryInt(t, db, `SELECT count(*) FROM backfill_queue WHERE status = 'in_progress'`)
+		if held >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d tasks in progress after a minute, want %d", held, n)
+		}
+		time.Sleep(20 * time.Millisecond) // polling other processes: no clock to drive
+	}
+}
+
 // TestSkewedClockTakesNoLiveLease runs two processes on one PostgreSQL
 // database, the second with its clock 90 s ahead (far more than the 3 s
 // lease): the database's clock decides the leases, so the second takes
@@ -204,8 +222,16 @@ func TestOverlappingRangesShareWork(t *testing.T) {
 			"--rate", "0", "--concurrency", "4"}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
+		// Migrated first, so that neither run waits for the other's
+		// migrations; and the first answers held until both runs hold
+		// their four tasks each, so that each run is first on some
+		// symbols, however the machine schedules the two processes.
+		migrated(t, dsn)
+		holdAll(srv, syms, 2*time.Second)
 		a := startProc(t, ctx, append(base, "--days", "30")...)
 		b := startProc(t, ctx, append(base, "--days", "31")...)
+		waitForInProgress(t, dsn, 8)
+		releaseAll(srv, syms)
 		for i, p := range []*proc{a, b} {
 			if code := p.wait(t); code != 0 {
 				t.Fatalf("run %d exited %d:\n%s", i+1, code, p.out)
