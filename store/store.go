@@ -62,6 +62,7 @@ type config struct {
 	maxConnsGiven  bool   // WithMaxOpenConns was given
 	schema         string // WithSchema's; "" for the connection's own
 	withoutMigrate bool
+	mustExist      bool // WithoutCreating: refuse a database pricefill never used
 }
 
 // WithClock sets the clock that stamps stored rows and decides when leases
@@ -117,6 +118,28 @@ func WithSchema(name string) Option {
 func WithoutMigrating() Option {
 	return func(cfg *config) { cfg.withoutMigrate = true }
 }
+
+// WithoutCreating makes [Open] and [OpenDB] refuse a database that holds
+// no pricefill tables yet, with [ErrNoDatabase], instead of creating them:
+// for tools that only read, such as a status view, which should not leave
+// an empty database behind a mistyped DSN. An SQLite file must exist; a
+// PostgreSQL database (and the schema of [WithSchema]) must record
+// pricefill's migrations. A database that does is migrated as usual,
+// unless [WithoutMigrating].
+func WithoutCreating() Option {
+	return func(cfg *config) { cfg.mustExist = true }
+}
+
+// ErrNoDatabase means [Open] found no pricefill database where its DSN
+// points and, with [WithoutCreating], made none: the SQLite file, the
+// PostgreSQL database, or pricefill's tables in it do not exist.
+var ErrNoDatabase = errors.New("no pricefill database")
+
+// ErrUnreachable means [Open] could not reach the database server: the
+// connection was refused or timed out, its name did not resolve, or the
+// server is starting up, shutting down or out of connections. A wrong
+// password or database name is no such error.
+var ErrUnreachable = errors.New("database unreachable")
 
 // CheckSchemaName returns nil when name can be the schema of
 // [WithSchema]: a plain identifier of 1 to 63 ASCII letters, digits and
@@ -226,6 +249,12 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	x, d, name, err := connect(dsn, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", name, err)
+	}
+	if cfg.mustExist && !d.IsPostgres() {
+		if err := sqliteExists(dsn); err != nil {
+			_ = x.Close()
+			return nil, fmt.Errorf("store: open %s: %w", name, err)
+		}
 	}
 	db := &DB{x: x, d: d, clock: cfg.clock, name: name, ownPool: true, copyIn: d.IsPostgres()}
 	if err := db.open(ctx, cfg); err != nil {
@@ -421,7 +450,12 @@ func DialectOf(dsn string) (string, error) {
 
 func (db *DB) open(ctx context.Context, cfg config) error {
 	if err := db.x.PingContext(ctx); err != nil {
-		return err
+		return pingError(err)
+	}
+	if cfg.mustExist {
+		if err := checkPricefill(ctx, db.x, db.d); err != nil {
+			return err
+		}
 	}
 	if cfg.withoutMigrate {
 		if err := checkMigrated(ctx, db.x, db.d); err != nil {
