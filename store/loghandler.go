@@ -415,7 +415,7 @@ func jsonValue(v slog.Value) any {
 	case slog.KindTime:
 		return v.Time().Format(time.RFC3339Nano)
 	case slog.KindDuration:
-		return v.Duration().String()
+		return v.Duration().Seconds() // a number, as in the program's JSON log
 	case slog.KindFloat64:
 		if f := v.Float64(); math.IsNaN(f) || math.IsInf(f, 0) {
 			return fmt.Sprint(f)

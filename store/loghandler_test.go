@@ -75,7 +75,7 @@ func TestLogHandlerWritesRecords(t *testing.T) {
 		logger.Error("after close") // dropped, counted
 
 		want := []logRow{
-			{Level: "INFO", Message: "fetched", Symbol: "AAPL", TaskID: 42, Attrs: map[string]any{"bars": 252.0, "http": map[string]any{"status": 200.0, "took": "1.5s"}}},
+			{Level: "INFO", Message: "fetched", Symbol: "AAPL", TaskID: 42, Attrs: map[string]any{"bars": 252.0, "http": map[string]any{"status": 200.0, "took": 1.5}}},
 			{Level: "DEBUG", Message: "waiting", Attrs: map[string]any{"err": "503 from upstream"}},
 			{Level: "WARN", Message: "cooling down", Attrs: map[string]any{"limiter": map[string]any{"symbol": "MSFT", "for": "5s"}}},
 		}
