@@ -172,7 +172,7 @@ func (r *Runner) reopen(ctx context.Context, specs []queue.Spec) (bool, error) {
 		}
 	}
 	r.cfg.logger.Debug("checked the store", "symbols", len(specs), "missing_final_sessions", len(need),
-		"took", r.cfg.clock.Now().Sub(now).String())
+		"took", r.cfg.clock.Now().Sub(now))
 	if len(need) == 0 {
 		return false, nil
 	}

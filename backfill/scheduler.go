@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -74,7 +75,7 @@ func (s *scheduler) execute(parent context.Context) (*Report, error) {
 	s.cfg.logger.Info("backfill finished", "symbols", rep.Total, "succeeded", rep.Succeeded,
 		"failed", rep.Failed, "already_done", rep.AlreadyDone, "unfinished", rep.Unfinished,
 		"inserted", rep.Inserted, "skipped", rep.Skipped, "rejected", rep.Rejected,
-		"requests", rep.Requests, "duration", rep.Duration.Round(time.Millisecond).String())
+		"requests", rep.Requests, "duration", rep.Duration.Round(time.Millisecond))
 	s.mu.Lock()
 	fatal := s.fatal
 	s.mu.Unlock()
@@ -188,7 +189,7 @@ func (s *scheduler) backOff(failures *int, what, worker string, err error) bool 
 		return false
 	}
 	delay := time.Duration(1<<(*failures-1)) * time.Second
-	s.cfg.logger.Warn(what+" unavailable; waiting", "worker", worker, "err", err.Error(), "retry_in", delay.String())
+	s.cfg.logger.Warn(what+" unavailable; waiting", "worker", worker, "err", err.Error(), "retry_in", delay)
 	_ = pricefill.Sleep(s.ctx, s.cfg.clock, delay)
 	return true
 }
@@ -297,8 +298,8 @@ func (s *scheduler) emitProgress() {
 	p := s.tally.progress(s.cfg.clock.Now())
 	s.addLimiter(&p)
 	attrs := []any{"done", p.Done, "total", p.Total, "succeeded", p.Succeeded,
-		"failed", p.Failed, "requests", p.Requests, "rate_per_s", fmt.Sprintf("%.2f", p.Rate),
-		"eta", p.ETA.Round(time.Second).String()}
+		"failed", p.Failed, "requests", p.Requests, "rate_per_s", math.Round(p.Rate*100) / 100,
+		"eta", p.ETA.Round(time.Second)}
 	if p.Limiter != nil && p.Limiter.Holding() {
 		attrs = append(attrs, "held", p.Limiter.String())
 	}

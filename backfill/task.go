@@ -434,7 +434,7 @@ func (tk *task) failure(err error) result {
 			wait = cfg.backoff(1)
 		}
 		tk.s.tally.rateLimited()
-		tk.log.Warn("rate limited; will retry", "retry_in", wait.String(), "err", err.Error())
+		tk.log.Warn("rate limited; will retry", "retry_in", wait, "err", err.Error())
 		res.outcome = queue.RetryRateLimited(now.Add(wait), err)
 	case pricefill.KindNotFound, pricefill.KindPermanent:
 		tk.log.Error("giving up", "kind", kind.String(), "err", err.Error())
@@ -448,7 +448,7 @@ func (tk *task) failure(err error) result {
 		}
 		wait := cfg.backoff(attempts)
 		tk.s.tally.retried()
-		tk.log.Warn("failed; will retry", "attempt", attempts, "retry_in", wait.String(), "err", err.Error())
+		tk.log.Warn("failed; will retry", "attempt", attempts, "retry_in", wait, "err", err.Error())
 		res.outcome = queue.Retry(now.Add(wait), err)
 	}
 	return res
