@@ -27,6 +27,9 @@ func TestSmokeRawLoad(t *testing.T) {
 		if r.raw == nil || r.raw.rows != r.child.Stored || r.raw.seconds <= 0 || r.ratio() <= 0 {
 			t.Errorf("%s: raw load %+v after %d bars stored; want them all, in a positive time", r.dialect, r.raw, r.child.Stored)
 		}
+		if engine := r.raw != nil && r.raw.engineSeconds > 0; engine != (r.dialect == "sqlite") {
+			t.Errorf("%s: raw load by the store's engine: %v, want one on SQLite only", r.dialect, engine)
+		}
 	}
 	var b strings.Builder
 	writeIngest(&b, c, res)
