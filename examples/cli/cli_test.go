@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -191,7 +193,14 @@ func TestBadInputExitsTwoBeforeAnyRequest(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--nope"}, "flag provided but not defined: -nope"},
+		{[]string{"--nope"}, "unknown flag --nope (see --help)"},
+		{[]string{"--symbol", "AAPL"}, "unknown flag --symbol: did you mean --symbols? (see --help)"},
+		{[]string{"--days", "x"}, `invalid value "x" for flag --days: parse error (see --help)`},
+		{[]string{"--once", "--scheduled"}, "--once and --scheduled both say how often to run: give one"},
+		{[]string{"--at", "18:30"}, "--at: only with --scheduled"},
+		{[]string{"--scheduled", "--at", "6pm"}, `--at "6pm": want a time of day HH:MM`},
+		{[]string{"--scheduled", "--at", "18:30 Mars/Olympus"}, `--at "18:30 Mars/Olympus": unknown time zone "Mars/Olympus"`},
+		{[]string{"--scheduled", "--at", "18:30", "--every", "1h"}, "--every and --at both say when to run: give one"},
 		{[]string{"--source", "bloomberg"}, `--source "bloomberg": unknown; want one of alphavantage, csvdir, stooq, synthetic, yahoo`},
 		{[]string{"--symbols", "AAPL,DROP TABLE,MSFT"}, `--symbols: symbol "DROP TABLE": character ' ' not allowed`},
 		{[]string{"--symbols", "AAPL,,MSFT"}, `--symbols: symbol "": empty`},
@@ -205,7 +214,6 @@ func TestBadInputExitsTwoBeforeAnyRequest(t *testing.T) {
 		{[]string{"--days", "9223372036854775807"}, "--days 9223372036854775807: want at most "},
 		{[]string{"--days", "47000"}, ", back to 1900-01-01"}, // 1897
 		{[]string{"--days", "1000000", "--plan"}, "--days 1000000: want at most "},
-		{[]string{"--db", "postgres://pricefill:s3cret@127.0.0.1:1/prices?sslmode=disable&connect_timeout=5"}, "--db: "},
 		{[]string{"--source", "alphavantage"}, "--source alphavantage: "},
 		{[]string{"--rate", "-1"}, "--rate -1: want 0 or more"},
 		{[]string{"--hourly-limit", "-1"}, "--hourly-limit -1: want 0 (none) or more"},
@@ -228,8 +236,8 @@ func TestBadInputExitsTwoBeforeAnyRequest(t *testing.T) {
 		args = append(args, tc.args...)
 		res := runCLI(t, nil, args...)
 		lines := strings.Split(strings.TrimRight(res.stderr, "\n"), "\n")
-		if res.code != 2 || len(lines) != 1 || !strings.Contains(lines[0], tc.want) {
-			t.Errorf("%v: exit %d, stderr %q; want exit 2 and one line containing %q", tc.args, res.code, res.stderr, tc.want)
+		if res.code != 2 || len(lines) != 1 || !strings.Contains(lines[0], tc.want) || res.stdout != "" {
+			t.Errorf("%v: exit %d, stderr %q, stdout %q; want exit 2, one line containing %q and no help", tc.args, res.code, res.stderr, res.stdout, tc.want)
 		}
 		if strings.Contains(res.stderr, "s3cret") {
 			t.Errorf("%v: the database password is in the message: %s", tc.args, res.stderr)
@@ -603,5 +611,81 @@ func TestExampleConfig(t *testing.T) {
 	res := runCLI(t, nil, "--db", filepath.Join(t.TempDir(), "b.db"), "--base-url", srv.URL(), "--config", "symbols.example.json", "--days", "10", "--rate", "0")
 	if res.code != 0 || !strings.Contains(res.stdout, "symbols       5: 5 succeeded") {
 		t.Errorf("exit %d:\n%s\n%s", res.code, res.stdout, res.stderr)
+	}
+}
+
+// TestDatabaseMissingOrUnreachable: --status on a database that is not
+// there says so, exits 2 and creates nothing; a server that cannot be
+// reached exits 3, its password unsaid.
+func TestDatabaseMissingOrUnreachable(t *testing.T) {
+	t.Parallel()
+	missing := filepath.Join(t.TempDir(), "mistyped.db")
+	res := runCLI(t, nil, "--db", missing, "--status")
+	if res.code != 2 || !strings.Contains(res.stderr, "no pricefill database: the file does not exist") {
+		t.Errorf("--status on a missing file: exit %d, stderr %q; want 2 and the file named missing", res.code, res.stderr)
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Errorf("--status created %s", missing)
+	}
+
+	u, err := url.Parse(pgtest.DSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res = runCLI(t, nil, "--db", u.String(), "--status")
+	if res.code != 2 || !strings.Contains(res.stderr, "it holds no pricefill tables") {
+		t.Errorf("--status on an empty PostgreSQL schema: exit %d, stderr %q; want 2", res.code, res.stderr)
+	}
+	u.Path = "/pricefill_mistyped"
+	res = runCLI(t, nil, "--db", u.String(), "--status")
+	if res.code != 2 || !strings.Contains(res.stderr, "no pricefill database") {
+		t.Errorf("--status on a missing PostgreSQL database: exit %d, stderr %q; want 2", res.code, res.stderr)
+	}
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	for _, args := range [][]string{{"--symbols", "AAPL"}, {"--status"}} {
+		res = runCLI(t, nil, append([]string{"--db", "postgres://pricefill:s3cret@" + addr + "/prices?sslmode=disable"}, args...)...)
+		lines := strings.Split(strings.TrimRight(res.stderr, "\n"), "\n")
+		if res.code != 3 || len(lines) != 1 || !strings.Contains(res.stderr, "database unreachable") || strings.Contains(res.stderr, "s3cret") {
+			t.Errorf("%v on a closed port: exit %d, stderr %q; want 3 and one line, no password", args, res.code, res.stderr)
+		}
+	}
+}
+
+// TestJSONLogsKeepNumbersNumeric: in --log-format json, counts, rates and
+// durations are JSON numbers, durations in seconds.
+func TestJSONLogsKeepNumbersNumeric(t *testing.T) {
+	t.Parallel()
+	res := runCLI(t, nil, "--db", filepath.Join(t.TempDir(), "b.db"), "--source", "synthetic",
+		"--symbols", "AAPL,MSFT,IBM", "--days", "30", "--log-format", "json")
+	if res.code != 0 {
+		t.Fatalf("exit %d: %s", res.code, res.stderr)
+	}
+	seen := map[string]bool{}
+	for line := range strings.Lines(res.stderr) {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("not a JSON line: %q: %v", line, err)
+		}
+		for _, key := range []string{"symbols", "requests", "inserted", "rate_per_s", "eta", "duration", "took", "done", "total"} {
+			v, ok := rec[key]
+			if !ok {
+				continue
+			}
+			seen[key] = true
+			if _, num := v.(float64); !num {
+				t.Errorf("%s %q: %s is %T %v, want a number", rec["msg"], key, key, v, v)
+			}
+		}
+	}
+	for _, key := range []string{"symbols", "requests", "rate_per_s", "duration"} {
+		if !seen[key] {
+			t.Errorf("no log line had %q; the test checks nothing of it", key)
+		}
 	}
 }

@@ -56,6 +56,15 @@ func (c *console) progress(p backfill.Progress) {
 	if p.Limiter != nil && p.Limiter.Holding() {
 		line += "; " + p.Limiter.String()
 	}
+	c.status(line)
+}
+
+// status shows line at the bottom of a terminal, as the progress line is,
+// until the next progress; off a terminal it does nothing.
+func (c *console) status(line string) {
+	if !c.terminal {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.line = line

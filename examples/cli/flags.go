@@ -25,7 +25,7 @@ const DBDefault = "backfill.db"
 // options are the program's flags, checked.
 type options struct {
 	scheduled   bool
-	every       time.Duration
+	schedule    schedule // of --scheduled: --every or --at
 	symbols     []string // nil: from the config or the S&P 500
 	universe    string   // where the symbols come from, for the logs
 	days        int
@@ -72,7 +72,7 @@ stopped. Examples:
 
   go run ./examples/cli --symbols AAPL,MSFT,BRK.B --days 30
   go run ./examples/cli --db postgres://user@localhost/prices --concurrency 8
-  go run ./examples/cli --scheduled --every 24h
+  go run ./examples/cli --scheduled --at 18:30
   go run ./examples/cli --status
   go run ./examples/cli --plan
 
@@ -81,8 +81,10 @@ one process's: every process that uses the same --source and --db shares
 them, across restarts, as it shares the cool-downs after refusals and the
 outage breaker.
 
-Exit status: 0 all symbols succeeded, 1 some failed, 2 bad usage or
-configuration, 130 interrupted.
+Exit status: 0 all symbols succeeded, 1 some failed (or the provider was
+down too long), 2 bad usage or configuration (--status on a --db that holds no
+pricefill database included), 3 the database could not be reached,
+130 interrupted.
 
 Environment: DATABASE_URL (the database when --db is not given),
 STOOQ_API_KEY, ALPHAVANTAGE_API_KEY (API keys: only ever from here).
@@ -95,12 +97,15 @@ Flags:
 func parseArgs(args []string, out io.Writer, getenv func(string) string) (*options, error) {
 	o := &options{}
 	fs := flag.NewFlagSet("pricefill", flag.ContinueOnError)
-	fs.SetOutput(out)
-	fs.Usage = func() { printUsage(fs) }
-	var symbols, config, level, keep, from, to string
-	fs.Bool("once", true, "run once and exit (the default; see --scheduled)")
-	fs.BoolVar(&o.scheduled, "scheduled", false, "run now, then again every --every, until interrupted; later runs fetch only new trading days")
-	fs.DurationVar(&o.every, "every", 24*time.Hour, "the `INTERVAL` of --scheduled")
+	// The flag package prints its errors with the whole help; parseArgs
+	// says them in one line instead, and prints the help for --help only.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	var symbols, config, level, keep, from, to, at string
+	fs.Bool("once", true, "run once and exit: the default, the opposite of --scheduled")
+	fs.BoolVar(&o.scheduled, "scheduled", false, "run now, then again every --every or daily --at, until interrupted; later runs fetch only\nnew trading days. Between runs the next run's time is logged (on a terminal, shown at the bottom)")
+	fs.DurationVar(&o.schedule.every, "every", 24*time.Hour, "with --scheduled, run every `INTERVAL`, counted from each run's start")
+	fs.StringVar(&at, "at", "", "with --scheduled, run daily at `HH:MM`, in the time zone of the symbols' exchange\n(New York's when they differ), or in the zone named after it: '18:30 Europe/London'")
 	fs.StringVar(&symbols, "symbols", "", "comma-separated `LIST` of symbols to backfill, e.g. AAPL,MSFT,BRK.B (default: --config, else the S&P 500)")
 	fs.IntVar(&o.days, "days", 365, "fill `N` calendar days back from today (New York), or from --to")
 	fs.StringVar(&from, "from", "", "fill from `DATE` (YYYY-MM-DD) on, instead of --days")
@@ -128,9 +133,10 @@ func parseArgs(args []string, out io.Writer, getenv func(string) string) (*optio
 
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			printUsage(fs, out)
 			return nil, err
 		}
-		return nil, usageError{err}
+		return nil, usageError{flagError(fs, err)}
 	}
 	if fs.NArg() > 0 {
 		// An unquoted --db of key=value words leaves its other words
@@ -149,7 +155,34 @@ func parseArgs(args []string, out io.Writer, getenv func(string) string) (*optio
 	if err := o.check(symbols, config, level, set, getenv, now); err != nil {
 		return o, err
 	}
+	if err := o.checkSchedule(at, set); err != nil {
+		return o, err
+	}
 	return o, o.parseRange(from, to, set, now)
+}
+
+// checkSchedule reads --at and checks the flags of --scheduled.
+func (o *options) checkSchedule(at string, set map[string]bool) error {
+	switch {
+	case set["once"] && o.scheduled:
+		return usagef("--once and --scheduled both say how often to run: give one")
+	case !o.scheduled && set["every"]:
+		return usagef("--every: only with --scheduled")
+	case !o.scheduled && set["at"]:
+		return usagef("--at: only with --scheduled")
+	case set["every"] && set["at"]:
+		return usagef("--every and --at both say when to run: give one")
+	case o.schedule.every < time.Minute:
+		return usagef("--every %s: want a minute or more", o.schedule.every)
+	case !set["at"]:
+		return nil
+	}
+	t, err := parseAt(at, o.symbols)
+	if err != nil {
+		return err
+	}
+	o.schedule.at, o.schedule.every = t, 0
+	return nil
 }
 
 // maxDays is the largest --days at now: the range it makes, from today
@@ -222,9 +255,69 @@ func (o *options) parseKeep(s string) error {
 	return nil
 }
 
-// printUsage prints the help: what the program does, then every flag as
-// --name VALUE, its meaning and its default.
-func printUsage(fs *flag.FlagSet) {
+// flagError turns an error of the flag package into one line that names
+// the flag as --name and points to --help; for a flag that does not
+// exist, it suggests the nearest that does.
+func flagError(fs *flag.FlagSet, err error) error {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		name = strings.TrimPrefix(name, "-")
+		if near := nearestFlag(fs, name); near != "" {
+			return fmt.Errorf("unknown flag --%s: did you mean --%s? (see --help)", name, near)
+		}
+		return fmt.Errorf("unknown flag --%s (see --help)", name)
+	}
+	// "invalid value "x" for flag -days: parse error", "flag needs an
+	// argument: -db": the flag package names flags with one dash.
+	for _, p := range []string{"flag -", "for -", "argument: -"} {
+		if i := strings.Index(msg, p); i >= 0 && !strings.HasPrefix(msg[i+len(p):], "-") {
+			msg = msg[:i+len(p)] + "-" + msg[i+len(p):]
+			break
+		}
+	}
+	return fmt.Errorf("%s (see --help)", msg)
+}
+
+// nearestFlag returns the flag of fs whose name is within two edits of
+// name, or starts with it, preferring the fewest edits; "" if none is.
+func nearestFlag(fs *flag.FlagSet, name string) string {
+	best, bestDist := "", 3
+	fs.VisitAll(func(f *flag.Flag) {
+		d := editDistance(name, f.Name)
+		if strings.HasPrefix(f.Name, name) && len(name) >= 3 {
+			d = min(d, 1)
+		}
+		if d < bestDist {
+			best, bestDist = f.Name, d
+		}
+	})
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// printUsage prints the help to out: what the program does, then every
+// flag as --name VALUE, its meaning and its default.
+func printUsage(fs *flag.FlagSet, out io.Writer) {
 	var b strings.Builder
 	b.WriteString(usageHead)
 	fs.VisitAll(func(f *flag.Flag) {
@@ -240,7 +333,7 @@ func printUsage(fs *flag.FlagSet) {
 		}
 		b.WriteByte('\n')
 	})
-	fmt.Fprint(fs.Output(), b.String())
+	fmt.Fprint(out, b.String())
 }
 
 // check turns the string flags into options and rejects bad values; now
@@ -267,8 +360,6 @@ func (o *options) check(symbols, config, level string, set map[string]bool, gete
 		return usagef("--max-attempts %d: want 1 or more", o.maxAttempts)
 	case o.lease < time.Second:
 		return usagef("--lease %s: want a second or more", o.lease)
-	case o.scheduled && o.every < time.Minute:
-		return usagef("--every %s: want a minute or more", o.every)
 	case o.logFormat != "text" && o.logFormat != "json":
 		return usagef("--log-format %q: want text or json", o.logFormat)
 	case set["symbols"] && set["config"]:

@@ -33,6 +33,7 @@ const (
 	exitOK          = 0
 	exitFailures    = 1
 	exitUsage       = 2
+	exitDatabase    = 3 // the database could not be reached
 	exitInterrupted = 130
 )
 
@@ -97,8 +98,17 @@ func runWith(ctx context.Context, o *options, stdout io.Writer, stderr *os.File)
 	if o.dbSchema != "" {
 		sopts = append(sopts, store.WithSchema(o.dbSchema))
 	}
+	if o.status {
+		// Only reading: a mistyped --db must not become a new database.
+		sopts = append(sopts, store.WithoutCreating())
+	}
 	db, err := store.Open(ctx, o.dsn, sopts...)
-	if err != nil {
+	switch {
+	case errors.Is(err, store.ErrUnreachable):
+		return exitDatabase, fmt.Errorf("--db: %w", err)
+	case errors.Is(err, store.ErrNoDatabase):
+		return exitUsage, fmt.Errorf("--db: %w (a run without --status creates it)", err)
+	case err != nil:
 		return exitUsage, fmt.Errorf("--db: %w", err)
 	}
 	defer db.Close()
@@ -129,10 +139,9 @@ func runWith(ctx context.Context, o *options, stdout io.Writer, stderr *os.File)
 	if con.terminal && !o.levelSet {
 		consoleLevel = slog.LevelWarn // the progress line says the rest
 	}
-	hopts := &slog.HandlerOptions{Level: consoleLevel}
-	var consoleLog slog.Handler = slog.NewTextHandler(con, hopts)
+	var consoleLog slog.Handler = slog.NewTextHandler(con, &slog.HandlerOptions{Level: consoleLevel})
 	if o.logFormat == "json" {
-		consoleLog = slog.NewJSONHandler(con, hopts)
+		consoleLog = slog.NewJSONHandler(con, &slog.HandlerOptions{Level: consoleLevel, ReplaceAttr: secondsAttr})
 	}
 	logger := slog.New(slog.NewMultiHandler(consoleLog, dbLog))
 
@@ -158,7 +167,8 @@ func runWith(ctx context.Context, o *options, stdout io.Writer, stderr *os.File)
 		"symbols", len(o.symbols), "from", o.universe, "range", o.rangeAt(clock.Now()).String())
 
 	for {
-		rep, err := r.Run(ctx, o.request(clock.Now()))
+		began := clock.Now()
+		rep, err := r.Run(ctx, o.request(began))
 		con.done()
 		if rep != nil {
 			if werr := writeReport(rep, o, db, stdout); werr != nil {
@@ -179,12 +189,26 @@ func runWith(ctx context.Context, o *options, stdout io.Writer, stderr *os.File)
 			}
 			return exitOK, nil
 		}
-		next := clock.Now().Add(o.every)
-		logger.Info("next run", "at", next.Format(time.RFC3339))
-		if pricefill.Sleep(ctx, clock, o.every) != nil {
+		now := clock.Now()
+		next := o.schedule.next(began, now)
+		logger.Info("next run", "at", next.Format(time.RFC3339), "schedule", o.schedule.String())
+		if consoleLevel > slog.LevelInfo {
+			con.status("next run at " + next.Format("2006-01-02 15:04 MST") + " (" + o.schedule.String() + ")")
+		}
+		if pricefill.Sleep(ctx, clock, next.Sub(now)) != nil {
+			con.done()
 			return exitInterrupted, nil
 		}
 	}
+}
+
+// secondsAttr writes a duration as a number of seconds, for the JSON log:
+// slog's own JSON has nanoseconds, which no one reads as such.
+func secondsAttr(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		a.Value = slog.Float64Value(a.Value.Duration().Seconds())
+	}
+	return a
 }
 
 // retain deletes the history older than keep, and logs what it deleted. A
@@ -193,9 +217,9 @@ func retain(ctx context.Context, db *store.DB, keep time.Duration, logger *slog.
 	got, err := db.Retain(ctx, keep)
 	switch {
 	case err != nil:
-		logger.Warn("deleting old history failed", "keep", keep.String(), "err", err.Error())
+		logger.Warn("deleting old history failed", "keep", keep, "err", err.Error())
 	case got.Tasks+got.Logs > 0:
-		logger.Info("old history deleted", "keep", keep.String(), "tasks", got.Tasks, "log_records", got.Logs)
+		logger.Info("old history deleted", "keep", keep, "tasks", got.Tasks, "log_records", got.Logs)
 	}
 }
 

@@ -18,12 +18,12 @@ func TestStatusCountsHoles(t *testing.T) {
 		t.Run(d.name, func(t *testing.T) {
 			t.Parallel()
 			dsn := d.dsn(t)
+			db := openDB(t, dsn)
 			status := runCLI(t, nil, "--db", dsn, "--status")
 			if status.code != 0 || !strings.Contains(status.stdout, "\nholes         none known\n") {
 				t.Errorf("--status of a new database: exit %d, want a line \"holes         none known\":\n%s", status.code, status.stdout)
 			}
 
-			db := openDB(t, dsn)
 			at := time.Date(2025, 6, 10, 22, 0, 0, 0, time.UTC)
 			day := func(i int) time.Time { return pricefill.Date(2025, 6, 2).AddDate(0, 0, i) }
 			hole := func(i int, r backfill.HoleReason) backfill.Hole {
