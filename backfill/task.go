@@ -361,14 +361,36 @@ func (tk *task) call(ctx context.Context, span pricefill.Range) (s *pricefill.Se
 
 // answered tells the limiter that the provider answered a fetch.
 func (tk *task) answered() {
-	fb := tk.s.cfg.feedback
-	if fb == nil {
-		return
-	}
-	fctx, cancel := feedbackCtx(tk.ctx)
-	defer cancel()
-	if err := fb.Answered(fctx); err != nil {
+	if _, err := tell(tk.ctx, tk.s.cfg.feedback, tk.q.Symbol, nil); err != nil {
 		tk.log.Warn("telling the limiter of an answer failed", "err", err.Error())
+	}
+}
+
+// tell gives fb, the limiter of the provider asked, the news of one
+// request for symbol that ended with err (nil: answered): a refusal for
+// rate is Refused, an answer about the symbol (not found, permanent) is
+// Answered as data is, and a failure that may say nothing about the symbol
+// (unavailable, transient) is Failed, which reports whether the provider
+// is taken to be down. A nil fb hears nothing. The report is made even
+// when ctx has ended, for the request was made; ferr is fb's own failure.
+// The Runner tells its limiter so.
+func tell(ctx context.Context, fb Feedback, symbol string, err error) (outage bool, ferr error) {
+	if fb == nil {
+		return false, nil
+	}
+	fctx, cancel := feedbackCtx(ctx)
+	defer cancel()
+	switch kind := pricefill.KindOf(err); {
+	case err == nil, kind == pricefill.KindNotFound, kind == pricefill.KindPermanent:
+		return false, fb.Answered(fctx)
+	case kind == pricefill.KindRateLimited:
+		rl := &pricefill.RateLimitError{}
+		if !errors.As(err, &rl) {
+			rl = &pricefill.RateLimitError{Err: err}
+		}
+		return false, fb.Refused(fctx, rl)
+	default: // unavailable or transient
+		return fb.Failed(fctx, symbol, err)
 	}
 }
 
@@ -383,25 +405,8 @@ func feedbackCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 // that came while the provider is taken to be down, is not the symbol's:
 // the task goes back to the queue with its attempts unchanged.
 func (tk *task) fetchFailure(err error) result {
-	fb := tk.s.cfg.feedback
 	kind := pricefill.KindOf(err)
-	var ferr error
-	outage := false
-	fctx, cancel := feedbackCtx(tk.ctx)
-	defer cancel()
-	switch {
-	case fb == nil:
-	case kind == pricefill.KindRateLimited:
-		rl := &pricefill.RateLimitError{}
-		if !errors.As(err, &rl) {
-			rl = &pricefill.RateLimitError{Err: err}
-		}
-		ferr = fb.Refused(fctx, rl)
-	case kind == pricefill.KindNotFound, kind == pricefill.KindPermanent:
-		ferr = fb.Answered(fctx)
-	default: // unavailable or transient
-		outage, ferr = fb.Failed(fctx, tk.q.Symbol, err)
-	}
+	outage, ferr := tell(tk.ctx, tk.s.cfg.feedback, tk.q.Symbol, err)
 	if ferr != nil {
 		tk.log.Warn("telling the limiter of a failure failed", "err", ferr.Error())
 	}
