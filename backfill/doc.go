@@ -89,7 +89,8 @@
 //
 // Run returns a [Report]: totals, failures with their reasons, bars
 // inserted, updated, skipped and rejected (by rule), requests, time spent
-// waiting on the limiter. While it runs, [WithProgress] receives a
+// waiting on the limiter, and the source that served each symbol (the
+// Source of its bars). While it runs, [WithProgress] receives a
 // [Progress] each time another tenth of the tasks (or ten tasks) is done,
 // and at least every 30 seconds.
 package backfill

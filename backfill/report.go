@@ -94,6 +94,13 @@ type Report struct {
 	// [BarLister]). Their bars replaced are among Updated.
 	Restated int `json:"restated"`
 
+	// ServedBy counts the symbols this run completed by the source of
+	// their bars ([pricefill.Bar.Source]): which provider served them,
+	// as "yahoo" (sources joined by "+" for a symbol whose spans
+	// different providers served; see [SymbolReport.Source]). Symbols
+	// completed without bars are not counted. Nil when none is.
+	ServedBy map[string]int `json:"served_by,omitempty"`
+
 	// WeekdayRule lists the symbols this run completed whose exchange has no
 	// calendar (see [WithCalendarFor]): every weekday was expected of them,
 	// a holiday counted as missing. In symbol order; nil when none.
@@ -139,6 +146,12 @@ type SymbolReport struct {
 	// Restated says the provider had restated the symbol's stored
 	// history, and its range was fetched again (see [Report.Restated]).
 	Restated bool `json:"restated,omitempty"`
+	// Source is the source of the bars fetched for the symbol (the
+	// provider that served them, as the fetcher sets [pricefill.Bar.Source],
+	// such as "yahoo"), or the sources joined by "+" in the order they came
+	// when different providers served its spans; "" when nothing was
+	// fetched or the bars name no source.
+	Source string `json:"source,omitempty"`
 }
 
 // Progress is a snapshot of a run, as given to the function of
@@ -186,6 +199,19 @@ func byRule(m map[pricefill.Rule]int) string {
 	}
 	slices.Sort(rules)
 	return strings.Join(rules, ", ")
+}
+
+// servedBy formats symbols counted by source as "yahoo 480, stooq 20",
+// the most first, then in source order.
+func servedBy(m map[string]int) string {
+	sources := slices.SortedFunc(maps.Keys(m), func(a, b string) int {
+		return cmp.Or(cmp.Compare(m[b], m[a]), cmp.Compare(a, b))
+	})
+	parts := make([]string, len(sources))
+	for i, s := range sources {
+		parts[i] = fmt.Sprintf("%s %d", s, m[s])
+	}
+	return strings.Join(parts, ", ")
 }
 
 // sum returns the sum of the counts of m.
@@ -293,6 +319,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "); workers waited %s on the limiter\n", r.LimiterWait.Round(time.Second))
 	if r.Limiter != nil && r.Limiter.Limited() {
 		fmt.Fprintf(&b, "budget        %s\n", r.Limiter)
+	}
+	if len(r.ServedBy) > 0 {
+		fmt.Fprintf(&b, "served by     %s\n", servedBy(r.ServedBy))
 	}
 	if lo, md, ok := r.Completeness(); ok {
 		fmt.Fprintf(&b, "completeness  min %.1f%%, median %.1f%%", lo, md)

@@ -37,11 +37,11 @@ func TestRunStoresEverySymbol(t *testing.T) {
 		}
 		want := backfill.Report{
 			Range: march, Started: now, Total: 3, Succeeded: 3, Requests: 3, Counts: pricefill.Counts{Inserted: 60},
-			RejectedByRule: map[pricefill.Rule]int{},
+			RejectedByRule: map[pricefill.Rule]int{}, ServedBy: map[string]int{"fake": 3},
 			Symbols: []backfill.SymbolReport{
-				{Symbol: "AAPL", Status: queue.Completed, Requests: 1, Counts: pricefill.Counts{Inserted: 20}, Completeness: 100},
-				{Symbol: "BRK.B", Status: queue.Completed, Requests: 1, Counts: pricefill.Counts{Inserted: 20}, Completeness: 100},
-				{Symbol: "MSFT", Status: queue.Completed, Requests: 1, Counts: pricefill.Counts{Inserted: 20}, Completeness: 100},
+				{Symbol: "AAPL", Status: queue.Completed, Requests: 1, Counts: pricefill.Counts{Inserted: 20}, Completeness: 100, Source: "fake"},
+				{Symbol: "BRK.B", Status: queue.Completed, Requests: 1, Counts: pricefill.Counts{Inserted: 20}, Completeness: 100, Source: "fake"},
+				{Symbol: "MSFT", Status: queue.Completed, Requests: 1, Counts: pricefill.Counts{Inserted: 20}, Completeness: 100, Source: "fake"},
 			},
 		}
 		if diff := cmp.Diff(want, *rep); diff != "" {

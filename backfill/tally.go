@@ -1,6 +1,7 @@
 package backfill
 
 import (
+	"maps"
 	"sync"
 	"time"
 
@@ -90,6 +91,12 @@ func (tl *tally) record(t *queue.Task, res result) (due bool) {
 		if res.weekdayRule {
 			rep.WeekdayRule = append(rep.WeekdayRule, t.Symbol)
 		}
+		if res.source != "" {
+			if rep.ServedBy == nil {
+				rep.ServedBy = make(map[string]int)
+			}
+			rep.ServedBy[res.source]++
+		}
 	case queue.PermanentlyFailed:
 		rep.Failed++
 		attempts := t.Attempts
@@ -109,7 +116,7 @@ func (tl *tally) record(t *queue.Task, res result) (due bool) {
 	if status == queue.Completed {
 		sr := &rep.Symbols[len(rep.Symbols)-1]
 		sr.Completeness, sr.Holes, sr.NotFetched = res.coverage.completeness(), res.coverage.holes, res.coverage.notFetched()
-		sr.Restated = res.restated
+		sr.Restated, sr.Source = res.restated, res.source
 	}
 	if tl.done/tl.step > tl.reported {
 		tl.reported = tl.done / tl.step
@@ -159,6 +166,7 @@ func (tl *tally) report(now time.Time, left *queue.Summary, limiter *ratelimit.S
 	for k, v := range tl.rep.RejectedByRule {
 		rep.RejectedByRule[k] = v
 	}
+	rep.ServedBy = maps.Clone(tl.rep.ServedBy)
 	rep.sort()
 	rep.Limiter = limiter
 	return &rep

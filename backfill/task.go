@@ -62,6 +62,7 @@ type result struct {
 	check       checked
 	coverage    coverage // of the settled range, once saved
 	nulls       int      // days the provider listed without prices
+	source      string   // the Source of the bars fetched, as sourceOf says
 	limiterErr  error    // the limiter failed: the worker backs off
 }
 
@@ -139,7 +140,22 @@ func (tk *task) attempt() result {
 	res.restated = why != "" && res.outcome.Status == queue.Completed
 	res.weekdayRule = cal == calendar.Weekdays
 	res.coverage, res.nulls = cov, nulls
+	res.source = sourceOf(series.Bars)
 	return res
+}
+
+// sourceOf returns the Source of bars: the one source they share, or the
+// sources joined by "+" in the order they first come (spans of one task
+// that different providers served); "" when there are no bars or none
+// names its source.
+func sourceOf(bars []pricefill.Bar) string {
+	var sources []string
+	for _, b := range bars {
+		if b.Source != "" && !slices.Contains(sources, b.Source) {
+			sources = append(sources, b.Source)
+		}
+	}
+	return strings.Join(sources, "+")
 }
 
 // logNulls logs, at level Debug, the days within settled that the
