@@ -58,6 +58,17 @@
 // its lease) stores nothing over the other's work, and the report counts
 // the task as taken over.
 //
+// # Several providers
+//
+// A [Fallback] is a Fetcher of several providers ([Provider]: a name, a
+// Fetcher and a Limiter each), tried in order for each symbol: a symbol
+// that one does not know, or cannot serve now, goes to the next, and one
+// whose outage breaker is open is passed over. Each keeps its own budget
+// and hears of its own answers. Give the Fallback to the Runner as its
+// limiter too: a run then stops, nothing lost, only once every provider
+// has been down for its outage timeout. The report says which provider
+// served each symbol.
+//
 // # Days missing, and holes
 //
 // With a [DateLister] store a task fetches only the trading days its

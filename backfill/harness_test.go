@@ -60,6 +60,12 @@ func newHarnessAt(t tb, start time.Time) *harness {
 // harness's own, so they win.
 func (h *harness) runner(opts ...backfill.Option) *backfill.Runner {
 	h.t.Helper()
+	return h.runnerOf(h.fetcher, opts...)
+}
+
+// runnerOf builds a runner on the harness's parts but its fetcher, f.
+func (h *harness) runnerOf(f backfill.Fetcher, opts ...backfill.Option) *backfill.Runner {
+	h.t.Helper()
 	base := []backfill.Option{
 		backfill.WithClock(h.clock),
 		backfill.WithQueue(h.queue),
@@ -70,7 +76,7 @@ func (h *harness) runner(opts ...backfill.Option) *backfill.Runner {
 			h.progress = append(h.progress, p)
 		}),
 	}
-	r, err := backfill.New(h.fetcher, h.store, append(base, opts...)...)
+	r, err := backfill.New(f, h.store, append(base, opts...)...)
 	if err != nil {
 		h.t.Fatalf("backfill.New: %v", err)
 	}

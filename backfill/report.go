@@ -149,8 +149,8 @@ type SymbolReport struct {
 	// Source is the source of the bars fetched for the symbol (the
 	// provider that served them, as the fetcher sets [pricefill.Bar.Source],
 	// such as "yahoo"), or the sources joined by "+" in the order they came
-	// when different providers served its spans; "" when nothing was
-	// fetched or the bars name no source.
+	// when different providers of a [Fallback] served its spans; "" when
+	// nothing was fetched or the bars name no source.
 	Source string `json:"source,omitempty"`
 }
 

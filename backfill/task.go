@@ -146,8 +146,8 @@ func (tk *task) attempt() result {
 
 // sourceOf returns the Source of bars: the one source they share, or the
 // sources joined by "+" in the order they first come (spans of one task
-// that different providers served); "" when there are no bars or none
-// names its source.
+// that different providers of a [Fallback] served); "" when there are no
+// bars or none names its source.
 func sourceOf(bars []pricefill.Bar) string {
 	var sources []string
 	for _, b := range bars {
@@ -389,7 +389,7 @@ func (tk *task) answered() {
 // (unavailable, transient) is Failed, which reports whether the provider
 // is taken to be down. A nil fb hears nothing. The report is made even
 // when ctx has ended, for the request was made; ferr is fb's own failure.
-// The Runner tells its limiter so.
+// The Runner tells its limiter so, and a [Fallback] each provider's.
 func tell(ctx context.Context, fb Feedback, symbol string, err error) (outage bool, ferr error) {
 	if fb == nil {
 		return false, nil
