@@ -35,7 +35,9 @@ type options struct {
 	dbSchema    string            // --db-schema: "" for the DSN's own
 	assets      []pricefill.Asset // the names and sectors the universe knows of the symbols
 	source      string
+	sources     []string // --source, split: tried in this order
 	baseURL     string
+	baseURLs    []string // --base-url, one for each of sources ("" for a provider's own)
 	concurrency int
 	rate        float64 // requests per second; < 0: the source's default
 	hourlyLimit int     // -1: the source's default; 0: none
@@ -79,7 +81,8 @@ stopped. Examples:
 The limits (--rate, --hourly-limit, --daily-limit) are the provider's, not
 one process's: every process that uses the same --source and --db shares
 them, across restarts, as it shares the cool-downs after refusals and the
-outage breaker.
+outage breaker. With several --source, each provider has a budget of its
+own, and the limits given hold for each.
 
 Exit status: 0 all symbols succeeded, 1 some failed (or the provider was
 down too long), 2 bad usage or configuration (--status on a --db that holds no
@@ -114,8 +117,8 @@ func parseArgs(args []string, out io.Writer, getenv func(string) string) (*optio
 	fs.StringVar(&config, "config", "", "a JSON `FILE` of symbols: {\"symbols\": [{\"symbol\": \"AAPL\"}, …]}")
 	fs.StringVar(&o.dsn, "db", "", "the database `DSN`: a file path or sqlite:PATH for SQLite, postgres://… for PostgreSQL\n(default: $DATABASE_URL, else "+DBDefault+")")
 	fs.StringVar(&o.dbSchema, "db-schema", "", "keep every pricefill table in the PostgreSQL schema `NAME`, created if missing,\nand touch nothing outside it (default: the DSN's search_path, else public)")
-	fs.StringVar(&o.source, "source", "yahoo", "the provider `NAME`: yahoo, stooq, alphavantage, csvdir (CSV files in the directory --base-url),\nsynthetic (made-up demo data)")
-	fs.StringVar(&o.baseURL, "base-url", "", "the provider's base `URL`, for proxies and tests; for csvdir, the directory")
+	fs.StringVar(&o.source, "source", "yahoo", "the provider `NAME`: yahoo, stooq, alphavantage, csvdir (CSV files in the directory --base-url),\nsynthetic (made-up demo data); or a comma-separated list, such as yahoo,stooq, tried in order\nfor each symbol: a symbol one does not know, or cannot serve now, goes to the next, and one\nwhose provider is down is passed over")
+	fs.StringVar(&o.baseURL, "base-url", "", "the provider's base `URL`, for proxies and tests; for csvdir, the directory. With several\n--source, a comma-separated list in the same order (empty for a provider's own)")
 	fs.IntVar(&o.concurrency, "concurrency", backfill.ConcurrencyDefault, "`N` workers fetch at once, sharing one rate limit")
 	fs.Float64Var(&o.rate, "rate", -1, "at most `R` requests per second to the provider, for the whole fleet: every process on the same\n--db shares it; 0 for no minimum gap. Refusals slow it down, answers bring it back\n(default: the source's: 1 for yahoo and stooq, 1/12 for alphavantage, none for csvdir and synthetic)")
 	fs.IntVar(&o.hourlyLimit, "hourly-limit", -1, "at most `N` requests in any rolling hour, for the whole fleet; 0 for none\n(default: 2000; none for csvdir and synthetic)")
@@ -125,7 +128,7 @@ func parseArgs(args []string, out io.Writer, getenv func(string) string) (*optio
 	fs.DurationVar(&o.lease, "lease", backfill.LeaseDefault, "a symbol's task is held for `DURATION` at a time, renewed while it runs;\nafter a crash (kill -9) the next run takes it over once the run's heartbeat lapses (10s),\nor once the lease does where it cannot tell")
 	fs.StringVar(&o.logFormat, "log-format", "text", "console log `FORMAT`: text or json")
 	fs.StringVar(&level, "log-level", "info", "log `LEVEL`: debug, info, warn or error\n(on a terminal the console shows warn and above under a progress line, unless this is given)")
-	fs.BoolVar(&o.status, "status", false, "show the queue (counts by status, oldest waiting task, last errors) and the provider's budget\n(what holds requests back: a spent limit, a cool-down, an outage), and exit, fetching nothing")
+	fs.BoolVar(&o.status, "status", false, "show the queue (counts by status, oldest waiting task, last errors) and each provider's budget\n(what holds requests back: a spent limit, a cool-down, an outage), and exit, fetching nothing")
 	fs.BoolVar(&o.plan, "plan", false, "say how many symbols and requests the run needs (from what is stored) and how long they take\nat the provider's limits, and exit, fetching nothing")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.StringVar(&o.reportJSON, "report-json", "", "also write the final report as JSON to `FILE`")
@@ -365,8 +368,8 @@ func (o *options) check(symbols, config, level string, set map[string]bool, gete
 	case set["symbols"] && set["config"]:
 		return usagef("--symbols and --config both say which symbols: give one")
 	}
-	if _, ok := sources[o.source]; !ok {
-		return usagef("--source %q: unknown; want one of %s", o.source, strings.Join(sourceNames(), ", "))
+	if err := o.parseSources(); err != nil {
+		return err
 	}
 	if err := o.logLevel.UnmarshalText([]byte(level)); err != nil {
 		return usagef("--log-level %q: want debug, info, warn or error", level)

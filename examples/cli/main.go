@@ -24,7 +24,6 @@ import (
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/backfill"
-	"github.com/pricefill/pricefill/ratelimit"
 	"github.com/pricefill/pricefill/store"
 )
 
@@ -84,9 +83,9 @@ func run(ctx context.Context, args []string, stdout io.Writer, stderr *os.File, 
 // runWith opens the database and the source, then runs once, on a
 // schedule, or shows the status.
 func runWith(ctx context.Context, o *options, stdout io.Writer, stderr *os.File) (int, error) {
-	fetcher, err := sources[o.source].open(o.baseURL)
+	fetchers, err := o.openFetchers()
 	if err != nil {
-		return exitUsage, fmt.Errorf("--source %s: %w", o.source, err)
+		return exitUsage, err
 	}
 	clock, err := processClock()
 	if err != nil {
@@ -112,18 +111,18 @@ func runWith(ctx context.Context, o *options, stdout io.Writer, stderr *os.File)
 		return exitUsage, fmt.Errorf("--db: %w", err)
 	}
 	defer db.Close()
-	limiter, err := o.limiter(db.Ledger(), clock)
+	w, err := o.wire(fetchers, db.Ledger(), clock)
 	if err != nil {
 		return exitUsage, err
 	}
 	switch {
 	case o.status:
-		if err := showStatus(ctx, db, limiter, stdout); err != nil {
+		if err := showStatus(ctx, db, w.limiters, stdout); err != nil {
 			return exitUsage, err
 		}
 		return exitOK, nil
 	case o.plan:
-		if err := showPlan(ctx, o, fetcher, db, limiter, stdout); err != nil {
+		if err := showPlan(ctx, o, w.fetcher, db, w.limiter, stdout); err != nil {
 			return exitUsage, err
 		}
 		return exitOK, nil
@@ -145,8 +144,8 @@ func runWith(ctx context.Context, o *options, stdout io.Writer, stderr *os.File)
 	}
 	logger := slog.New(slog.NewMultiHandler(consoleLog, dbLog))
 
-	r, err := backfill.New(fetcher, db,
-		backfill.WithLimiter(limiter),
+	r, err := backfill.New(w.fetcher, db,
+		backfill.WithLimiter(w.limiter),
 		backfill.WithConcurrency(o.concurrency),
 		backfill.WithMaxAttempts(o.maxAttempts),
 		backfill.WithLease(o.lease),
@@ -230,7 +229,7 @@ func (o *options) request(now time.Time) backfill.Request {
 }
 
 // showPlan prints what a run would need, fetching nothing.
-func showPlan(ctx context.Context, o *options, fetcher backfill.Fetcher, db *store.DB, limiter *ratelimit.Limiter, stdout io.Writer) error {
+func showPlan(ctx context.Context, o *options, fetcher backfill.Fetcher, db *store.DB, limiter backfill.Limiter, stdout io.Writer) error {
 	r, err := backfill.New(fetcher, db,
 		backfill.WithLimiter(limiter),
 		backfill.WithForce(o.force),

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/pricefill/pricefill"
@@ -70,13 +71,94 @@ func baseURL[O any](u string, with func(string) O) []O {
 	return []O{with(u)}
 }
 
-// limiter returns the limiter for the source at the pace of the flags.
-// For a provider, its budget lives in the database's ledger, under the
-// source's name, shared by every process on that database; a local source
+// parseSources reads --source, one source or a comma-separated list of
+// them tried in order for each symbol, and --base-url, a URL (or, for
+// csvdir, a directory) for each: the whole flag for one source, a
+// comma-separated list in the same order for several (empty for a
+// provider's own), or none.
+func (o *options) parseSources() error {
+	o.sources = strings.Split(o.source, ",")
+	for i, name := range o.sources {
+		if _, ok := sources[name]; !ok {
+			return usagef("--source %q: unknown; want one of %s", name, strings.Join(sourceNames(), ", "))
+		}
+		if slices.Contains(o.sources[:i], name) {
+			return usagef("--source %s: %s twice; give each source once", o.source, name)
+		}
+	}
+	switch n := len(o.sources); {
+	case n == 1:
+		o.baseURLs = []string{o.baseURL}
+	case o.baseURL == "":
+		o.baseURLs = make([]string, n)
+	default:
+		o.baseURLs = strings.Split(o.baseURL, ",")
+		if len(o.baseURLs) != n {
+			return usagef("--base-url: --source %s needs %d URLs, one for each source in the same order (empty for a provider's own); got %d",
+				o.source, n, len(o.baseURLs))
+		}
+	}
+	return nil
+}
+
+// openFetchers returns the fetcher of each source, in order, at its base
+// URL.
+func (o *options) openFetchers() ([]backfill.Fetcher, error) {
+	fetchers := make([]backfill.Fetcher, len(o.sources))
+	for i, name := range o.sources {
+		f, err := sources[name].open(o.baseURLs[i])
+		if err != nil {
+			return nil, fmt.Errorf("--source %s: %w", name, err)
+		}
+		fetchers[i] = f
+	}
+	return fetchers, nil
+}
+
+// A wiring is what a run fetches with: the fetcher and the limiter of the
+// Runner, and the limiter of each source, in order, for --status.
+type wiring struct {
+	fetcher  backfill.Fetcher
+	limiter  backfill.Limiter
+	limiters []*ratelimit.Limiter
+}
+
+// wire gives each source's fetcher its own limiter (see limiter). With one
+// source the Runner fetches and waits on those; with several, both are a
+// backfill.Fallback of them, which tries the sources in order for each
+// symbol, and the first source's limiter forecasts --plan.
+func (o *options) wire(fetchers []backfill.Fetcher, ledger ratelimit.Ledger, clock pricefill.Clock) (*wiring, error) {
+	w := &wiring{}
+	providers := make([]backfill.Provider, len(o.sources))
+	for i, name := range o.sources {
+		l, err := o.limiter(name, ledger, clock)
+		if err != nil {
+			return nil, err
+		}
+		w.limiters = append(w.limiters, l)
+		providers[i] = backfill.Provider{Name: name, Fetcher: fetchers[i], Limiter: l}
+	}
+	if len(providers) == 1 {
+		w.fetcher, w.limiter = fetchers[0], w.limiters[0]
+		return w, nil
+	}
+	fb, err := backfill.NewFallback(providers...)
+	if err != nil {
+		return nil, usagef("--source %s: %w", o.source, err)
+	}
+	w.fetcher, w.limiter = fb, fb
+	return w, nil
+}
+
+// limiter returns the limiter of the source name at the pace of the flags:
+// --rate, --hourly-limit and --daily-limit, when given, hold for each
+// source, else each source's defaults. For a provider, its budget lives in
+// the database's ledger, under the source's name, shared by every process
+// on that database (and apart from the other sources'); a local source
 // (csvdir, synthetic) has no limits, and its limiter never holds a request
 // back.
-func (o *options) limiter(ledger ratelimit.Ledger, clock pricefill.Clock) (*ratelimit.Limiter, error) {
-	src := sources[o.source]
+func (o *options) limiter(name string, ledger ratelimit.Ledger, clock pricefill.Clock) (*ratelimit.Limiter, error) {
+	src := sources[name]
 	rate, hourly, daily := src.rate, src.hourly, src.daily
 	if o.rate >= 0 {
 		rate = o.rate
@@ -92,7 +174,7 @@ func (o *options) limiter(ledger ratelimit.Ledger, clock pricefill.Clock) (*rate
 		interval = time.Duration(float64(time.Second) / rate)
 	}
 	opts := []ratelimit.Option{
-		ratelimit.WithName(o.source),
+		ratelimit.WithName(name),
 		ratelimit.WithInterval(interval), ratelimit.WithHourlyLimit(hourly), ratelimit.WithDailyLimit(daily),
 		ratelimit.WithOutageTimeout(o.outage),
 		ratelimit.WithClock(clock),
@@ -109,11 +191,16 @@ func (o *options) limiter(ledger ratelimit.Ledger, clock pricefill.Clock) (*rate
 	return l, nil
 }
 
-// describe says where data comes from, for the logs and the report: the
-// base URL with its userinfo and secret query values hidden.
+// describe says where data comes from, for the logs and the report: each
+// source in order, with its base URL, its userinfo and secret query values
+// hidden.
 func (o *options) describe() string {
-	if o.baseURL == "" {
-		return o.source
+	parts := make([]string, len(o.sources))
+	for i, name := range o.sources {
+		parts[i] = name
+		if u := o.baseURLs[i]; u != "" {
+			parts[i] = fmt.Sprintf("%s at %s", name, redact.URL(u))
+		}
 	}
-	return fmt.Sprintf("%s at %s", o.source, redact.URL(o.baseURL))
+	return strings.Join(parts, ", then ")
 }

@@ -71,9 +71,9 @@ func writeHoles(ctx context.Context, db *store.DB, b *strings.Builder) error {
 
 // showStatus prints the queue of db (counts by status, the oldest task
 // waiting, and the last errors), the holes it knows of, and the budget of
-// the source's provider.
+// each source's provider, in the order of --source.
 // It fetches nothing.
-func showStatus(ctx context.Context, db *store.DB, limiter *ratelimit.Limiter, w io.Writer) error {
+func showStatus(ctx context.Context, db *store.DB, limiters []*ratelimit.Limiter, w io.Writer) error {
 	counts, err := db.Counts(ctx)
 	if err != nil {
 		return err
@@ -121,16 +121,18 @@ func showStatus(ctx context.Context, db *store.DB, limiter *ratelimit.Limiter, w
 				t.Attempts, t.LastError)
 		}
 	}
-	st, err := limiter.Status(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(&b, "budget of %s: %s\n", st.Name, st)
-	if st.CoolDownUntil.After(st.Now) && st.Reason != ratelimit.ReasonCoolDown {
-		fmt.Fprintf(&b, "  cooling down until %s\n", st.CoolDownUntil.UTC().Format(time.RFC3339))
-	}
-	if st.Holding() && st.Reason != ratelimit.ReasonOutage {
-		fmt.Fprintf(&b, "  requests resume at %s\n", st.Next.UTC().Format(time.RFC3339))
+	for _, limiter := range limiters {
+		st, err := limiter.Status(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "budget of %s: %s\n", st.Name, st)
+		if st.CoolDownUntil.After(st.Now) && st.Reason != ratelimit.ReasonCoolDown {
+			fmt.Fprintf(&b, "  cooling down until %s\n", st.CoolDownUntil.UTC().Format(time.RFC3339))
+		}
+		if st.Holding() && st.Reason != ratelimit.ReasonOutage {
+			fmt.Fprintf(&b, "  requests resume at %s\n", st.Next.UTC().Format(time.RFC3339))
+		}
 	}
 	_, err = io.WriteString(w, b.String())
 	return err
