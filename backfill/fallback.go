@@ -62,9 +62,10 @@ type Provider struct {
 // waits on its limiter, which holds until its next probe, and asks it
 // then, as a Runner of that one provider would; the fetch is the probe. A
 // wait on a provider that a later one could stand in for ends when a fetch
-// finds its breaker open meanwhile, and the symbol goes on to the next.
-// (One that another process opened, through a shared ledger, is only seen
-// by the fetches that look at its status after.)
+// finds its breaker open meanwhile: the symbol goes on to the next, and
+// the provider is a last resort too. (A breaker that another process
+// opened, through a shared ledger, is only seen by the fetches that look
+// at its status after.)
 //
 // A provider whose budget is spent, or cooling down after a refusal, is
 // waited for, as a Runner waits for its one provider: the Fallback stands
@@ -191,18 +192,27 @@ func (f *Fallback) Fetch(ctx context.Context, symbol string, r pricefill.Range) 
 	last := len(f.providers) - 1
 	for i, p := range f.providers {
 		// The last provider is waited on however it is: nothing could
-		// stand in for it.
-		if why, down := p.passedOver(ctx); down && i < last {
-			passed = append(passed, i)
-			x.said[i] = said{verdictDown, errors.New(why)}
-			continue
+		// stand in for it. The others are passed over when down, and
+		// left when they go down during the wait: the signal is taken
+		// before the status is read, so that no opening is missed.
+		var down context.Context
+		if i < last {
+			down = p.downSignal()
+			if why, ok := p.passedOver(ctx); ok {
+				passed = append(passed, i)
+				x.said[i] = said{verdictDown, errors.New(why)}
+				continue
+			}
 		}
-		if s, done, err := x.ask(i, i < last); done {
+		if s, done, err := x.ask(i, down); done {
 			return s, err
+		}
+		if errors.Is(x.said[i].err, errWentDown) {
+			passed = append(passed, i)
 		}
 	}
 	for _, i := range passed {
-		if s, done, err := x.ask(i, false); done {
+		if s, done, err := x.ask(i, nil); done {
 			return s, err
 		}
 	}
@@ -294,16 +304,15 @@ func (p *provider) passedOver(ctx context.Context) (string, bool) {
 // found the provider's breaker open meanwhile.
 var errWentDown = errors.New("its outage breaker opened during the wait")
 
-// wait waits on p's limiter for one request. With leave set, a later
-// provider could stand in for p, and the wait ends with errWentDown when
-// a fetch finds p's breaker open meanwhile.
-func (p *provider) wait(ctx context.Context, leave bool) error {
+// wait waits on p's limiter for one request. With down, a signal of
+// p.downSignal, a later provider could stand in for p, and the wait ends
+// with errWentDown when down ends: a fetch found p's breaker open.
+func (p *provider) wait(ctx context.Context, down context.Context) error {
 	if p.Limiter == nil {
 		return ctx.Err()
 	}
 	var err error
-	if leave {
-		down := p.downSignal()
+	if down != nil {
 		wctx, cancel := context.WithCancel(ctx)
 		stop := context.AfterFunc(down, cancel)
 		err = p.Limiter.Wait(wctx)
@@ -397,14 +406,14 @@ func (x *fetch) pace(ctx context.Context) error {
 	return x.outer(ctx)
 }
 
-// ask waits on provider i's limiter (leaving the wait when the provider
-// goes down, with leave set) and asks it for the symbol. It returns the
+// ask waits on provider i's limiter (leaving the wait when down ends,
+// with down; see wait) and asks it for the symbol. It returns the
 // series and true when the provider served it; nil, true and the error
 // when the fetch must end (its context ended, or the Runner is stopping);
 // else it notes in x.said what the provider said, and returns false.
-func (x *fetch) ask(i int, leave bool) (*pricefill.Series, bool, error) {
+func (x *fetch) ask(i int, down context.Context) (*pricefill.Series, bool, error) {
 	p := x.f.providers[i]
-	if err := p.wait(x.ctx, leave); err != nil {
+	if err := p.wait(x.ctx, down); err != nil {
 		if x.ctx.Err() != nil {
 			return nil, true, x.ctx.Err()
 		}
@@ -426,7 +435,7 @@ func (x *fetch) ask(i int, leave bool) (*pricefill.Series, bool, error) {
 		innerErr, outerErr error
 	)
 	pctx := withPace(x.ctx, func(c context.Context) error {
-		if err := p.wait(c, false); err != nil {
+		if err := p.wait(c, nil); err != nil {
 			mu.Lock()
 			innerErr = cmp.Or(innerErr, err)
 			mu.Unlock()
