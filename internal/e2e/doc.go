@@ -18,7 +18,7 @@
 //	                              rapid picks                               completed before, stores nothing twice
 //
 // and more, each in a file of its theme: budgets and outages (budget,
-// outage, refuse), bad data (baddata), secrets and redirects (secrets),
+// outage, refuse), several providers tried in order (fallback), bad data (baddata), secrets and redirects (secrets),
 // hostile inputs (inputs), and the queue across processes (queue: clocks
 // that disagree, a stalled process, kill -9 and the heartbeat, runs over
 // overlapping ranges, retention), reruns (rerun: deleted days restored,
