@@ -42,9 +42,9 @@ type Provider struct {
 // open, its next probe not yet due (its limiter's Status says so: one read
 // of its ledger, a transaction with a database's, for each provider but
 // the last), is passed over without a wait on its limiter. Any other is
-// waited on, through its
-// own limiter, and asked; its answer goes to its limiter as a Runner's
-// answers go to the Runner's (Answered, Refused, Failed), and then:
+// waited on, through its own limiter, and asked; its answer goes to its
+// limiter as a Runner's answers go to the Runner's (Answered, Refused,
+// Failed), and then:
 //
 //	the provider's answer                     the Fallback
 //	bars                                      returns them: it served the symbol
@@ -56,7 +56,7 @@ type Provider struct {
 //
 // A transient or permanent failure goes to the next provider too: the
 // symbol may be served elsewhere at once, and a provider that keeps
-// failing one symbol (Yahoo answers 500 to some) would otherwise have it
+// failing one symbol (a 500 for it, every time) would otherwise have it
 // given up without asking the others. A provider passed over for its
 // outage is the last resort: when no other served the symbol, the Fallback
 // waits on its limiter, which holds until its next probe, and asks it
