@@ -97,6 +97,18 @@
 // a run started again once another gave up sends requests again (at the
 // pace of the cool-downs), and goes on as soon as one is answered.
 //
+// # Metrics
+//
+// A Limiter is a [github.com/prometheus/client_golang/prometheus.Collector]
+// of what this process saw: the requests by outcome, the grants, the time
+// spent waiting by what held it back (the waiters before, the interval, a
+// cool-down, the hourly or daily budget, a quota, the breaker) and the
+// breaker's state, each series labelled with the limiter's name as
+// provider (see [Limiter.Describe] for the list). It registers nowhere by
+// itself. The counts live in memory, updated with atomic operations, so a
+// scrape reads no ledger; every process of a fleet exports its own view,
+// summed in PromQL.
+//
 // # Why not sony/gobreaker or golang.org/x/time/rate
 //
 // gobreaker's vocabulary is used here, but not the package: it reads

@@ -5,7 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"os"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/ratelimit"
@@ -94,4 +98,48 @@ func ExampleLimiter_Refused() {
 	// rate limited: 429 Too Many Requests
 	// rate limited: 429 Too Many Requests
 	// fetched after cooling down 10+20+40 ms: true
+}
+
+// A limiter is a Prometheus collector: register it on a registry of your
+// own, and every series has the limiter's name as its provider.
+func ExampleLimiter_Collect() {
+	l, err := ratelimit.New(ratelimit.WithName("yahoo"), ratelimit.WithInterval(0))
+	if err != nil {
+		log.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(l)
+
+	ctx := context.Background()
+	for range 2 {
+		if err := l.Wait(ctx); err != nil {
+			log.Fatal(err)
+		}
+		// Make the request here, then say how it went.
+		if err := l.Answered(ctx); err != nil {
+			log.Fatal(err)
+		}
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if name := mf.GetName(); name == "pricefill_limiter_grants_total" || name == "pricefill_provider_requests_total" {
+			if _, err := expfmt.MetricFamilyToText(os.Stdout, mf); err != nil {
+				log.Fatal(err)
+			}
+		}
+	}
+	// Output:
+	// # HELP pricefill_limiter_grants_total Requests the limiter granted.
+	// # TYPE pricefill_limiter_grants_total counter
+	// pricefill_limiter_grants_total{provider="yahoo"} 2
+	// # HELP pricefill_provider_requests_total Requests to the provider whose outcome was reported to the limiter, by outcome: answered, refused (for rate), quota (used up), failed (transient), unreachable.
+	// # TYPE pricefill_provider_requests_total counter
+	// pricefill_provider_requests_total{outcome="answered",provider="yahoo"} 2
+	// pricefill_provider_requests_total{outcome="failed",provider="yahoo"} 0
+	// pricefill_provider_requests_total{outcome="quota",provider="yahoo"} 0
+	// pricefill_provider_requests_total{outcome="refused",provider="yahoo"} 0
+	// pricefill_provider_requests_total{outcome="unreachable",provider="yahoo"} 0
 }

@@ -32,8 +32,9 @@ const (
 // memory; with a shared ledger every limiter of the same name, in any
 // process, draws on one budget. Within a process, waiters are served first
 // come, first served, and only the first of them asks the ledger. A
-// Limiter is safe for simultaneous use by many goroutines. See the package
-// documentation for the model.
+// Limiter is safe for simultaneous use by many goroutines, and a
+// Prometheus collector of what it saw (see [Limiter.Describe]). See the
+// package documentation for the model.
 type Limiter struct {
 	cfg config
 
@@ -48,6 +49,8 @@ type Limiter struct {
 	// told of.
 	watch   atomic.Pointer[time.Time]
 	refusal atomic.Pointer[string]
+
+	m *metrics // what the limiter exports as a prometheus.Collector
 }
 
 // New returns a limiter configured by opts, or an error matching
@@ -57,7 +60,7 @@ func New(opts ...Option) (*Limiter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Limiter{cfg: cfg, kick: make(chan struct{}, 1)}, nil
+	return &Limiter{cfg: cfg, kick: make(chan struct{}, 1), m: newMetrics(cfg.name)}, nil
 }
 
 // Name returns the name of the limiter's budget.
@@ -115,17 +118,27 @@ func (l *Limiter) Wait(ctx context.Context) error {
 	head := l.head == w
 	l.mu.Unlock()
 	defer l.leave(w)
+	timer := waitTimer{m: l.m, clock: l.cfg.clock}
 	if !head {
+		timer.skip()
 		select {
 		case <-w.wake:
+			timer.held(holdQueued)
 		case <-ctx.Done():
+			timer.held(holdQueued)
 			return ctx.Err()
 		}
 	}
 	// w is the head: until it leaves, no other waiter of this limiter
-	// asks the ledger.
-	for {
+	// asks the ledger. Each stretch from one answer of the ledger to the
+	// next was held back by the reason of the first (the first ask is
+	// not held back, and a grant at once reads no clock).
+	var held hold
+	for first := true; ; first = false {
 		d, err := l.try(ctx)
+		if !first {
+			timer.held(held)
+		}
 		switch {
 		case ctx.Err() != nil:
 			return ctx.Err()
@@ -136,6 +149,10 @@ func (l *Limiter) Wait(ctx context.Context) error {
 		case d.giveUp != nil:
 			return d.giveUp
 		}
+		if first {
+			timer.skip()
+		}
+		held = holdOf(d.reason)
 		wake := d.next
 		if !d.deadline.IsZero() {
 			wake = earlier(wake, d.deadline)
@@ -144,15 +161,16 @@ func (l *Limiter) Wait(ctx context.Context) error {
 		if d.reason == ReasonOutage {
 			recheck = recheckOutage
 		}
-		timer := l.cfg.clock.NewTimer(min(wake.Sub(d.now), recheck))
+		t := l.cfg.clock.NewTimer(min(wake.Sub(d.now), recheck))
 		select {
-		case <-timer.C():
+		case <-t.C():
 		case <-l.kick:
 		case <-ctx.Done():
-			timer.Stop()
+			t.Stop()
+			timer.held(held)
 			return ctx.Err()
 		}
-		timer.Stop()
+		t.Stop()
 	}
 }
 
@@ -195,6 +213,7 @@ func (l *Limiter) try(ctx context.Context) (decision, error) {
 	if err != nil {
 		return d, fmt.Errorf("ratelimit: budget %s: %w", l.cfg.name, err)
 	}
+	l.m.decided(d)
 	if re, ok := d.giveUp.(*RefusingError); ok {
 		if p := l.refusal.Load(); p != nil {
 			re.Cause = *p
@@ -271,10 +290,15 @@ func (l *Limiter) update(ctx context.Context, what string, fn func(Entry) error)
 // answers too: without them, refusals look endless, and Wait gives up
 // after the outage timeout.
 func (l *Limiter) Answered(ctx context.Context) error {
-	return l.update(ctx, "an answer", func(e Entry) error {
+	l.m.reported(outcomeAnswered)
+	err := l.update(ctx, "an answer", func(e Entry) error {
 		l.cfg.answered(e)
 		return nil
 	})
+	if err == nil {
+		l.m.breakerAfter(false)
+	}
+	return err
 }
 
 // Refused says the provider refused a request for rate or quota, as err
@@ -292,13 +316,20 @@ func (l *Limiter) Refused(ctx context.Context, err *pricefill.RateLimitError) er
 	if err == nil {
 		err = &pricefill.RateLimitError{}
 	}
-	if !err.Quota {
+	if err.Quota {
+		l.m.reported(outcomeQuota)
+	} else {
+		l.m.reported(outcomeRefused)
 		cause := causeText(err)
 		l.refusal.Store(&cause)
 	}
-	return l.update(ctx, "a refusal", func(e Entry) error {
+	uerr := l.update(ctx, "a refusal", func(e Entry) error {
 		return l.cfg.refused(e, err)
 	})
+	if uerr == nil {
+		l.m.breakerAfter(false)
+	}
+	return uerr
 }
 
 // Failed says a request for symbol failed in a way that may say nothing
@@ -313,11 +344,15 @@ func (l *Limiter) Failed(ctx context.Context, symbol string, err error) (bool, e
 	if err == nil {
 		return false, errors.New("ratelimit: Failed without an error")
 	}
+	l.m.reported(failure(err))
 	var open bool
 	uerr := l.update(ctx, "a failure", func(e Entry) error {
 		open = l.cfg.failed(e, symbol, err)
 		return nil
 	})
+	if uerr == nil {
+		l.m.breakerAfter(open)
+	}
 	return open, uerr
 }
 

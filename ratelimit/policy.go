@@ -67,6 +67,7 @@ type decision struct {
 	next    time.Time // the earliest grant: now when granted or due
 	reason  Reason    // what holds the grant back until next
 	granted bool
+	open    bool // the outage breaker is open: a grant is a probe
 	// deadline is when waiters give up, on an open breaker or on a
 	// provider that refuses every request; zero when they never do.
 	deadline time.Time
@@ -102,6 +103,7 @@ func (c *config) decide(e Entry, grant bool, watch time.Time) (decision, error) 
 		}
 	}
 	open := c.breaker > 0 && !s.OutageSince.IsZero()
+	d.open = open
 	if open {
 		if t := c.giveUpAt(s.OutageSince, watch); !t.IsZero() {
 			d.deadline = t
