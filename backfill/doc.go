@@ -104,4 +104,12 @@
 // Source of its bars). While it runs, [WithProgress] receives a
 // [Progress] each time another tenth of the tasks (or ten tasks) is done,
 // and at least every 30 seconds.
+//
+// # Metrics
+//
+// [WithMetrics] registers the runner's Prometheus metrics on a registry
+// of yours (bars by outcome, rejects and drops by rule, tasks by the
+// status they end in, the tasks of the runs going on by state, runs and
+// their durations) together with the limiter's and the fetcher's, where
+// they are collectors. Without it nothing is registered anywhere.
 package backfill

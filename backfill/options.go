@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/queue"
 	"github.com/pricefill/pricefill/ratelimit"
@@ -54,6 +56,7 @@ type config struct {
 	grace       time.Duration
 	worker      string
 	holeBackoff []time.Duration
+	metrics     prometheus.Registerer // WithMetrics; nil for none
 }
 
 // WithQueue sets the queue of tasks; nil means the default. By default the runner uses the store

@@ -26,10 +26,12 @@ type Runner struct {
 	// queue with their bars, or nil.
 	completer TaskCompleter
 	cfg       config
+	metrics   *runMetrics // nil without WithMetrics
 }
 
 // New returns a Runner that fetches with f and stores into s, configured by
-// opts. It returns an error naming the option when an option is invalid.
+// opts. It returns an error naming the option when an option is invalid,
+// or when the metrics cannot be registered (see [WithMetrics]).
 func New(f Fetcher, s Store, opts ...Option) (*Runner, error) {
 	if f == nil {
 		return nil, errors.New("backfill: nil Fetcher")
@@ -48,6 +50,13 @@ func New(f Fetcher, s Store, opts ...Option) (*Runner, error) {
 		return nil, err
 	}
 	r := &Runner{fetcher: f, store: s, cfg: cfg}
+	if cfg.metrics != nil {
+		m, err := registerMetrics(cfg.metrics, cfg.limiter, f)
+		if err != nil {
+			return nil, err
+		}
+		r.metrics = m
+	}
 	if c, ok := s.(TaskCompleter); ok && c.CompletesTasksOf(cfg.queue) {
 		r.completer = c
 	}
@@ -115,10 +124,13 @@ func (r *Runner) Run(ctx context.Context, req Request) (*Report, error) {
 		return nil, err
 	}
 	already := sum.Counts[queue.Completed]
-	s := newScheduler(r, id, newTally(r.cfg.clock.Now(), len(ids), req.Range, already))
+	tl := newTally(r.cfg.clock.Now(), len(ids), req.Range, already, r.metrics)
 	r.cfg.logger.Info("backfill started", "symbols", len(ids), "range", req.Range.String(),
 		"already_done", already, "workers", r.cfg.concurrency)
-	return s.execute(ctx)
+	r.metrics.started(tl)
+	rep, err := newScheduler(r, id, tl).execute(ctx)
+	r.metrics.finished(ctx, tl, rep, err)
+	return rep, err
 }
 
 // start starts the run over the tasks ids of specs. When earlier runs

@@ -255,6 +255,7 @@ func (s *scheduler) cancelled() bool { return s.ctx.Err() != nil }
 // for a reason other than the run's end or an outage (which stops the
 // run).
 func (s *scheduler) process(t *queue.Task) error {
+	s.tally.claimed()
 	tk := s.start(t)
 	res := tk.attempt()
 	lost := tk.end()
@@ -273,6 +274,7 @@ func (s *scheduler) process(t *queue.Task) error {
 			return res.limiterErr
 		case err != nil:
 			tk.log.Error("recording the task's end failed; it will be redone after its lease", "status", string(res.outcome.Status), "err", err.Error())
+			s.tally.unrecorded()
 			s.notify()
 			return res.limiterErr
 		}

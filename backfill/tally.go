@@ -15,18 +15,21 @@ import (
 // it from many workers; it is safe for concurrent use.
 type tally struct {
 	start time.Time
-	step  int // progress is reported every step tasks done
+	step  int         // progress is reported every step tasks done
+	m     *runMetrics // counts the ends too; nil without metrics
 
 	mu       sync.Mutex
 	rep      Report
 	done     int           // tasks terminal, AlreadyDone included
 	reported int           // done/step at the last progress report on a step
 	requests map[int64]int // fetches per task
+	inFlight int           // tasks claimed whose end is not counted yet
 }
 
-func newTally(start time.Time, total int, rng pricefill.Range, already int) *tally {
+func newTally(start time.Time, total int, rng pricefill.Range, already int, m *runMetrics) *tally {
 	tl := &tally{
 		start:    start,
+		m:        m,
 		step:     max(1, min(total/10, 10)),
 		done:     already,
 		requests: make(map[int64]int),
@@ -60,8 +63,23 @@ func (tl *tally) request(id int64) {
 func (tl *tally) rateLimited()                { tl.add(func(r *Report) { r.RateLimited++ }) }
 func (tl *tally) deferred()                   { tl.add(func(r *Report) { r.Deferred++ }) }
 func (tl *tally) retried()                    { tl.add(func(r *Report) { r.Retried++ }) }
-func (tl *tally) takenOver()                  { tl.add(func(r *Report) { r.TakenOver++ }) }
 func (tl *tally) limiterWait(d time.Duration) { tl.add(func(r *Report) { r.LimiterWait += d }) }
+
+// claimed counts a task claimed; its end is counted by record, takenOver
+// or unrecorded.
+func (tl *tally) claimed() { tl.add(func(*Report) { tl.inFlight++ }) }
+
+// unrecorded counts the end of a claim that could not be recorded.
+func (tl *tally) unrecorded() { tl.add(func(*Report) { tl.inFlight-- }) }
+
+// takenOver counts the end of a claim that another worker took over.
+func (tl *tally) takenOver() {
+	tl.add(func(r *Report) {
+		tl.inFlight--
+		r.TakenOver++
+		tl.m.takenOver()
+	})
+}
 
 // record adds the recorded end of task t, as res says, and reports
 // whether a progress report is due: another step of tasks is done.
@@ -70,6 +88,8 @@ func (tl *tally) record(t *queue.Task, res result) (due bool) {
 	defer tl.mu.Unlock()
 	rep := &tl.rep
 	status := res.outcome.Status
+	tl.inFlight--
+	tl.m.ended(status, res)
 	switch status {
 	case queue.Completed:
 		rep.Succeeded++
