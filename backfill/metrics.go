@@ -110,6 +110,7 @@ func newRunMetrics() *runMetrics {
 	for _, r := range validate.Rules() {
 		m.rejected.WithLabelValues(string(r))
 	}
+	m.dropped.WithLabelValues(string(validate.RuleAdjCloseInvalid)) // the field validate drops
 	for _, s := range taskStatuses {
 		m.tasks.WithLabelValues(s)
 	}
