@@ -165,7 +165,7 @@ func TestHelpMatchesTheGoldenFile(t *testing.T) {
 	}
 	for _, f := range []string{"--once", "--scheduled", "--every", "--symbols", "--days", "--force", "--config", "--db", "--source",
 		"--base-url", "--concurrency", "--rate", "--hourly-limit", "--max-attempts", "--log-format", "--log-level", "--status",
-		"--version", "--report-json", "--lease", "--daily-limit", "--outage-timeout", "--plan", "DATABASE_URL"} {
+		"--version", "--report-json", "--lease", "--daily-limit", "--outage-timeout", "--plan", "--metrics-addr", "DATABASE_URL"} {
 		if !strings.Contains(res.stdout, f) {
 			t.Errorf("--help does not mention %s", f)
 		}
@@ -189,6 +189,11 @@ func TestBadInputExitsTwoBeforeAnyRequest(t *testing.T) {
 		}
 	}
 	config := func(name string) string { return filepath.Join(configDir, name) }
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -231,6 +236,9 @@ func TestBadInputExitsTwoBeforeAnyRequest(t *testing.T) {
 		{[]string{"--from", "1899-12-31"}, "the range begins on 1899-12-31: want 1900-01-01 or later"},
 		{[]string{"--to", "1900-01-05", "--days", "10"}, "the range begins on 1899-12-26: want 1900-01-01 or later"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
+		{[]string{"--metrics-addr", "9090"}, `--metrics-addr "9090": want HOST:PORT or :PORT`},
+		{[]string{"--metrics-addr", ":99999"}, `--metrics-addr ":99999": want HOST:PORT or :PORT`},
+		{[]string{"--metrics-addr", busy.Addr().String()}, "--metrics-addr " + busy.Addr().String() + ": listen tcp " + busy.Addr().String() + ": bind: address already in use"},
 	} {
 		args := []string{"--db", db, "--base-url", srv.URL()}
 		if !slices.Contains(tc.args, "--symbols") && !slices.Contains(tc.args, "--config") {

@@ -53,6 +53,7 @@ type options struct {
 	version     bool
 	reportJSON  string
 	keep        time.Duration // 0: keep all history
+	metricsAddr string        // --metrics-addr: "" for no metrics
 }
 
 // usageError is bad usage or configuration: exit status 2.
@@ -132,6 +133,7 @@ func parseArgs(args []string, out io.Writer, getenv func(string) string) (*optio
 	fs.BoolVar(&o.plan, "plan", false, "say how many symbols and requests the run needs (from what is stored) and how long they take\nat the provider's limits, and exit, fetching nothing")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.StringVar(&o.reportJSON, "report-json", "", "also write the final report as JSON to `FILE`")
+	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://`ADDR`/metrics while the program runs (and between --scheduled runs),\nsuch as :9090, or 127.0.0.1:0 for a free port (logged as metrics_addr)")
 	fs.StringVar(&keep, "keep", "90d", "after each run, delete the history older than `AGE` (finished queue tasks, fetcher_logs),\nin days (90d) or as a Go duration (36h); 0 keeps it all. Prices are never deleted")
 
 	if err := fs.Parse(args); err != nil {
@@ -367,6 +369,9 @@ func (o *options) check(symbols, config, level string, set map[string]bool, gete
 		return usagef("--log-format %q: want text or json", o.logFormat)
 	case set["symbols"] && set["config"]:
 		return usagef("--symbols and --config both say which symbols: give one")
+	}
+	if err := checkMetricsAddr(o.metricsAddr); err != nil {
+		return err
 	}
 	if err := o.parseSources(); err != nil {
 		return err

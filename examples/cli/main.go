@@ -143,6 +143,11 @@ func runWith(ctx context.Context, o *options, stdout io.Writer, stderr *os.File)
 		consoleLog = slog.NewJSONHandler(con, &slog.HandlerOptions{Level: consoleLevel, ReplaceAttr: secondsAttr})
 	}
 	logger := slog.New(slog.NewMultiHandler(consoleLog, dbLog))
+	metrics, stopMetrics, err := serveMetrics(o, logger, con)
+	if err != nil {
+		return exitUsage, err
+	}
+	defer stopMetrics()
 
 	r, err := backfill.New(w.fetcher, db,
 		backfill.WithLimiter(w.limiter),
@@ -153,6 +158,7 @@ func runWith(ctx context.Context, o *options, stdout io.Writer, stderr *os.File)
 		backfill.WithLogger(logger),
 		backfill.WithProgress(con.progress),
 		backfill.WithClock(clock),
+		backfill.WithMetrics(metrics),
 	)
 	if err != nil {
 		return exitUsage, err
