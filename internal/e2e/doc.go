@@ -23,7 +23,9 @@
 // that disagree, a stalled process, kill -9 and the heartbeat, runs over
 // overlapping ranges, retention), reruns (rerun: deleted days restored,
 // holes not asked for again) and exchanges' closes (close: a listing's bar
-// stored minutes after its local close). README.md lists them all.
+// stored minutes after its local close) and metrics (metrics: /metrics
+// scraped while the program runs, and between scheduled runs). README.md
+// lists them all.
 //
 // They are short enough for CI; -e2e.seed replays the random faults of a
 // failed TestMixedFaults.
