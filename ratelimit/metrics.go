@@ -163,7 +163,11 @@ func (m *metrics) decided(d decision) {
 	}
 	switch {
 	case !d.open:
-		m.breaker.Store(breakerClosed)
+		// A load first: the common case, a closed breaker, then writes
+		// nothing that the other cores' caches would have to drop.
+		if m.breaker.Load() != breakerClosed {
+			m.breaker.Store(breakerClosed)
+		}
 	case d.granted:
 		m.breaker.Store(breakerHalfOpen)
 	default:
