@@ -126,3 +126,19 @@ func TestInsertPricesSQL(t *testing.T) {
 		t.Errorf("stagingInsert.sql(1) =\n%s\nwant\n%s", got, wantStaging)
 	}
 }
+
+func TestStrings(t *testing.T) {
+	ss := []string{"AAPL", `a"b\c`, "BRK.B"}
+	if got, want := Postgres.Strings(ss), `{"AAPL","a\"b\\c","BRK.B"}`; got != want {
+		t.Errorf("Postgres.Strings = %s, want %s", got, want)
+	}
+	if got, want := SQLite.Strings(ss), `["AAPL","a\"b\\c","BRK.B"]`; got != want {
+		t.Errorf("SQLite.Strings = %s, want %s", got, want)
+	}
+	if got := SQLite.Strings(nil); got != "[]" {
+		t.Errorf("SQLite.Strings(nil) = %q", got)
+	}
+	if got := Postgres.Strings(nil); got != "{}" {
+		t.Errorf("Postgres.Strings(nil) = %q", got)
+	}
+}
