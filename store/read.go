@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"iter"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -157,4 +158,104 @@ func (db *DB) HoleCounts(ctx context.Context) (map[backfill.HoleReason]int, erro
 		out[c.reason] = c.n
 	}
 	return out, nil
+}
+
+// A BarQuery selects the stored bars that [DB.AllBars] reads. Its zero
+// value selects every bar of every symbol.
+type BarQuery struct {
+	// Symbols are the symbols whose bars to read, canonical (see
+	// [pricefill.NormalizeSymbol]); none reads every symbol stored. A
+	// symbol the database does not hold reads as no bars, and one given
+	// twice is read once.
+	Symbols []string
+	// Range is the span of dates to read, both ends included, as
+	// midnight UTC. A zero From reads from the first date stored and a
+	// zero To up to the last: the zero Range reads every date.
+	Range pricefill.Range
+}
+
+// bounds returns the first and last dates q reads, as parameters.
+func (q BarQuery) bounds() (from, to string, err error) {
+	r := q.Range
+	for _, d := range []time.Time{r.From, r.To} {
+		if !d.IsZero() && !d.Equal(pricefill.DateOf(d)) {
+			return "", "", fmt.Errorf("range %s: dates must be midnight UTC (use pricefill.Date or DateOf)", r)
+		}
+	}
+	if !r.From.IsZero() && !r.To.IsZero() && r.To.Before(r.From) {
+		return "", "", fmt.Errorf("range %s: ends before it starts", r)
+	}
+	from, to = "0001-01-01", "9999-12-31" // every date a column holds
+	if !r.From.IsZero() {
+		from = sqldialect.FormatDate(r.From)
+	}
+	if !r.To.IsZero() {
+		to = sqldialect.FormatDate(r.To)
+	}
+	return from, to, nil
+}
+
+// AllBars returns the stored bars that q selects, ordered by symbol (by
+// bytes, in both dialects: BRK.B before BRKA) and, within a symbol, by
+// date, each with its Symbol and Source. It reads them from one query as
+// the loop asks for them, so its memory stays the same however many bars
+// there are; stopping the loop early ends the query and gives its
+// connection back. A bad q, or a failure of the query (its context
+// ending, say), is the loop's last value: a zero Bar and the error.
+//
+// The query holds a connection until the loop ends. On SQLite the store
+// has one connection, so the loop's body must not use db: a call of db
+// inside it waits for the loop to end, or for its own context to.
+//
+// It is for getting data out (package export writes it to CSV or
+// Parquet); [DB.Bars] reads one symbol's bars into a slice.
+func (db *DB) AllBars(ctx context.Context, q BarQuery) iter.Seq2[pricefill.Bar, error] {
+	return func(yield func(pricefill.Bar, error) bool) {
+		from, to, err := q.bounds()
+		if err != nil {
+			yield(pricefill.Bar{}, fmt.Errorf("store: all bars: %w", err))
+			return
+		}
+		where, args := `p.date >= $1 AND p.date <= $2`, []any{from, to}
+		if len(q.Symbols) > 0 {
+			where += ` AND ` + db.d.InStrings("a.symbol", 3)
+			args = append(args, db.d.Strings(q.Symbols))
+		}
+		rows, err := db.x.QueryContext(ctx, db.d.Rebind(`SELECT a.symbol, p.date, p.open, p.high, p.low, p.close, p.adj_close, p.volume, p.source
+			FROM prices p JOIN assets a ON a.id = p.asset_id
+			WHERE `+where+` ORDER BY `+db.d.ByteOrder("a.symbol")+`, p.date`), args...)
+		if err != nil {
+			yield(pricefill.Bar{}, fmt.Errorf("store: all bars: %w", err))
+			return
+		}
+		defer rows.Close()
+		var (
+			b           pricefill.Bar
+			d           sqldialect.Date
+			adj         sql.NullFloat64
+			sym, source sql.RawBytes
+		)
+		for rows.Next() {
+			if err := rows.Scan(&sym, &d, &b.Open, &b.High, &b.Low, &b.Close, &adj, &b.Volume, &source); err != nil {
+				yield(pricefill.Bar{}, fmt.Errorf("store: all bars: %w", err))
+				return
+			}
+			// The rows of a symbol come together, and most share a
+			// source: keep the strings of the row before when they are
+			// the same, rather than make new ones.
+			if string(sym) != b.Symbol {
+				b.Symbol = string(sym)
+			}
+			if string(source) != b.Source {
+				b.Source = string(source)
+			}
+			b.Date, b.AdjClose = d.Time, adj.Float64
+			if !yield(b, nil) {
+				return
+			}
+		}
+		if err := rows.Err(); err != nil {
+			yield(pricefill.Bar{}, fmt.Errorf("store: all bars: %w", err))
+		}
+	}
 }
