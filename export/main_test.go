@@ -1,0 +1,9 @@
+package export_test
+
+import (
+	"testing"
+
+	"github.com/pricefill/pricefill/internal/testmain"
+)
+
+func TestMain(m *testing.M) { testmain.Run(m) }
