@@ -13,6 +13,7 @@ import (
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/backfill"
 	"github.com/pricefill/pricefill/backfill/universe"
+	"github.com/pricefill/pricefill/export"
 	"github.com/pricefill/pricefill/internal/redact"
 	"github.com/pricefill/pricefill/ratelimit"
 	"github.com/pricefill/pricefill/store"
@@ -52,8 +53,11 @@ type options struct {
 	status      bool
 	version     bool
 	reportJSON  string
-	keep        time.Duration // 0: keep all history
-	metricsAddr string        // --metrics-addr: "" for no metrics
+	keep        time.Duration   // 0: keep all history
+	metricsAddr string          // --metrics-addr: "" for no metrics
+	export      string          // --export: the file to write the stored bars to
+	coverage    bool            // --coverage, with --status
+	given       map[string]bool // the flags given on the command line
 }
 
 // usageError is bad usage or configuration: exit status 2.
@@ -78,6 +82,8 @@ stopped. Examples:
   go run ./examples/cli --scheduled --at 18:30
   go run ./examples/cli --status
   go run ./examples/cli --plan
+  go run ./examples/cli --export prices.parquet --symbols AAPL,MSFT --from 2020-01-01
+  go run ./examples/cli --status --coverage
 
 The limits (--rate, --hourly-limit, --daily-limit) are the provider's, not
 one process's: every process that uses the same --source and --db shares
@@ -130,6 +136,8 @@ func parseArgs(args []string, out io.Writer, getenv func(string) string) (*optio
 	fs.StringVar(&o.logFormat, "log-format", "text", "console log `FORMAT`: text or json")
 	fs.StringVar(&level, "log-level", "info", "log `LEVEL`: debug, info, warn or error\n(on a terminal the console shows warn and above under a progress line, unless this is given)")
 	fs.BoolVar(&o.status, "status", false, "show the queue (counts by status, oldest waiting task, last errors) and each provider's budget\n(what holds requests back: a spent limit, a cool-down, an outage), and exit, fetching nothing")
+	fs.BoolVar(&o.coverage, "coverage", false, "with --status: per symbol stored (of --symbols or --config, if given) the first and last dates,\nbars, completeness, known holes and last update, instead of the queue")
+	fs.StringVar(&o.export, "export", "", "write the stored bars to `PATH` (.csv or .parquet: the format by the extension) and exit, fetching\nnothing: all of them, or of --symbols or --config, and from --from (or --days) to --to, if given")
 	fs.BoolVar(&o.plan, "plan", false, "say how many symbols and requests the run needs (from what is stored) and how long they take\nat the provider's limits, and exit, fetching nothing")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.StringVar(&o.reportJSON, "report-json", "", "also write the final report as JSON to `FILE`")
@@ -153,6 +161,7 @@ func parseArgs(args []string, out io.Writer, getenv func(string) string) (*optio
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	o.given = set
 	if err := o.parseKeep(keep); err != nil {
 		return nil, err
 	}
@@ -361,6 +370,10 @@ func (o *options) check(symbols, config, level string, set map[string]bool, gete
 		return usagef("--outage-timeout %s: want 0 (never) or more", o.outage)
 	case o.status && o.plan:
 		return usagef("--status and --plan both say what to show: give one")
+	case o.export != "" && (o.status || o.plan || o.scheduled):
+		return usagef("--export writes the stored bars and exits: not with --status, --plan or --scheduled")
+	case o.coverage && !o.status:
+		return usagef("--coverage is a view of --status: give --status --coverage")
 	case o.maxAttempts < 1:
 		return usagef("--max-attempts %d: want 1 or more", o.maxAttempts)
 	case o.lease < time.Second:
@@ -372,6 +385,9 @@ func (o *options) check(symbols, config, level string, set map[string]bool, gete
 	}
 	if err := checkMetricsAddr(o.metricsAddr); err != nil {
 		return err
+	}
+	if _, err := export.FormatOf(o.export); o.export != "" && err != nil {
+		return usagef("--export: %w", err)
 	}
 	if err := o.parseSources(); err != nil {
 		return err

@@ -81,8 +81,12 @@ func run(ctx context.Context, args []string, stdout io.Writer, stderr *os.File, 
 }
 
 // runWith opens the database and the source, then runs once, on a
-// schedule, or shows the status.
+// schedule, or shows the status; --export and --status --coverage only
+// read the database.
 func runWith(ctx context.Context, o *options, stdout io.Writer, stderr *os.File) (int, error) {
+	if o.export != "" || o.coverage {
+		return readOut(ctx, o, stdout)
+	}
 	fetchers, err := o.openFetchers()
 	if err != nil {
 		return exitUsage, err
