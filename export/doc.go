@@ -44,7 +44,8 @@
 // An unknown adjusted close is 0 in a [pricefill.Bar], NULL in the store,
 // and empty or null here. The CSV has a header line of the column names;
 // a text is quoted where it must be, as encoding/csv quotes (RFC 4180:
-// a comma, a quote or a line break in it). The Parquet file
-// is compressed with zstd, and [Row] is its schema: read it back with
-// parquet-go's GenericReader[export.Row].
+// a comma, a quote or a line break in it). The Parquet file is
+// compressed with Snappy (as pyarrow's and Spark's are by default), and
+// [Row] is its schema: read it back with parquet-go's
+// GenericReader[export.Row].
 package export

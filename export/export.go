@@ -71,14 +71,47 @@ func (c *counter) add(b pricefill.Bar) {
 	c.last = b.Symbol
 }
 
+// An Option changes how [Write] and [WriteParquet] write.
+type Option func(*config)
+
+type config struct {
+	rowGroupRows int
+}
+
+// WithRowGroupRows sets the most rows of a row group of a Parquet file.
+// A writer holds a row group in memory until it is full, so larger ones
+// cost more memory while writing, and some readers (DuckDB, Spark) read
+// large ones faster. The default is [RowGroupRowsDefault]; 0 means the
+// default. CSV has no row groups and ignores it.
+func WithRowGroupRows(n int) Option {
+	return func(c *config) { c.rowGroupRows = n }
+}
+
+func newConfig(opts []Option) (config, error) {
+	var c config
+	for _, o := range opts {
+		o(&c)
+	}
+	switch {
+	case c.rowGroupRows < 0:
+		return c, fmt.Errorf("export: WithRowGroupRows(%d): want 1 or more, or 0 for the default", c.rowGroupRows)
+	case c.rowGroupRows == 0:
+		c.rowGroupRows = RowGroupRowsDefault
+	}
+	return c, nil
+}
+
 // Write writes bars to w in format f, as [WriteCSV] or [WriteParquet]
 // does, and says how many it wrote.
-func Write(w io.Writer, f Format, bars iter.Seq2[pricefill.Bar, error]) (Summary, error) {
+func Write(w io.Writer, f Format, bars iter.Seq2[pricefill.Bar, error], opts ...Option) (Summary, error) {
 	switch f {
 	case CSV:
+		if _, err := newConfig(opts); err != nil {
+			return Summary{}, err
+		}
 		return WriteCSV(w, bars)
 	case Parquet:
-		return WriteParquet(w, bars)
+		return WriteParquet(w, bars, opts...)
 	}
 	return Summary{}, fmt.Errorf("export: format %q: want %s or %s", f, CSV, Parquet)
 }

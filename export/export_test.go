@@ -136,7 +136,7 @@ const parquetSchema = `message Row {
 
 // TestParquet: the file has the documented schema (DATE days, DOUBLE
 // prices, an optional adjusted close that is null when unknown, INT64
-// volumes, STRING texts), zstd-compressed columns, and reads back with
+// volumes, STRING texts), Snappy-compressed columns, and reads back with
 // parquet-go into the same rows, in the order given.
 func TestParquet(t *testing.T) {
 	t.Parallel()
@@ -157,8 +157,8 @@ func TestParquet(t *testing.T) {
 	}
 	for _, rg := range f.Metadata().RowGroups {
 		for _, c := range rg.Columns {
-			if c.MetaData.Codec != format.Zstd {
-				t.Errorf("column %s compressed with %s, want ZSTD", strings.Join(c.MetaData.PathInSchema, "."), c.MetaData.Codec)
+			if c.MetaData.Codec != format.Snappy {
+				t.Errorf("column %s compressed with %s, want SNAPPY", strings.Join(c.MetaData.PathInSchema, "."), c.MetaData.Codec)
 			}
 		}
 	}
@@ -198,12 +198,13 @@ func TestParquet(t *testing.T) {
 	}
 }
 
-// TestParquetRowGroupsAreBounded: a file of more rows than RowGroupRows
-// is written in row groups of at most that many, so a write holds no more
-// in memory, however many bars there are.
+// TestParquetRowGroupsAreBounded: a file of more rows than
+// RowGroupRowsDefault is written in row groups of at most that many, so a
+// write holds no more in memory, however many bars there are;
+// WithRowGroupRows sets another bound.
 func TestParquetRowGroupsAreBounded(t *testing.T) {
 	t.Parallel()
-	n := 2*export.RowGroupRows + 5
+	n := 2*export.RowGroupRowsDefault + 5
 	bars := func(yield func(pricefill.Bar, error) bool) {
 		d := pricefill.Date(1990, 1, 1)
 		for i := range n {
@@ -228,8 +229,22 @@ func TestParquetRowGroupsAreBounded(t *testing.T) {
 	for _, rg := range f.RowGroups() {
 		sizes = append(sizes, rg.NumRows())
 	}
-	if want := []int64{export.RowGroupRows, export.RowGroupRows, 5}; !slices.Equal(sizes, want) {
+	if want := []int64{export.RowGroupRowsDefault, export.RowGroupRowsDefault, 5}; !slices.Equal(sizes, want) {
 		t.Errorf("row groups of %v rows, want %v", sizes, want)
+	}
+
+	buf.Reset()
+	if _, err := export.Write(&buf, export.Parquet, seq(sample), export.WithRowGroupRows(2)); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len())); err != nil || len(f.RowGroups()) != 2 {
+		t.Errorf("3 rows in groups of 2: %v; want 2 row groups", err)
+	}
+	for _, f := range []export.Format{export.CSV, export.Parquet} {
+		_, err := export.Write(io.Discard, f, seq(sample), export.WithRowGroupRows(-1))
+		if want := "export: WithRowGroupRows(-1): want 1 or more, or 0 for the default"; err == nil || err.Error() != want {
+			t.Errorf("%s with WithRowGroupRows(-1): %v, want %q", f, err, want)
+		}
 	}
 }
 
