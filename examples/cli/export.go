@@ -77,13 +77,17 @@ func exportBars(ctx context.Context, o *options, db *store.DB, now time.Time, st
 	if err != nil {
 		return usagef("--export: %w", err)
 	}
+	opts, err := exportOptions()
+	if err != nil {
+		return err
+	}
 	tmp := o.export + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return fmt.Errorf("--export: %w", err)
 	}
 	w := bufio.NewWriterSize(f, 64<<10)
-	sum, err := export.Write(w, format, db.AllBars(ctx, o.barQuery(now)))
+	sum, err := export.Write(w, format, db.AllBars(ctx, o.barQuery(now)), opts...)
 	if err == nil {
 		err = w.Flush()
 	}
