@@ -145,7 +145,10 @@
 // [DB.StoredDates] tells the runner which days a symbol has, so it fetches
 // only the missing ones, and [DB.Holes] which of those not to ask for
 // again yet; [DB.Bars], [DB.Asset] and [DB.Tracked] read back
-// what was stored; [Queue.Counts], [Queue.OldestWaiting], [Queue.LastErrors]
+// what was stored; [DB.AllBars] streams the bars of many symbols, by
+// symbol then date, for an export (package export writes them to CSV or
+// Parquet); [DB.Coverage] says per symbol what is stored, with its
+// completeness by a calendar; [Queue.Counts], [Queue.OldestWaiting], [Queue.LastErrors]
 // and [Queue.Runs] summarize the queue for a status view.
 //
 // # Retention
