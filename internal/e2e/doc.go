@@ -22,10 +22,11 @@
 // hostile inputs (inputs), and the queue across processes (queue: clocks
 // that disagree, a stalled process, kill -9 and the heartbeat, runs over
 // overlapping ranges, retention), reruns (rerun: deleted days restored,
-// holes not asked for again) and exchanges' closes (close: a listing's bar
-// stored minutes after its local close) and metrics (metrics: /metrics
-// scraped while the program runs, and between scheduled runs). README.md
-// lists them all.
+// holes not asked for again), exchanges' closes (close: a listing's bar
+// stored minutes after its local close), metrics (metrics: /metrics
+// scraped while the program runs, and between scheduled runs) and exports
+// (export: a file of exactly the database's rows, memory flat however
+// many). README.md lists them all.
 //
 // They are short enough for CI; -e2e.seed replays the random faults of a
 // failed TestMixedFaults.
