@@ -29,7 +29,7 @@ func coverageOf(t rapid.TB, db *store.DB, symbol string) store.SymbolCoverage {
 }
 
 // TestCoverageAgreesWithTheRows: whatever trading days of a symbol are
-// stored, over one or two saves, and whatever other days are holes, the
+// stored, and whatever other days are holes, the
 // coverage has the first and last dates and the number of the bars
 // stored, the holes by reason, and the completeness that
 // calendar.Completeness gives over the stored dates from the first to
@@ -58,9 +58,7 @@ func TestCoverageAgreesWithTheRows(t *testing.T) {
 					wantHoles[r]++
 				}
 			}
-			cut := rapid.IntRange(0, len(all)).Draw(t, "cut")
-			save(t, db, backfill.SaveRequest{Series: &pricefill.Series{Asset: asset, Bars: all[cut:]}, Holes: holes})
-			save(t, db, backfill.SaveRequest{Series: &pricefill.Series{Asset: asset, Bars: all[:cut]}})
+			save(t, db, backfill.SaveRequest{Series: &pricefill.Series{Asset: asset, Bars: all}, Holes: holes})
 			stored := all
 
 			got := coverageOf(t, db, sym)
