@@ -103,7 +103,7 @@ func exportBars(ctx context.Context, o *options, db *store.DB, now time.Time, st
 		return fmt.Errorf("--export %s: %w", o.export, err)
 	}
 	fmt.Fprintf(stdout, "exported %d bars of %d symbols to %s\n", sum.Bars, sum.Symbols, o.export)
-	return nil
+	return notePeak()
 }
 
 // showCoverage prints, per symbol stored (of --symbols or --config only,
