@@ -631,19 +631,24 @@ func TestExampleConfig(t *testing.T) {
 func TestDatabaseMissingOrUnreachable(t *testing.T) {
 	t.Parallel()
 	missing := filepath.Join(t.TempDir(), "mistyped.db")
-	res := runCLI(t, nil, "--db", missing, "--status")
-	if res.code != 2 || !strings.Contains(res.stderr, "no pricefill database: the file does not exist") {
-		t.Errorf("--status on a missing file: exit %d, stderr %q; want 2 and the file named missing", res.code, res.stderr)
-	}
-	if _, err := os.Stat(missing); err == nil {
-		t.Errorf("--status created %s", missing)
+	out := filepath.Join(t.TempDir(), "bars.csv")
+	for _, args := range [][]string{{"--status"}, {"--status", "--coverage"}, {"--export", out}} {
+		res := runCLI(t, nil, append([]string{"--db", missing}, args...)...)
+		if res.code != 2 || !strings.Contains(res.stderr, "no pricefill database: the file does not exist") {
+			t.Errorf("%v on a missing file: exit %d, stderr %q; want 2 and the file named missing", args, res.code, res.stderr)
+		}
+		for _, f := range []string{missing, out} {
+			if _, err := os.Stat(f); err == nil {
+				t.Errorf("%v created %s", args, f)
+			}
+		}
 	}
 
 	u, err := url.Parse(pgtest.DSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	res = runCLI(t, nil, "--db", u.String(), "--status")
+	res := runCLI(t, nil, "--db", u.String(), "--status")
 	if res.code != 2 || !strings.Contains(res.stderr, "it holds no pricefill tables") {
 		t.Errorf("--status on an empty PostgreSQL schema: exit %d, stderr %q; want 2", res.code, res.stderr)
 	}
@@ -659,7 +664,7 @@ func TestDatabaseMissingOrUnreachable(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	for _, args := range [][]string{{"--symbols", "AAPL"}, {"--status"}} {
+	for _, args := range [][]string{{"--symbols", "AAPL"}, {"--status"}, {"--export", out}} {
 		res = runCLI(t, nil, append([]string{"--db", "postgres://pricefill:s3cret@" + addr + "/prices?sslmode=disable"}, args...)...)
 		lines := strings.Split(strings.TrimRight(res.stderr, "\n"), "\n")
 		if res.code != 3 || len(lines) != 1 || !strings.Contains(res.stderr, "database unreachable") || strings.Contains(res.stderr, "s3cret") {

@@ -24,13 +24,9 @@ func readOut(ctx context.Context, o *options, stdout io.Writer) (int, error) {
 	if err != nil {
 		return exitUsage, err
 	}
-	sopts := []store.Option{store.WithDatabaseClock(clock)}
-	if o.dbSchema != "" {
-		sopts = append(sopts, store.WithSchema(o.dbSchema))
-	}
-	db, err := store.Open(ctx, o.dsn, sopts...)
+	db, code, err := o.openDB(ctx, clock, true)
 	if err != nil {
-		return exitUsage, fmt.Errorf("--db: %w", err)
+		return code, err
 	}
 	defer db.Close()
 	if o.coverage {

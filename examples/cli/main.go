@@ -95,24 +95,9 @@ func runWith(ctx context.Context, o *options, stdout io.Writer, stderr *os.File)
 	if err != nil {
 		return exitUsage, err
 	}
-	// On PostgreSQL the database's clock decides leases and budgets, so
-	// that a fleet whose clocks disagree agrees.
-	sopts := []store.Option{store.WithDatabaseClock(clock)}
-	if o.dbSchema != "" {
-		sopts = append(sopts, store.WithSchema(o.dbSchema))
-	}
-	if o.status {
-		// Only reading: a mistyped --db must not become a new database.
-		sopts = append(sopts, store.WithoutCreating())
-	}
-	db, err := store.Open(ctx, o.dsn, sopts...)
-	switch {
-	case errors.Is(err, store.ErrUnreachable):
-		return exitDatabase, fmt.Errorf("--db: %w", err)
-	case errors.Is(err, store.ErrNoDatabase):
-		return exitUsage, fmt.Errorf("--db: %w (a run without --status creates it)", err)
-	case err != nil:
-		return exitUsage, fmt.Errorf("--db: %w", err)
+	db, code, err := o.openDB(ctx, clock, o.status)
+	if err != nil {
+		return code, err
 	}
 	defer db.Close()
 	w, err := o.wire(fetchers, db.Ledger(), clock)
@@ -209,6 +194,31 @@ func runWith(ctx context.Context, o *options, stdout io.Writer, stderr *os.File)
 			return exitInterrupted, nil
 		}
 	}
+}
+
+// openDB opens --db, and returns the exit status of its failure: 3 for a
+// database that cannot be reached, else 2. With readOnly (--status,
+// --export) it creates no database: a mistyped --db is bad usage.
+func (o *options) openDB(ctx context.Context, clock pricefill.Clock, readOnly bool) (*store.DB, int, error) {
+	// On PostgreSQL the database's clock decides leases and budgets, so
+	// that a fleet whose clocks disagree agrees.
+	sopts := []store.Option{store.WithDatabaseClock(clock)}
+	if o.dbSchema != "" {
+		sopts = append(sopts, store.WithSchema(o.dbSchema))
+	}
+	if readOnly {
+		sopts = append(sopts, store.WithoutCreating())
+	}
+	db, err := store.Open(ctx, o.dsn, sopts...)
+	switch {
+	case errors.Is(err, store.ErrUnreachable):
+		return nil, exitDatabase, fmt.Errorf("--db: %w", err)
+	case errors.Is(err, store.ErrNoDatabase):
+		return nil, exitUsage, fmt.Errorf("--db: %w (a run that fetches creates it)", err)
+	case err != nil:
+		return nil, exitUsage, fmt.Errorf("--db: %w", err)
+	}
+	return db, exitOK, nil
 }
 
 // secondsAttr writes a duration as a number of seconds, for the JSON log:
