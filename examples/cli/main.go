@@ -24,6 +24,7 @@ import (
 
 	"github.com/pricefill/pricefill"
 	"github.com/pricefill/pricefill/backfill"
+	"github.com/pricefill/pricefill/internal/gcpercent"
 	"github.com/pricefill/pricefill/store"
 )
 
@@ -40,6 +41,7 @@ const (
 var version = ""
 
 func main() {
+	gcpercent.Set()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	// The first SIGINT or SIGTERM stops gracefully, the second at once.

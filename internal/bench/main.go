@@ -90,6 +90,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/pricefill/pricefill/internal/gcpercent"
 )
 
 // experiments are the experiments -run names, in the order they run.
@@ -173,6 +175,7 @@ type config struct {
 }
 
 func main() {
+	gcpercent.Set() // as examples/cli: its children, and the raw load by SQLite's Go engine
 	if len(os.Args) > 1 && os.Args[1] == childCommand {
 		os.Exit(childMain(os.Args[2:], os.Stdout, os.Stderr))
 	}
