@@ -41,7 +41,6 @@ const (
 var version = ""
 
 func main() {
-	gcpercent.Set()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	// The first SIGINT or SIGTERM stops gracefully, the second at once.
@@ -89,6 +88,9 @@ func runWith(ctx context.Context, o *options, stdout io.Writer, stderr *os.File)
 	if o.export != "" || o.coverage {
 		return readOut(ctx, o, stdout)
 	}
+	// Only for fetching: an export's memory stays flat at Go's default,
+	// not at the higher GOGC (its Parquet row groups make much garbage).
+	gcpercent.Set()
 	fetchers, err := o.openFetchers()
 	if err != nil {
 		return exitUsage, err
