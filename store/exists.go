@@ -15,11 +15,9 @@ import (
 	"github.com/pricefill/pricefill/store/internal/sqldialect"
 )
 
-// sqliteExists returns nil when the SQLite file of dsn exists, and an
+// sqliteExists returns nil when the SQLite file path exists, and an
 // error matching [ErrNoDatabase] when it does not.
-func sqliteExists(dsn string) error {
-	path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "//")
-	path, _, _ = strings.Cut(path, "?")
+func sqliteExists(path string) error {
 	_, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):

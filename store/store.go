@@ -250,12 +250,6 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", name, err)
 	}
-	if cfg.mustExist && !d.IsPostgres() {
-		if err := sqliteExists(dsn); err != nil {
-			_ = x.Close()
-			return nil, fmt.Errorf("store: open %s: %w", name, err)
-		}
-	}
 	db := &DB{x: x, d: d, clock: cfg.clock, name: name, ownPool: true, copyIn: d.IsPostgres()}
 	if err := db.open(ctx, cfg); err != nil {
 		_ = x.Close()
@@ -274,6 +268,13 @@ func connect(dsn string, cfg config) (*sqlx.DB, *sqldialect.Dialect, string, err
 	}
 	if err := cfg.forDialect(d); err != nil {
 		return nil, nil, name, err
+	}
+	if cfg.mustExist && !d.IsPostgres() {
+		// Connecting would create the file.
+		file, _, _ := strings.Cut(driverDSN, "?")
+		if err := sqliteExists(file); err != nil {
+			return nil, nil, name, err
+		}
 	}
 	var setup func(context.Context, driver.Conn) error
 	switch {
